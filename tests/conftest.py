@@ -1,0 +1,33 @@
+"""Shared fixtures: golden-file regeneration, an isolated user folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regen-golden",
+        action="store_true",
+        help="Rewrite the expected outputs in tests/data from the current code (review the diff).",
+    )
+
+
+@pytest.fixture
+def regen(request: pytest.FixtureRequest) -> bool:
+    """Whether golden files are being regenerated rather than compared."""
+    return bool(request.config.getoption("--regen-golden"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point the user's data, cache and config folders at a fresh temporary folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("VOICEGUIDE_HOME", str(home))
+    return home

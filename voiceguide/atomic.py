@@ -1,0 +1,87 @@
+"""Write files whole or not at all: a temporary file beside the target, then a rename."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from voiceguide.errors import ExportError
+
+
+def _describe(exc: OSError, target: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"{target}: no space left on the device; nothing was written"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{target}: cannot write there ({exc.strerror}); nothing was written"
+    if exc.errno == errno.ENOENT:
+        return f"{target}: the folder {target.parent} does not exist"
+    return f"{target}: {exc.strerror or exc}; nothing was written"
+
+
+def check_target(target: Path) -> None:
+    """Refuse to replace anything that is not a regular file (a folder, a device, a pipe)."""
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ExportError(_describe(exc, target)) from None
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ExportError(f"{target}: is {kind}; refusing to replace it")
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path) -> Iterator[BinaryIO]:
+    """Yield a file to write; on success it replaces ``target``, on any failure it vanishes.
+
+    Raises :class:`ExportError` (one clear line) when the file cannot be written.
+    """
+    check_target(target)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent or Path(".")
+        )
+    except OSError as exc:
+        raise ExportError(_describe(exc, target)) from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(_describe(exc, target)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all, creating its folder if needed."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(_describe(exc, target)) from None
+    with atomic_output(target) as file:
+        file.write(data)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    """Write UTF-8 ``text`` to ``target`` whole or not at all."""
+    write_bytes_atomic(target, text.encode("utf-8"))

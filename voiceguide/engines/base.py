@@ -1,0 +1,65 @@
+"""The speech-engine interface every engine implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+DEFAULT_RATE_WPM = 150
+"""A calm guidance pace: slower than espeak-ng's own 175 wpm default."""
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Everything that changes how a phrase sounds (volume is applied later, as gain)."""
+
+    voice: str | None = None
+    """Voice id or name; ``None`` is the engine's default English voice."""
+    rate_wpm: int = DEFAULT_RATE_WPM
+    """Speaking rate in words per minute."""
+    pitch: int = 50
+    """Pitch, 0 (low) to 100 (high); 50 is the voice's own."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice an engine offers."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...] = field(default_factory=tuple)
+    gender: str | None = None
+
+
+@dataclass(frozen=True)
+class Speech:
+    """A synthesized phrase: mono int16 PCM at ``sample_rate``."""
+
+    samples: npt.NDArray[np.int16]
+    sample_rate: int
+
+
+class SpeechEngine(Protocol):
+    """Turns text into audio, one phrase at a time."""
+
+    name: str
+
+    def identity(self) -> str:
+        """A string naming everything that changes the sound: engine, version, voice, settings."""
+        ...
+
+    def voices(self) -> list[Voice]:
+        """The voices this engine can speak with."""
+        ...
+
+    def synthesize(self, text: str) -> Speech:
+        """Speak ``text``; raise :class:`voiceguide.errors.EngineError` on any failure."""
+        ...
+
+    def close(self) -> None:
+        """Release the engine."""
+        ...

@@ -1,0 +1,89 @@
+"""Lengths without synthesis: a quick estimate of speech, the real length of sounds.
+
+Used where a duration is wanted fast and approximately (``voiceguide list``)
+and in tests, where a fixed rate makes timelines independent of the engine.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+from voiceguide import paths
+from voiceguide.clips import SAMPLE_RATE
+from voiceguide.engines.base import DEFAULT_RATE_WPM
+from voiceguide.errors import NotFoundError
+
+_SOUND_EXTENSIONS = (".wav",)
+
+
+class EstimatedLengths:
+    """Speech length from word count and rate; sound length from the WAV header."""
+
+    def __init__(self, rate_wpm: int = DEFAULT_RATE_WPM, sample_rate: int = SAMPLE_RATE) -> None:
+        self.rate_wpm = rate_wpm
+        self._sample_rate = sample_rate
+        self._sounds: dict[str, int] = {}
+
+    @property
+    def sample_rate(self) -> int:
+        """Samples per second."""
+        return self._sample_rate
+
+    def speech_samples(self, text: str) -> int:
+        """Estimate: words at the rate, plus a little for sentence breaks."""
+        words = len(text.split())
+        sentences = sum(text.count(c) for c in ".!?;:")
+        seconds = words * 60 / self.rate_wpm + 0.25 * sentences
+        return round(seconds * self._sample_rate)
+
+    def sound_samples(self, name: str) -> int:
+        """The sound's real length, read from its WAV header (no decoding)."""
+        if name not in self._sounds:
+            self._sounds[name] = self._read(name)
+        return self._sounds[name]
+
+    def _read(self, name: str) -> int:
+        candidates = [Path(name)] if "/" in name else [
+            folder / f"{name}{ext}"
+            for folder in (paths.user_audio_dir(), paths.builtin_audio_dir())
+            for ext in _SOUND_EXTENSIONS
+        ]  # fmt: skip
+        for path in candidates:
+            if path.is_file():
+                try:
+                    with wave.open(str(path)) as file:
+                        frames = int(file.getnframes())
+                        return frames * self._sample_rate // int(file.getframerate())
+                except (wave.Error, EOFError, OSError):
+                    return self._sample_rate  # not a WAV (FLAC, OGG): about a second
+        raise NotFoundError(f"no sound named {name!r}")
+
+
+class FixedRateLengths:
+    """Lengths by rule, for tests: ``ms_per_char`` of speech, fixed sound lengths."""
+
+    def __init__(
+        self,
+        ms_per_char: int = 50,
+        sound_ms: dict[str, int] | None = None,
+        sample_rate: int = 1000,
+    ) -> None:
+        self.ms_per_char = ms_per_char
+        self.sound_ms = sound_ms or {
+            "press": 600, "release": 600, "tick": 100, "switch": 1000, "start": 2000, "end": 2500,
+        }  # fmt: skip
+        self._sample_rate = sample_rate
+
+    @property
+    def sample_rate(self) -> int:
+        """Samples per second."""
+        return self._sample_rate
+
+    def speech_samples(self, text: str) -> int:
+        """``ms_per_char`` for every character."""
+        return len(text) * self.ms_per_char * self._sample_rate // 1000
+
+    def sound_samples(self, name: str) -> int:
+        """The fixed length of each sound; 1 s for a sound file."""
+        return self.sound_ms.get(name, 1000) * self._sample_rate // 1000

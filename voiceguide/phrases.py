@@ -1,0 +1,133 @@
+"""The words voiceguide itself says: press and release cues, progress, the introduction.
+
+Routine authors write their own instructions; these are the sentences the
+compiler generates around them. Numbers are spelt out so every engine says
+them the same calm way.
+"""
+
+from __future__ import annotations
+
+from voiceguide.model import Point, Pressure
+
+_ONES = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+]  # fmt: skip
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ORDINALS = {
+    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+    "nine": "ninth", "twelve": "twelfth",
+}  # fmt: skip
+
+HALFWAY = "Halfway."
+RELEASE_REST = "Release, and rest."
+RELEASE_LAST = "Release, and let go."
+PAUSED = "Paused."
+BEFORE_CAUTIONS = "Before we begin, a word of care."
+
+
+def number_words(n: int) -> str:
+    """Spell out ``n`` (0–9999): 42 → 'forty-two'."""
+    if n < 0:
+        return "minus " + number_words(-n)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
+    thousands, rest = divmod(n, 1000)
+    tail = "" if not rest else (" and " if rest < 100 else " ") + number_words(rest)
+    return f"{number_words(thousands)} thousand{tail}"
+
+
+def ordinal_words(n: int) -> str:
+    """Spell out the ordinal of ``n``: 1 → 'first', 22 → 'twenty-second'."""
+    words = number_words(n)
+    head, sep, last = words.rpartition("-") if "-" in words else ("", "", words)
+    if " " in last:
+        head2, _, last = last.rpartition(" ")
+        head, sep = (f"{head}{sep}{head2}", " ")
+    if last in _ORDINALS:
+        last = _ORDINALS[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return f"{head}{sep}{last}"
+
+
+def duration_words(ms: int) -> str:
+    """Say a duration: 30000 → 'thirty seconds', 90000 → 'one minute and thirty seconds'."""
+    seconds = max(1, round(ms / 1000))
+    minutes, seconds = divmod(seconds, 60)
+    parts = []
+    if minutes:
+        parts.append(f"{number_words(minutes)} minute{'s' if minutes != 1 else ''}")
+    if seconds:
+        parts.append(f"{number_words(seconds)} second{'s' if seconds != 1 else ''}")
+    return " and ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def locate(point: Point) -> str:
+    """Describe where a point is and how to find it."""
+    parts = [f"Find {point.name}.", _sentence(point.where)]
+    if point.find:
+        parts.append(_sentence(point.find))
+    return " ".join(parts)
+
+
+_PRESS = {"gentle": "Press gently", "medium": "Press steadily", "firm": "Press firmly"}
+
+
+def press_first(pressure: Pressure, hold_ms: int, reps: int) -> str:
+    """The cue before the first press of a step."""
+    press = f"{_PRESS[pressure]}, and hold for {duration_words(hold_ms)}."
+    if reps == 1:
+        return press
+    return f"First of {number_words(reps)}. {press}"
+
+
+def press_next(rep: int, reps: int) -> str:
+    """The cue at the end of a rest, just before the next press."""
+    return f"{ordinal_words(rep).capitalize()} of {number_words(reps)}. Press."
+
+
+def session_length(ms: int) -> str:
+    """Say how long a session takes: 'This session takes about twelve minutes.'"""
+    minutes = round(ms / 60_000)
+    if minutes < 1:
+        return "This session takes less than a minute."
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"This session takes about {number_words(minutes)} {unit}."
+
+
+def get_comfortable(posture: str | None) -> str:
+    """The settling-in line of the introduction."""
+    return f"Get comfortable, {posture.rstrip('.')}." if posture else "Get comfortable."
+
+
+def session_round(round_: int, rounds: int) -> str:
+    """Announce a repetition of the whole session (``--repeat``)."""
+    return f"Round {number_words(round_)} of {number_words(rounds)}."
+
+
+def side_title(side: str) -> str:
+    """A chapter title for one side: 'right' → 'Right side'."""
+    return _sentence(side).rstrip(".") + ("" if " " in side else " side")
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Fill ``{side}``, ``{round}``… into an author's text (checked by the loader)."""
+    return text.format_map(values) if "{" in text else text

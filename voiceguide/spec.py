@@ -1,0 +1,424 @@
+"""The routine format, key by key: the one description the loader checks against.
+
+The loader validates scripts with these specs, :mod:`voiceguide.schema` turns
+them into a JSON Schema, and ``tools/gen_format_docs.py`` into
+``docs/format-reference.md``. Change the format here and all three follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from voiceguide.durations import EXAMPLES as DURATION_EXAMPLES
+
+SECOND_MS = 1000
+MINUTE_MS = 60 * SECOND_MS
+HOUR_MS = 60 * MINUTE_MS
+
+MAX_SCRIPT_BYTES = 1_048_576
+"""Scripts larger than this are refused before parsing."""
+MAX_NODES = 50_000
+"""Bound on YAML nodes visited, aliases expanded: a 'billion laughs' file stops here."""
+MAX_DEPTH = 40
+"""Bound on nesting depth."""
+MAX_SESSION_MS = 6 * HOUR_MS
+"""Longest session the compiler accepts."""
+MAX_INCLUDE_DEPTH = 8
+
+PLACEHOLDERS = {
+    "side": "the current side, inside `sides`",
+    "round": "the current round number, inside `repeat`",
+    "rounds": "the number of rounds, inside `repeat`",
+    "ordinal": "the current round as a word (first, second…), inside `repeat`",
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a value must be."""
+
+    def describe(self) -> str:
+        """Say what is expected, for error messages."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    max_chars: int = 1_000
+    placeholders: bool = True
+
+    def describe(self) -> str:
+        return "text"
+
+
+@dataclass(frozen=True)
+class Name(Kind):
+    """A short identifier: letters, digits and dashes."""
+
+    pattern: str = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+    def describe(self) -> str:
+        return "a name of lowercase letters, digits and dashes"
+
+
+@dataclass(frozen=True)
+class Duration(Kind):
+    min_ms: int
+    max_ms: int
+
+    def describe(self) -> str:
+        return f"a duration like {DURATION_EXAMPLES}"
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    minimum: int
+    maximum: int
+
+    def describe(self) -> str:
+        return f"a whole number from {self.minimum} to {self.maximum}"
+
+
+@dataclass(frozen=True)
+class Boolean(Kind):
+    def describe(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    values: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(self.values)
+
+
+@dataclass(frozen=True)
+class Moment(Kind):
+    """A moment inside a phase: a duration from its start or a percentage of it."""
+
+    def describe(self) -> str:
+        return "a time into the hold like 10s, or a percentage like 50%"
+
+
+@dataclass(frozen=True)
+class ListOf(Kind):
+    item: Kind
+    min_items: int = 0
+    max_items: int = 100
+
+    def describe(self) -> str:
+        return f"a list of {self.item.describe()}"
+
+
+@dataclass(frozen=True)
+class Object(Kind):
+    spec: ObjectSpec
+
+    def describe(self) -> str:
+        return f"a mapping of {self.spec.title} keys"
+
+
+@dataclass(frozen=True)
+class MapOf(Kind):
+    """A mapping from names to objects."""
+
+    value: ObjectSpec
+    max_items: int = 500
+
+    def describe(self) -> str:
+        return f"a mapping of names to {self.value.title} entries"
+
+
+@dataclass(frozen=True)
+class Steps(Kind):
+    max_items: int = 5_000
+
+    def describe(self) -> str:
+        return "a list of steps"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a mapping."""
+
+    name: str
+    kind: Kind
+    doc: str
+    required: bool = False
+    default: str | None = None
+    """The default, as a user would write it (for documentation)."""
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """A mapping with a fixed set of keys."""
+
+    title: str
+    doc: str
+    keys: tuple[Key, ...]
+
+    def key(self, name: str) -> Key:
+        """Return the key spec called ``name``."""
+        return next(k for k in self.keys if k.name == name)
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """A step: a mapping whose one 'kind' key says what it does."""
+
+    key: str
+    value: Kind
+    doc: str
+    example: str
+    siblings: tuple[Key, ...] = field(default_factory=tuple)
+
+
+TITLE = Key(
+    "title", Text(max_chars=120, placeholders=False), "Chapter title for exports and the live view."
+)
+
+PROMPT = ObjectSpec(
+    "prompt",
+    "Something said at a moment inside a hold or an activity. It must fit before the phase ends.",
+    (
+        Key(
+            "at",
+            Moment(),
+            "When: a time from the start of the phase (`10s`) or a percentage of it (`50%`).",
+            required=True,
+        ),
+        Key("say", Text(), "What is said.", required=True),
+    ),
+)
+
+SETTINGS = ObjectSpec(
+    "settings",
+    "How the routine sounds and is paced. Command-line options override these.",
+    (
+        Key("rate", Integer(80, 400), "Speaking rate in words per minute.", default="150"),
+        Key(
+            "voice",
+            Text(max_chars=200, placeholders=False),
+            "Voice id or name, as `voiceguide voices` lists them.",
+        ),
+        Key("pitch", Integer(0, 100), "Voice pitch, 0 (low) to 100 (high).", default="50"),
+        Key("volume", Integer(1, 100), "Volume in percent.", default="100"),
+        Key("engine", Choice(("espeak", "piper")), "Speech engine.", default="espeak"),
+        Key(
+            "find",
+            Duration(0, 5 * MINUTE_MS),
+            "Quiet time to find a point after it is described, before the first press.",
+            default="5s",
+        ),
+        Key(
+            "rest",
+            Duration(SECOND_MS, 10 * MINUTE_MS),
+            "Rest between repetitions when a `press` does not say.",
+            default="10s",
+        ),
+        Key(
+            "lead_in",
+            Duration(0, 2 * MINUTE_MS),
+            "Quiet time after the introduction, before the first instruction.",
+            default="5s",
+        ),
+        Key(
+            "tones",
+            Boolean(),
+            "Play the press, release, switch, start and end sounds.",
+            default="true",
+        ),
+    ),
+)
+
+POINT = ObjectSpec(
+    "point",
+    "An acupressure point in the point library. Routines refer to it by its key.",
+    (
+        Key(
+            "name",
+            Text(max_chars=200, placeholders=False),
+            "How the point is named when spoken.",
+            required=True,
+        ),
+        Key(
+            "where",
+            Text(placeholders=False),
+            "Where it is, in words a listener can follow with eyes closed.",
+            required=True,
+        ),
+        Key("find", Text(placeholders=False), "How to find it by touch: landmarks, finger-widths."),
+        Key(
+            "also",
+            ListOf(Text(max_chars=200, placeholders=False), max_items=10),
+            "Other names: a traditional name, a meridian code.",
+        ),
+        Key(
+            "pressure",
+            Choice(("gentle", "medium", "firm")),
+            "The pressure the point takes.",
+            default="firm",
+        ),
+        Key(
+            "cautions",
+            ListOf(Text(placeholders=False), max_items=20),
+            "Cautions spoken before a routine that presses this point.",
+        ),
+        Key(
+            "helps",
+            Text(placeholders=False),
+            "What the source says it is used for. Documentation only: never spoken.",
+        ),
+    ),
+)
+
+PRESS = ObjectSpec(
+    "press",
+    "Describe a point, give time to find it, then press and hold it `reps` times with rests between. "
+    "Press and release are marked by sounds; speech inside a hold or rest must fit inside it.",
+    (
+        Key("point", Name(), "The point's key in the point library.", required=True),
+        Key(
+            "hold",
+            Duration(SECOND_MS, 10 * MINUTE_MS),
+            "How long each press lasts, from the press sound to the release sound.",
+            required=True,
+        ),
+        Key("reps", Integer(1, 50), "How many times to press.", default="1"),
+        Key(
+            "rest",
+            Duration(SECOND_MS, 10 * MINUTE_MS),
+            "Rest between presses, from the release sound to the next press sound.",
+            default="settings.rest",
+        ),
+        Key(
+            "find",
+            Duration(0, 5 * MINUTE_MS),
+            "Quiet time to find the point before the first press.",
+            default="settings.find",
+        ),
+        Key(
+            "pressure",
+            Choice(("gentle", "medium", "firm")),
+            "Overrides the point's pressure.",
+            default="the point's",
+        ),
+        Key("say", Text(), "Said instead of the generated description of where the point is."),
+        Key("prompts", ListOf(Object(PROMPT), max_items=50), "Things said during each hold."),
+        Key(
+            "countdown", Integer(0, 30), "Soft ticks on the last seconds of each hold.", default="0"
+        ),
+        Key("halfway", Boolean(), "Say 'halfway' in the middle of each hold.", default="false"),
+        TITLE,
+    ),
+)
+
+ACTIVITY = ObjectSpec(
+    "activity",
+    "A timed activity without press and release sounds, such as a massage: an instruction, "
+    "then exactly `for` of time, then a closing word.",
+    (
+        Key("say", Text(), "The instruction, said before the time starts.", required=True),
+        Key("for", Duration(SECOND_MS, HOUR_MS), "How long the activity lasts.", required=True),
+        Key("done", Text(), "Said when the time is up.", default="And stop. Let your hands rest."),
+        Key("prompts", ListOf(Object(PROMPT), max_items=50), "Things said during the activity."),
+        Key("countdown", Integer(0, 30), "Soft ticks on the last seconds.", default="0"),
+        Key("halfway", Boolean(), "Say 'halfway' in the middle.", default="false"),
+        TITLE,
+    ),
+)
+
+STEP_SPECS: tuple[StepSpec, ...] = (
+    StepSpec(
+        "say",
+        Text(),
+        "Speak an instruction. It takes as long as it takes to say.",
+        "- say: Sit comfortably on a chair.",
+    ),
+    StepSpec("pause", Duration(100, HOUR_MS), "Silence for exactly this long.", "- pause: 5s"),
+    StepSpec(
+        "press",
+        Object(PRESS),
+        PRESS.doc,
+        "- press:\n    point: hand-valley\n    hold: 30s\n    reps: 3\n    rest: 10s\n    countdown: 3\n"
+        "    prompts:\n      - {at: 50%, say: Breathe out slowly.}",
+    ),
+    StepSpec(
+        "activity",
+        Object(ACTIVITY),
+        ACTIVITY.doc,
+        "- activity:\n    say: Massage the sole of your {side} foot.\n    for: 1m",
+    ),
+    StepSpec(
+        "sides",
+        ListOf(Text(max_chars=40, placeholders=False), min_items=1, max_items=4),
+        "Run `steps` once for each side; `{side}` in their text names the side. "
+        "A switch sound plays between sides.",
+        "- sides: [right, left]\n  steps:\n    - say: Now your {side} hand.",
+        (Key("steps", Steps(), "The steps to run for each side.", required=True), TITLE),
+    ),
+    StepSpec(
+        "repeat",
+        Integer(1, 100),
+        "Run `steps` this many times; `{round}`, `{rounds}` and `{ordinal}` fill in.",
+        "- repeat: 3\n  steps:\n    - say: Round {round} of {rounds}.",
+        (Key("steps", Steps(), "The steps to repeat.", required=True), TITLE),
+    ),
+    StepSpec(
+        "include",
+        Text(max_chars=300, placeholders=False),
+        "The steps of another routine, in place: a built-in or user routine name, or a path "
+        "relative to this file. Its cautions join this routine's.",
+        "- include: elbow",
+        (TITLE,),
+    ),
+    StepSpec(
+        "sound",
+        Text(max_chars=300, placeholders=False),
+        "Play a sound: press, release, tick, switch, start, end, or a sound file relative to this file.",
+        "- sound: switch",
+    ),
+)
+
+STEP_KEYS = tuple(s.key for s in STEP_SPECS)
+
+ROUTINE = ObjectSpec(
+    "routine",
+    "A routine script.",
+    (
+        Key(
+            "title",
+            Text(max_chars=120, placeholders=False),
+            "The routine's title, spoken at the start.",
+            required=True,
+        ),
+        Key("summary", Text(placeholders=False), "One or two sentences on what the routine does."),
+        Key(
+            "posture",
+            Text(max_chars=200, placeholders=False),
+            "How to sit or lie, completing 'get comfortable, …': 'lying on your back'.",
+        ),
+        Key(
+            "cautions",
+            ListOf(Text(placeholders=False), max_items=20),
+            "Spoken before the practice.",
+        ),
+        Key("settings", Object(SETTINGS), SETTINGS.doc),
+        Key(
+            "points",
+            MapOf(POINT),
+            "Points this routine defines or overrides, by key. The shared library is `scripts/points.yaml`.",
+        ),
+        Key("steps", Steps(), "What to do, in order.", required=True),
+    ),
+)
+
+POINT_LIBRARY = ObjectSpec(
+    "point library",
+    "A file of points shared by routines.",
+    (Key("points", MapOf(POINT), "Points by key.", required=True),),
+)
+
+SOUND_NAMES = ("press", "release", "tick", "switch", "start", "end")
+"""The built-in sound vocabulary (files in ``audio/``)."""
