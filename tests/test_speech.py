@@ -1,0 +1,279 @@
+"""SpeechClips with a fake engine: trimming, fades, memoizing, the cache, progress, level."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pytest
+
+from voiceguide.cache import PhraseCache
+from voiceguide.clips import SAMPLE_RATE, ClipSource
+from voiceguide.engines.base import Speech, Voice
+from voiceguide.errors import EngineError
+from voiceguide.speech import LEAD_PAD_MS, TAIL_PAD_MS, SpeechClips, resample
+
+if TYPE_CHECKING:
+    from voiceguide.clips import FloatArray
+
+LEAD_MS = 60
+TAIL_MS = 400
+MS_PER_CHAR = 40
+
+
+class FakeEngine:
+    """Speaks a 220 Hz tone, 40 ms per character, between stretches of near-silence."""
+
+    name = "fake"
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE, amplitude: float = 0.5) -> None:
+        self.sample_rate = sample_rate
+        self.amplitude = amplitude
+        self.spoken: list[str] = []
+
+    def identity(self) -> str:
+        return f"fake 1.0 rate={self.sample_rate}Hz amplitude={self.amplitude}"
+
+    def voices(self) -> list[Voice]:
+        return [Voice(id="fake", name="Fake")]
+
+    def synthesize(self, text: str) -> Speech:
+        self.spoken.append(text)
+        rate = self.sample_rate
+        voiced = np.sin(2 * np.pi * 220 * np.arange(rate * MS_PER_CHAR * len(text) // 1000) / rate)
+        hiss = 1e-4 * np.cos(np.arange(rate * TAIL_MS // 1000))  # -80 dBFS: silence
+        audio = np.concatenate([hiss[: rate * LEAD_MS // 1000], self.amplitude * voiced, hiss])
+        return Speech(samples=np.round(audio * 32767).astype(np.int16), sample_rate=rate)
+
+    def close(self) -> None:
+        pass
+
+
+class FakeSounds:
+    def sound(self, name: str) -> FloatArray:
+        return np.full(len(name) * 100, 0.25, dtype=np.float32)
+
+    def sound_samples(self, name: str) -> int:
+        return len(name) * 100
+
+
+def unchanged(samples: FloatArray, sample_rate: int) -> FloatArray:
+    return samples
+
+
+def clips(
+    engine: FakeEngine | None = None, cache: PhraseCache | None = None, **kwargs: object
+) -> SpeechClips:
+    kwargs.setdefault("normalize", unchanged)
+    return SpeechClips(engine or FakeEngine(), cache, FakeSounds(), **kwargs)  # type: ignore[arg-type]
+
+
+def ms(samples: int) -> float:
+    return 1000 * samples / SAMPLE_RATE
+
+
+def test_speech_is_mono_float32_trimmed_to_the_voice() -> None:
+    clip = clips().speech("Press gently.")
+
+    assert clip.dtype == np.float32
+    assert clip.ndim == 1
+    voiced_ms = MS_PER_CHAR * len("Press gently.")
+    assert voiced_ms + LEAD_PAD_MS <= ms(len(clip)) <= voiced_ms + LEAD_PAD_MS + TAIL_PAD_MS + 6
+
+
+def test_trimmed_speech_starts_and_ends_with_the_voice_within_a_few_ms() -> None:
+    clip = clips().speech("Release.")
+
+    loud = np.flatnonzero(np.abs(clip) > 0.1)
+    assert ms(int(loud[0])) <= LEAD_PAD_MS + 3
+    assert ms(len(clip) - int(loud[-1])) <= TAIL_PAD_MS + 6
+
+
+def test_the_edges_fade_so_nothing_clicks() -> None:
+    # The fake voice starts and stops at full swing; the fades must still reach zero.
+    engine = FakeEngine()
+    engine.synthesize = lambda text: Speech(  # type: ignore[method-assign]
+        samples=np.full(SAMPLE_RATE // 2, 16000, dtype=np.int16), sample_rate=SAMPLE_RATE
+    )
+    clip = clips(engine).speech("Hold.")
+
+    assert abs(clip[0]) < 0.01
+    assert abs(clip[-1]) < 0.01
+    assert np.max(np.abs(np.diff(clip))) < 0.1
+
+
+def test_the_same_text_gives_the_same_array_and_is_spoken_once() -> None:
+    engine = FakeEngine()
+    source = clips(engine)
+
+    first = source.speech("Release.")
+    assert source.speech_samples("Release.") == len(first)
+    assert source.speech("Release.") is first
+    assert engine.spoken == ["Release."]
+
+
+def test_clips_are_read_only() -> None:
+    clip = clips().speech("Release.")
+
+    with pytest.raises(ValueError, match="read-only"):
+        clip[0] = 1.0
+
+
+def test_a_longer_text_gives_a_longer_clip() -> None:
+    source = clips()
+
+    assert source.speech_samples("Press gently and breathe.") > source.speech_samples("Press.")
+
+
+def test_a_cached_phrase_is_not_spoken_again(tmp_path: Path) -> None:
+    first_engine, second_engine = FakeEngine(), FakeEngine()
+    first = clips(first_engine, PhraseCache(tmp_path)).speech("Release.")
+
+    second = clips(second_engine, PhraseCache(tmp_path)).speech("Release.")
+
+    assert second_engine.spoken == []
+    np.testing.assert_array_equal(first, second)
+
+
+def test_another_engine_identity_is_another_cache_entry(tmp_path: Path) -> None:
+    clips(FakeEngine(amplitude=0.5), PhraseCache(tmp_path)).speech("Release.")
+    louder = FakeEngine(amplitude=0.9)
+
+    clip = clips(louder, PhraseCache(tmp_path)).speech("Release.")
+
+    assert louder.spoken == ["Release."]
+    assert np.max(np.abs(clip)) > 0.85
+    assert PhraseCache(tmp_path).info().entries == 2
+
+
+def test_a_damaged_cache_entry_is_spoken_again(tmp_path: Path) -> None:
+    first = clips(FakeEngine(), PhraseCache(tmp_path)).speech("Release.")
+    (entry,) = tmp_path.glob("*.phrase")
+    entry.write_bytes(entry.read_bytes()[:-100])
+    engine = FakeEngine()
+
+    again = clips(engine, PhraseCache(tmp_path)).speech("Release.")
+
+    assert engine.spoken == ["Release."]
+    np.testing.assert_array_equal(again, first)
+    assert PhraseCache(tmp_path).get(entry.stem) is not None  # written back whole
+
+
+def test_a_cache_that_cannot_be_written_does_not_stop_speech(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    clip = clips(cache=PhraseCache(blocker / "phrases")).speech("Release.")
+
+    assert len(clip) > 0
+
+
+def test_prepare_speaks_new_phrases_in_order_and_reports_progress(tmp_path: Path) -> None:
+    clips(FakeEngine(), PhraseCache(tmp_path)).speech("Rest.")
+    engine = FakeEngine()
+    source = clips(engine, PhraseCache(tmp_path))
+    reports: list[tuple[int, int]] = []
+
+    synthesized = source.prepare(
+        ["Press.", "Rest.", "Release.", "Press."], lambda done, total: reports.append((done, total))
+    )
+
+    assert synthesized == 2
+    assert engine.spoken == ["Press.", "Release."]
+    assert reports == [(0, 3), (1, 3), (2, 3), (3, 3)]
+    assert source.prepare(["Press.", "Release."]) == 0
+    assert engine.spoken == ["Press.", "Release."]
+
+
+def test_prepare_of_nothing_reports_zero_of_zero() -> None:
+    reports: list[tuple[int, int]] = []
+
+    assert clips().prepare([], lambda done, total: reports.append((done, total))) == 0
+    assert reports == [(0, 0)]
+
+
+def test_the_normalizer_sees_the_trimmed_clip_and_its_rate() -> None:
+    seen: list[tuple[int, int]] = []
+
+    def halve(samples: FloatArray, sample_rate: int) -> FloatArray:
+        seen.append((len(samples), sample_rate))
+        return (samples * 0.5).astype(np.float32)
+
+    plain = clips().speech("Release.")
+    halved = clips(normalize=halve).speech("Release.")
+
+    assert seen == [(len(plain), SAMPLE_RATE)]
+    np.testing.assert_allclose(halved, plain * 0.5, atol=1e-7)
+
+
+def test_the_default_normalizer_matches_speech_loudness() -> None:
+    from voiceguide import loudness
+
+    quiet = FakeEngine(amplitude=0.05)
+    clip = SpeechClips(quiet, None, FakeSounds()).speech("Breathe out slowly and rest.")
+
+    assert loudness.in_context_lufs(clip, SAMPLE_RATE) == pytest.approx(
+        loudness.SPEECH_LUFS, abs=0.5
+    )
+
+
+def test_no_normalizer_keeps_the_engine_level() -> None:
+    clip = SpeechClips(FakeEngine(amplitude=0.05), None, FakeSounds(), normalize=None).speech(
+        "Release."
+    )
+
+    assert np.max(np.abs(clip)) == pytest.approx(0.05, abs=0.001)
+
+
+def test_an_engine_at_another_rate_is_resampled() -> None:
+    text = "Press gently."
+    at_16k = clips(FakeEngine(sample_rate=16000)).speech(text)
+    native = clips(FakeEngine()).speech(text)
+
+    assert abs(ms(len(at_16k)) - ms(len(native))) < 2
+
+
+def test_resampling_keeps_duration_and_pitch() -> None:
+    tone = np.sin(2 * np.pi * 440 * np.arange(16000) / 16000).astype(np.float32)
+
+    out = resample(tone, 16000, SAMPLE_RATE)
+
+    assert len(out) == SAMPLE_RATE
+    crossings = np.count_nonzero(np.diff(np.signbit(out)))
+    assert crossings == pytest.approx(880, abs=2)
+
+
+def test_silence_is_an_error() -> None:
+    engine = FakeEngine()
+    engine.synthesize = lambda text: Speech(  # type: ignore[method-assign]
+        samples=np.zeros(SAMPLE_RATE, dtype=np.int16), sample_rate=SAMPLE_RATE
+    )
+
+    with pytest.raises(
+        EngineError, match=r"^the speech engine produced only silence for '\.\.\.'$"
+    ):
+        clips(engine).speech("...")
+
+
+def test_sounds_are_handed_through() -> None:
+    source: ClipSource = clips()
+
+    assert source.sample_rate == SAMPLE_RATE
+    assert source.sound_samples("press") == 500
+    assert len(source.sound("press")) == 500
+
+
+@pytest.mark.audio
+def test_real_speech_is_trimmed_to_within_a_few_ms_of_the_voice() -> None:
+    from voiceguide.engines import make_engine
+    from voiceguide.engines.base import VoiceSettings
+
+    engine = make_engine("espeak", VoiceSettings())
+    raw = engine.synthesize("Press gently.")
+    clip = SpeechClips(engine, None, FakeSounds(), normalize=None).speech("Press gently.")
+
+    energetic = np.flatnonzero(np.abs(clip) > 0.01)  # -40 dBFS
+    assert ms(int(energetic[0])) <= LEAD_PAD_MS + 5
+    assert ms(len(clip) - int(energetic[-1])) <= TAIL_PAD_MS + 10
+    assert len(clip) < len(raw.samples) - SAMPLE_RATE // 5  # espeak-ng's end pause is gone

@@ -1,0 +1,31 @@
+"""Speech engines behind one interface (see :mod:`voiceguide.engines.base`).
+
+Engine modules import their text-to-speech libraries only when an engine is made,
+so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from voiceguide.errors import EngineError, NotFoundError
+
+if TYPE_CHECKING:
+    from voiceguide.engines.base import SpeechEngine, VoiceSettings
+
+DEFAULT_ENGINE = "espeak"
+ENGINE_NAMES = ("espeak",)
+"""The engines :func:`make_engine` knows, the default first."""
+
+
+class UnknownVoiceError(EngineError, NotFoundError):
+    """The voice asked for is not one the engine offers (exits as "not found")."""
+
+
+def make_engine(name: str = DEFAULT_ENGINE, settings: VoiceSettings | None = None) -> SpeechEngine:
+    """Start the speech engine called ``name`` with ``settings``."""
+    if name == "espeak":
+        from voiceguide.engines.espeak import Pyttsx3Engine
+
+        return Pyttsx3Engine(settings)
+    raise EngineError(f"unknown speech engine {name!r}; known engines: {', '.join(ENGINE_NAMES)}")
