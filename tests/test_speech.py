@@ -204,7 +204,8 @@ def test_the_normalizer_sees_the_trimmed_clip_and_its_rate() -> None:
     halved = clips(normalize=halve).speech("Release.")
 
     assert seen == [(len(plain), SAMPLE_RATE)]
-    np.testing.assert_allclose(halved, plain * 0.5, atol=1e-7)
+    # Clips are kept at 16 bits, so halving can differ by one step of rounding.
+    np.testing.assert_allclose(halved, plain * 0.5, atol=1.01 / 32768)
 
 
 def test_the_default_normalizer_matches_speech_loudness() -> None:

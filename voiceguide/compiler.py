@@ -314,9 +314,7 @@ class _Builder:
 def _title(step: Step) -> str | None:
     if isinstance(step, Include):
         return step.title or step.routine.title
-    if isinstance(step, Press | Activity | Sides | Repeat):
-        return step.title
-    return None
+    return step.title
 
 
 class _Layout:

@@ -6,12 +6,13 @@ import difflib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from voiceguide import paths
 from voiceguide.errors import NotFoundError
-from voiceguide.loader import load_points, load_routine
-from voiceguide.model import Point, Routine
+
+if TYPE_CHECKING:
+    from voiceguide.model import Point, Routine
 
 POINTS_FILE = "points.yaml"
 SUFFIXES = (".yaml", ".yml")
@@ -88,16 +89,24 @@ def resolve_include(name: str, including: Path) -> Path:
 
 @cache
 def _points_in(path: Path, mtime_ns: int) -> dict[str, Point]:
+    from voiceguide.loader import load_points
+
     return load_points(path)
+
+
+def points_files() -> list[Path]:
+    """The point library files in force: built-in, then the user's own."""
+    files = [
+        folder / POINTS_FILE for folder in (paths.builtin_scripts_dir(), paths.user_scripts_dir())
+    ]
+    return [file for file in files if file.is_file()]
 
 
 def shared_points() -> dict[str, Point]:
     """The point library: built-in points, then the user's own ``points.yaml``."""
     points: dict[str, Point] = {}
-    for folder in (paths.builtin_scripts_dir(), paths.user_scripts_dir()):
-        file = folder / POINTS_FILE
-        if file.is_file():
-            points.update(_points_in(file, file.stat().st_mtime_ns))
+    for file in points_files():
+        points.update(_points_in(file, file.stat().st_mtime_ns))
     return points
 
 
@@ -107,6 +116,23 @@ def load(name: str) -> Routine:
     return load_path(entry.path)
 
 
-def load_path(path: Path) -> Routine:
-    """Load the routine at ``path`` with the shared point library."""
-    return load_routine(path, resolve=resolve_include, shared_points=shared_points())
+def load_path(path: Path, memo: dict[Path, Routine] | None = None) -> Routine:
+    """Load the routine at ``path`` with the shared point library.
+
+    Pass the same ``memo`` to load many routines that share included parts.
+    """
+    from voiceguide.loader import load_routine
+
+    return load_routine(path, resolve=resolve_include, shared_points=shared_points(), memo=memo)
+
+
+def is_point_library(path: Path) -> bool:
+    """Whether ``path`` is a point library (top-level ``points:`` and no ``steps:``)."""
+    if path.name == POINTS_FILE:
+        return True
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return False
+    top = {line.split(":", 1)[0] for line in head.splitlines() if line[:1].isalpha()}
+    return "points" in top and "steps" not in top and "title" not in top

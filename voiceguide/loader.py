@@ -544,11 +544,11 @@ class _File:
                 self.check_point_only(value_node)
             return None
         if kind_key == "say":
-            return Say(value, pos, path)
+            return Say(value, pos, path, title)
         if kind_key == "pause":
-            return Pause(value, pos, path)
+            return Pause(value, pos, path, title)
         if kind_key == "sound":
-            return self.sound(value_node, value, pos, path)
+            return self.sound(value_node, value, pos, path, title)
         if kind_key == "include":
             return self.include(value_node, value, pos, path, title)
         if kind_key == "press":
@@ -638,13 +638,15 @@ class _File:
             title=values.get("title"),
         )
 
-    def sound(self, node: yaml.Node, name: str, pos: Position, path: str) -> Sound | None:
+    def sound(
+        self, node: yaml.Node, name: str, pos: Position, path: str, title: str | None
+    ) -> Sound | None:
         if name in spec.SOUND_NAMES:
-            return Sound(name, pos, path)
+            return Sound(name, pos, path, title)
         if "/" in name or "." in name:
             file = (self.path.parent / name).resolve()
             if file.is_file():
-                return Sound(str(file), pos, path)
+                return Sound(str(file), pos, path, title)
             self.problem(node, f"sound: no sound file at {name!r} (relative to this script)")
             return None
         hint = suggest(name, spec.SOUND_NAMES)
@@ -786,15 +788,22 @@ def load_routine(
     resolve: Resolver,
     shared_points: Mapping[str, Point] | None = None,
     display: str | None = None,
+    memo: dict[Path, Routine] | None = None,
 ) -> Routine:
     """Load and check the routine at ``path`` with everything it includes.
 
+    ``memo`` keeps routines already loaded (by resolved path) across calls, so that
+    loading many routines that include the same parts reads each part once.
     Raises :class:`ScriptError` listing every problem found, in every file read.
     """
     session = _Session(resolve=resolve, shared_points=shared_points or {})
-    routine = _load_file(session, path, display or _display(path))
+    if memo:
+        session.cache.update(memo)
+    routine = _load_file(session, path.resolve(), display or _display(path))
     if session.problems or routine is None:
         _raise(session.problems)
+    if memo is not None:
+        memo.update({p: r for p, r in session.cache.items() if r is not None})
     return routine
 
 

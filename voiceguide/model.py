@@ -91,6 +91,7 @@ class Say:
     text: str
     position: Position
     path: str
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Pause:
     duration_ms: int
     position: Position
     path: str
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Sound:
     name: str
     position: Position
     path: str
+    title: str | None = None
 
 
 @dataclass(frozen=True)

@@ -335,8 +335,11 @@ STEP_SPECS: tuple[StepSpec, ...] = (
         Text(),
         "Speak an instruction. It takes as long as it takes to say.",
         "- say: Sit comfortably on a chair.",
+        (TITLE,),
     ),
-    StepSpec("pause", Duration(100, HOUR_MS), "Silence for exactly this long.", "- pause: 5s"),
+    StepSpec(
+        "pause", Duration(100, HOUR_MS), "Silence for exactly this long.", "- pause: 5s", (TITLE,)
+    ),
     StepSpec(
         "press",
         Object(PRESS),
@@ -378,6 +381,7 @@ STEP_SPECS: tuple[StepSpec, ...] = (
         Text(max_chars=300, placeholders=False),
         "Play a sound: press, release, tick, switch, start, end, or a sound file relative to this file.",
         "- sound: switch",
+        (TITLE,),
     ),
 )
 

@@ -14,12 +14,15 @@ import numpy as np
 
 from voiceguide.cache import phrase_key
 from voiceguide.clips import SAMPLE_RATE
+from voiceguide.engines.base import Speech
 from voiceguide.errors import EngineError
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
     from voiceguide.cache import PhraseCache
     from voiceguide.clips import FloatArray
-    from voiceguide.engines.base import Speech, SpeechEngine
+    from voiceguide.engines.base import SpeechEngine
 
 Normalizer = Callable[["FloatArray", int], "FloatArray"]
 """Takes mono float32 samples and their rate; returns them at the level the mix expects."""
@@ -34,6 +37,8 @@ LEAD_PAD_MS = 5
 """Silence kept before the first sound, so the onset is not cut."""
 TAIL_PAD_MS = 20
 """Silence kept after the last sound, so a soft ending decays naturally."""
+CLIP_PROCESSING = "trim-match-v1"
+"""Names the processing a cached clip went through; change it when that processing changes."""
 FADE_IN_MS = 2
 FADE_OUT_MS = 10
 
@@ -64,6 +69,12 @@ def _ms_to_samples(ms: int, sample_rate: int) -> int:
 def to_float(speech: Speech) -> FloatArray:
     """Convert int16 PCM to float32 in [-1, 1)."""
     return (np.asarray(speech.samples, dtype=np.float32) / 32768.0).astype(np.float32)
+
+
+def to_int16(samples: FloatArray) -> npt.NDArray[np.int16]:
+    """Quantize float samples in [-1, 1] to int16 PCM, clipping anything beyond."""
+    # The inverse of to_float (x / 32768), so a clip survives the round trip exactly.
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def resample(samples: FloatArray, from_rate: int, to_rate: int) -> FloatArray:
@@ -177,8 +188,21 @@ class SpeechClips:
         return synthesized
 
     def _make(self, text: str) -> tuple[FloatArray, bool]:
-        """Build the clip of ``text`` and remember it; say whether the engine was used."""
-        speech, fresh = self._synthesize(text)
+        """Build the clip of ``text`` and remember it; say whether the engine was used.
+
+        The cache holds the finished clip (trimmed, matched, at 16 bits), so a warm run
+        does no signal processing and a cold run and a warm run give the same samples.
+        """
+        key = None
+        if self.cache is not None:
+            if self._identity is None:
+                processing = "raw" if self._normalize is None else CLIP_PROCESSING
+                self._identity = f"{self.engine.identity()} clip={processing}"
+            key = phrase_key(self._identity, text)
+            cached = self.cache.get(key)
+            if cached is not None and cached.sample_rate == SAMPLE_RATE:
+                return self._remember(text, to_float(cached)), False
+        speech = self.engine.synthesize(text)
         samples = resample(to_float(speech), speech.sample_rate, SAMPLE_RATE)
         clip = trim_silence(samples, SAMPLE_RATE)
         if not len(clip):
@@ -187,20 +211,12 @@ class SpeechClips:
             clip = np.asarray(self._normalize(clip, SAMPLE_RATE), dtype=np.float32)
             if clip.ndim != 1 or not np.all(np.isfinite(clip)):
                 raise EngineError(f"loudness matching failed for {text!r}")
+        pcm = to_int16(clip)
+        if self.cache is not None and key is not None:
+            self.cache.put(key, Speech(samples=pcm, sample_rate=SAMPLE_RATE))
+        return self._remember(text, to_float(Speech(samples=pcm, sample_rate=SAMPLE_RATE))), True
+
+    def _remember(self, text: str, clip: FloatArray) -> FloatArray:
         clip.flags.writeable = False  # shared by the compiler and the renderer
         self._clips[text] = clip
-        return clip, fresh
-
-    def _synthesize(self, text: str) -> tuple[Speech, bool]:
-        """Return the engine's audio for ``text``, from the cache when it is there."""
-        if self.cache is None:
-            return self.engine.synthesize(text), True
-        if self._identity is None:
-            self._identity = self.engine.identity()
-        key = phrase_key(self._identity, text)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached, False
-        speech = self.engine.synthesize(text)
-        self.cache.put(key, speech)
-        return speech, True
+        return clip

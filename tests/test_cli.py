@@ -1,0 +1,237 @@
+"""The command line: help, exit codes, one-line errors, the list index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from voiceguide import listing, paths
+from voiceguide.cli import app, main
+from voiceguide.errors import ExitStatus
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "scripts"
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the CLI in-process; return exit code, stdout, stderr."""
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def command_names() -> list[list[str]]:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    names: list[list[str]] = []
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        sub = getattr(command, "commands", None)
+        if sub:
+            names.extend([name, s] for s in sub)
+        else:
+            names.append([name])
+    return names
+
+
+@pytest.mark.parametrize("command", command_names(), ids=" ".join)
+def test_every_command_has_help_with_an_example(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run([*command, "--help"], capsys)
+    assert code == 0
+    assert "Example: voiceguide " + command[0] in out
+
+
+def test_top_level_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    assert "eyes closed" in out
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0
+    assert out.startswith("voiceguide ")
+
+
+def test_list_shows_built_in_routines_with_length_and_safety_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["list"], capsys)
+    assert code == 0
+    for name in ("sitting-foot", "back-pain", "hand"):
+        assert name in out
+    assert "~" in out
+    assert "Safety:" in out
+
+
+def test_list_json_and_user_routine_overrides(capsys: pytest.CaptureFixture[str]) -> None:
+    user = paths.user_scripts_dir()
+    user.mkdir(parents=True)
+    (user / "mine.yaml").write_text(
+        "title: Mine\nposture: sitting\nsteps: [{say: Hello there.}]\n", encoding="utf-8"
+    )
+    code, out, _ = run(["list", "--json"], capsys)
+    assert code == 0
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert rows["mine"]["origin"] == "user"
+    assert rows["mine"]["title"] == "Mine"
+    assert rows["sitting-foot"]["origin"] == "built-in"
+
+
+def test_list_index_notices_a_changed_file(capsys: pytest.CaptureFixture[str]) -> None:
+    user = paths.user_scripts_dir()
+    user.mkdir(parents=True)
+    script = user / "mine.yaml"
+    script.write_text("title: First\nsteps: [{say: Hello.}]\n", encoding="utf-8")
+    rows, _ = listing.list_routines()
+    assert {r.name: r.title for r in rows}["mine"] == "First"
+    script.write_text("title: Second title\nsteps: [{say: Hello.}]\n", encoding="utf-8")
+    os.utime(script, ns=(1, 1))  # a different mtime even on coarse clocks
+    rows, _ = listing.list_routines()
+    assert {r.name: r.title for r in rows}["mine"] == "Second title"
+
+
+def test_list_index_notices_a_changed_include(capsys: pytest.CaptureFixture[str]) -> None:
+    user = paths.user_scripts_dir()
+    user.mkdir(parents=True)
+    (user / "part.yaml").write_text("title: Part\nsteps: [{pause: 2s}]\n", encoding="utf-8")
+    (user / "whole.yaml").write_text("title: Whole\nsteps: [{include: part}]\n", encoding="utf-8")
+    before = {r.name: r.estimated_ms for r in listing.list_routines()[0]}["whole"]
+    (user / "part.yaml").write_text("title: Part\nsteps: [{pause: 9s}]\n", encoding="utf-8")
+    after = {r.name: r.estimated_ms for r in listing.list_routines()[0]}["whole"]
+    assert after - before == 7_000
+
+
+def test_list_reports_an_invalid_user_routine_and_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    user = paths.user_scripts_dir()
+    user.mkdir(parents=True)
+    (user / "broken.yaml").write_text("title: Broken\nsteps: [{sya: x}]\n", encoding="utf-8")
+    code, out, err = run(["list"], capsys)
+    assert code == 0
+    assert "sitting-foot" in out
+    assert "broken.yaml" in err
+    assert "did you mean 'say'" in err
+
+
+def test_check_reports_every_problem_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(
+        "title: Bad\nsteps:\n  - press: {point: nowhere, hold: thirty}\n  - pasue: 2s\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(["check", "--estimate", "bad.yaml"], capsys)
+    assert code == ExitStatus.INVALID
+    assert out == ""
+    assert err.splitlines() == [
+        "bad.yaml:3:20: point: no point named 'nowhere'",
+        "bad.yaml:3:35: hold: expected a duration like 30s, 1m30s, 90 or 1:30, got 'thirty'",
+        "bad.yaml:4:5: pasue: unknown step; did you mean 'pause'?",
+    ]
+    assert "Traceback" not in err
+
+
+def test_check_accepts_builtin_scripts_and_the_point_library(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(
+        ["check", "--estimate", str(SCRIPTS / "hand.yaml"), str(SCRIPTS / "points.yaml")], capsys
+    )
+    assert (code, err) == (0, "")
+    assert "ok:" in out
+    assert "points)" in out
+
+
+def test_unknown_routine_is_one_line_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["show", "sittng-foot"], capsys)
+    assert (code, out) == (ExitStatus.NOT_FOUND, "")
+    assert err == (
+        "voiceguide: no routine named 'sittng-foot'; did you mean 'sitting-foot'? "
+        "('voiceguide list' shows them)\n"
+    )
+
+
+def test_bad_option_value_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["show", "hand", "--pace", "9"], capsys)
+    assert code == ExitStatus.INVALID
+    assert "--pace: expected 0.25 to 4.0, got 9.0" in err
+
+
+def test_new_writes_a_starter_that_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["new", "evening-hands"], capsys)
+    assert code == 0
+    target = paths.user_scripts_dir() / "evening-hands.yaml"
+    assert target.is_file()
+    assert str(target) in out
+    code, out, err = run(["check", "--estimate", "evening-hands"], capsys)
+    assert (code, err) == (0, "")
+    # a second time refuses to overwrite
+    code, _, err = run(["new", "evening-hands"], capsys)
+    assert code == ExitStatus.INVALID
+    assert "already exists" in err
+    code, _, err = run(["new", "Bad Name"], capsys)
+    assert code == ExitStatus.INVALID
+
+
+def test_schema_is_valid_and_accepts_every_built_in_script(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["schema"], capsys)
+    assert code == 0
+    schema = json.loads(out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for script in SCRIPTS.glob("*.yaml"):
+        if script.name == "points.yaml":
+            continue
+        errors = list(validator.iter_errors(yaml.safe_load(script.read_text(encoding="utf-8"))))
+        assert errors == [], (script.name, errors[:1])
+    assert list(validator.iter_errors({"title": "x", "steps": [{"sya": "x"}]}))
+
+
+def test_committed_schema_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["schema"], capsys)
+    assert code == 0
+    committed = (REPO / "docs" / "routine.schema.json").read_text(encoding="utf-8")
+    assert out == committed, "run: voiceguide schema -o docs/routine.schema.json"
+
+
+def test_debug_shows_a_traceback_and_plain_does_not() -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    plain = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "show", "no-such"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert plain.returncode == ExitStatus.NOT_FOUND
+    assert "Traceback" not in plain.stderr
+    assert len(plain.stderr.splitlines()) == 1
+    debug = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "--debug", "show", "no-such"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert "Traceback" in debug.stderr
+
+
+def test_committed_format_reference_is_up_to_date() -> None:
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import gen_format_docs
+    finally:
+        sys.path.pop(0)
+    committed = gen_format_docs.TARGET.read_text(encoding="utf-8")
+    assert committed == gen_format_docs.render(), "run: python tools/gen_format_docs.py"

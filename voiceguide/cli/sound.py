@@ -1,0 +1,73 @@
+"""Commands about the sound side: voices and the phrase cache."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from voiceguide.cli.app import AsJson, Engine, app, table
+
+cache_app = typer.Typer(
+    help="Look at or empty the cache of synthesized phrases.\n\nExample: voiceguide cache info",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache")
+
+
+@app.command()
+def voices(engine: Engine = None, as_json: AsJson = False) -> None:
+    """List the voices the speech engine offers (use one with --voice or settings.voice).
+
+    Example: voiceguide voices
+    """
+    from voiceguide.engines import make_engine
+    from voiceguide.session import DEFAULT_ENGINE
+
+    found = make_engine(engine or DEFAULT_ENGINE).voices()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender}
+                    for v in found
+                ],
+                indent=2,
+            )
+        )
+        return
+    table(
+        ["ID", "LANGUAGES", "NAME"],
+        [[v.id, ",".join(v.languages), v.name] for v in found],
+    )
+
+
+@cache_app.command("info")
+def cache_info(as_json: AsJson = False) -> None:
+    """Show where the phrase cache is and how much it holds.
+
+    Example: voiceguide cache info
+    """
+    from voiceguide.cache import PhraseCache
+
+    info = PhraseCache().info()
+    if as_json:
+        typer.echo(
+            json.dumps({"path": str(info.path), "entries": info.entries, "bytes": info.bytes})
+        )
+        return
+    typer.echo(f"path:    {info.path}")
+    typer.echo(f"phrases: {info.entries}")
+    typer.echo(f"size:    {info.bytes / 1_048_576:.1f} MiB")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached phrase (they are synthesized again when needed).
+
+    Example: voiceguide cache clear
+    """
+    from voiceguide.cache import PhraseCache
+
+    removed = PhraseCache().clear()
+    typer.echo(f"removed {removed} cached phrase{'s' if removed != 1 else ''}")

@@ -1,0 +1,130 @@
+"""The routine list: title, posture, estimated length, cautions, for every named routine.
+
+Listing means loading and compiling every routine, so the rows are kept in a
+small index in the cache folder, keyed by the size and modification time of
+every file that shapes them (the routine, what it includes, the point
+libraries, the sounds) and by voiceguide's version. An unchanged library is
+listed without reading any YAML; a changed file is read again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from voiceguide import __version__, library, paths
+
+INDEX_NAME = "list-index.json"
+
+Fingerprint = list[list[Any]]
+"""``[path, mtime_ns, size]`` for each file: lists, so that it survives a JSON round trip."""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One row of ``voiceguide list``."""
+
+    name: str
+    title: str
+    posture: str
+    estimated_ms: int
+    origin: str
+    path: str
+    cautions: tuple[str, ...]
+
+
+def _stat(files: list[Path]) -> Fingerprint:
+    marks: Fingerprint = []
+    for file in files:
+        try:
+            info = file.stat()
+        except OSError:
+            marks.append([str(file), -1, -1])
+        else:
+            marks.append([str(file), info.st_mtime_ns, info.st_size])
+    return marks
+
+
+def _shared_files() -> list[Path]:
+    """Files that shape every routine's row: point libraries and sounds."""
+    files = library.points_files()
+    for folder in (paths.builtin_audio_dir(), paths.user_audio_dir()):
+        if folder.is_dir():
+            files.extend(sorted(p for p in folder.iterdir() if p.is_file()))
+    return files
+
+
+def _read_index(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("version") == __version__ else {}
+
+
+def _row(entry: library.Entry, memo: dict[Path, Any]) -> tuple[Listed, list[Path]]:
+    from voiceguide.compiler import CompileOptions, compile_routine
+    from voiceguide.engines.base import DEFAULT_RATE_WPM
+    from voiceguide.estimate import EstimatedLengths
+
+    routine = library.load_path(entry.path, memo)
+    lengths = EstimatedLengths(routine.settings.rate_wpm or DEFAULT_RATE_WPM)
+    timeline = compile_routine(routine, lengths, CompileOptions())
+    row = Listed(
+        name=entry.name,
+        title=routine.title,
+        posture=routine.posture or "",
+        estimated_ms=timeline.total_ms,
+        origin=entry.origin,
+        path=str(entry.path),
+        cautions=routine.all_cautions(),
+    )
+    return row, [Path(r.source) for r in routine.included()]
+
+
+def list_routines(index_path: Path | None = None) -> tuple[list[Listed], list[str]]:
+    """Return the rows of every valid routine, and one line for each invalid one."""
+    from voiceguide.atomic import write_text_atomic
+    from voiceguide.errors import VoiceguideError
+
+    index_path = index_path or paths.user_cache_dir() / INDEX_NAME
+    old = _read_index(index_path).get("routines", {})
+    shared = _stat(_shared_files())
+    rows: list[Listed] = []
+    problems: list[str] = []
+    fresh: dict[str, Any] = {}
+    memo: dict[Path, Any] = {}
+    for entry in library.entries().values():
+        key = str(entry.path)
+        cached = old.get(key)
+        if (
+            cached
+            and cached["origin"] == entry.origin
+            and cached["shared"] == shared
+            and (_stat([Path(p) for p, _, _ in cached["files"]]) == cached["files"])
+        ):
+            row = Listed(**{**cached["row"], "cautions": tuple(cached["row"]["cautions"])})
+            fresh[key] = cached
+            rows.append(row)
+            continue
+        try:
+            row, included = _row(entry, memo)
+        except VoiceguideError as exc:
+            problems.append(f"{entry.path}: {str(exc).splitlines()[0]}")
+            continue
+        rows.append(row)
+        fresh[key] = {
+            "origin": entry.origin,
+            "shared": shared,
+            "files": _stat([entry.path, *included]),
+            "row": asdict(row),
+        }
+    if fresh != old:
+        try:
+            index = {"version": __version__, "routines": fresh}
+            write_text_atomic(index_path, json.dumps(index, ensure_ascii=False))
+        except VoiceguideError:
+            pass  # an index that cannot be written costs time, not correctness
+    return rows, problems

@@ -1,0 +1,80 @@
+"""The one renderer: a timeline and its clips in, 16-bit PCM out, every cue to the sample.
+
+Export writes what it yields to files; play hands the very same blocks to the
+speaker. It renders in blocks so a two-hour session never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from voiceguide.errors import AudioError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from voiceguide.clips import ClipSource, FloatArray
+    from voiceguide.timeline import Cue, Timeline
+
+BLOCK_SAMPLES = 1 << 16
+"""About three seconds at 22,050 Hz: small enough to start playing at once."""
+
+
+def _clip(cue: Cue, clips: ClipSource) -> FloatArray:
+    clip = clips.speech(cue.text) if cue.kind == "speech" else clips.sound(cue.text)
+    if len(clip) != cue.duration:
+        # Lengths were measured from these very clips; a difference means a sound file
+        # changed between compiling and rendering.
+        raise AudioError(
+            f"the {cue.kind} {cue.text!r} is {len(clip)} samples long, "
+            f"but the timeline made room for {cue.duration}; compile again"
+        )
+    return clip
+
+
+def render_blocks(
+    timeline: Timeline,
+    clips: ClipSource,
+    *,
+    gain: float = 1.0,
+    start: int = 0,
+    end: int | None = None,
+    block_samples: int = BLOCK_SAMPLES,
+) -> Iterator[npt.NDArray[np.int16]]:
+    """Yield the session from ``start`` to ``end`` (samples) as mono int16 blocks."""
+    end = timeline.total if end is None else min(end, timeline.total)
+    cues = timeline.cues
+    index = timeline.index_at(start) if cues else 0
+    position = start
+    while position < end:
+        stop = min(position + block_samples, end)
+        block = np.zeros(stop - position, dtype=np.float32)
+        while index < len(cues) and cues[index].end <= position:
+            index += 1
+        i = index
+        while i < len(cues) and cues[i].start < stop:
+            cue = cues[i]
+            if cue.kind != "silence":
+                clip = _clip(cue, clips)
+                lo = max(cue.start, position)
+                hi = min(cue.end, stop)
+                block[lo - position : hi - position] = clip[lo - cue.start : hi - cue.start]
+            i += 1
+        if gain != 1.0:
+            block *= np.float32(gain)
+        yield to_pcm(block)
+        position = stop
+
+
+def to_pcm(samples: FloatArray) -> npt.NDArray[np.int16]:
+    """Quantize float samples to int16 (x * 32768, rounded, clipped)."""
+    return np.clip(np.round(samples * np.float32(32768.0)), -32768, 32767).astype(np.int16)
+
+
+def render(timeline: Timeline, clips: ClipSource, *, gain: float = 1.0) -> npt.NDArray[np.int16]:
+    """Return the whole session as one int16 array (for short sessions and tests)."""
+    blocks = list(render_blocks(timeline, clips, gain=gain))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int16)
