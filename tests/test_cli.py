@@ -235,3 +235,18 @@ def test_committed_format_reference_is_up_to_date() -> None:
         sys.path.pop(0)
     committed = gen_format_docs.TARGET.read_text(encoding="utf-8")
     assert committed == gen_format_docs.render(), "run: python tools/gen_format_docs.py"
+
+
+def test_shell_completion_completes_routine_names() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "_VOICEGUIDE_COMPLETE": "complete_bash",
+        "COMP_WORDS": "voiceguide show sitt",
+        "COMP_CWORD": "2",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from voiceguide.cli import main; main()"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.stdout.split() == ["sitting-foot"]

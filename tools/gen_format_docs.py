@@ -47,6 +47,21 @@ def key_table(keys: tuple[spec.Key, ...]) -> list[str]:
     return lines
 
 
+def object_sections(specs: tuple[spec.ObjectSpec, ...]) -> list[str]:
+    """A section per mapping: its title, what it is, and its keys."""
+    out: list[str] = []
+    for object_spec in specs:
+        out += [
+            f"## {object_spec.title}",
+            "",
+            object_spec.doc,
+            "",
+            *key_table(object_spec.keys),
+            "",
+        ]
+    return out
+
+
 def render() -> str:
     """The whole reference page."""
     out = [
@@ -60,30 +75,14 @@ def render() -> str:
         + ".",
         "",
     ]
-    for object_spec in (spec.ROUTINE, spec.SETTINGS, spec.POINT):
-        out += [
-            f"## {object_spec.title}",
-            "",
-            object_spec.doc,
-            "",
-            *key_table(object_spec.keys),
-            "",
-        ]
+    out += object_sections((spec.ROUTINE, spec.SETTINGS, spec.POINT))
     out += ["## steps", "", "Each step is a mapping with exactly one of these keys.", ""]
     for step in spec.STEP_SPECS:
         out += [f"### `{step.key}`", "", step.doc, "", f"Value: {describe(step.value)}.", ""]
         if step.siblings:
             out += ["Beside it:", "", *key_table(step.siblings), ""]
         out += ["```yaml", step.example, "```", ""]
-    for object_spec in (spec.PRESS, spec.ACTIVITY, spec.PROMPT):
-        out += [
-            f"## {object_spec.title}",
-            "",
-            object_spec.doc,
-            "",
-            *key_table(object_spec.keys),
-            "",
-        ]
+    out += object_sections((spec.PRESS, spec.ACTIVITY, spec.PROMPT))
     out += [
         "## Limits",
         "",

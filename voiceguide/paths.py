@@ -29,14 +29,20 @@ def builtin_audio_dir() -> Path:
     return _data_dir("audio")
 
 
-def user_data_dir() -> Path:
-    """The user's data folder (``$VOICEGUIDE_HOME`` overrides the platform default)."""
+def _user_dir(kind: str) -> Path:
+    """``$VOICEGUIDE_HOME/<kind>`` when set, else the platform's folder of that kind."""
     override = os.environ.get("VOICEGUIDE_HOME")
     if override:
-        return Path(override) / "data"
-    from platformdirs import user_data_path
+        return Path(override) / kind
+    import platformdirs
 
-    return user_data_path(APP_NAME, appauthor=False)
+    folder: Path = getattr(platformdirs, f"user_{kind}_path")(APP_NAME, appauthor=False)
+    return folder
+
+
+def user_data_dir() -> Path:
+    """The user's data folder (``$VOICEGUIDE_HOME`` overrides the platform default)."""
+    return _user_dir("data")
 
 
 def user_scripts_dir() -> Path:
@@ -51,19 +57,9 @@ def user_audio_dir() -> Path:
 
 def user_cache_dir() -> Path:
     """The user's cache folder (synthesized phrases)."""
-    override = os.environ.get("VOICEGUIDE_HOME")
-    if override:
-        return Path(override) / "cache"
-    from platformdirs import user_cache_path
-
-    return user_cache_path(APP_NAME, appauthor=False)
+    return _user_dir("cache")
 
 
 def user_config_dir() -> Path:
     """The user's configuration folder."""
-    override = os.environ.get("VOICEGUIDE_HOME")
-    if override:
-        return Path(override) / "config"
-    from platformdirs import user_config_path
-
-    return user_config_path(APP_NAME, appauthor=False)
+    return _user_dir("config")
