@@ -278,3 +278,34 @@ def test_real_speech_is_trimmed_to_within_a_few_ms_of_the_voice() -> None:
     assert ms(int(energetic[0])) <= LEAD_PAD_MS + 5
     assert ms(len(clip) - int(energetic[-1])) <= TAIL_PAD_MS + 10
     assert len(clip) < len(raw.samples) - SAMPLE_RATE // 5  # espeak-ng's end pause is gone
+
+
+@pytest.mark.audio
+def test_many_phrases_are_spoken_in_worker_processes_alike(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from voiceguide import speech
+    from voiceguide.engines.espeak import Pyttsx3Engine
+
+    texts = [f"Phrase number {n}, said slowly and calmly." for n in range(14)]
+    engine = Pyttsx3Engine()
+    here: list[str] = []
+    speak_here = engine.synthesize
+
+    def spy(text: str) -> Speech:
+        here.append(text)
+        return speak_here(text)
+
+    monkeypatch.setattr(engine, "synthesize", spy)
+    workers = SpeechClips(engine, None, FakeSounds())
+    assert workers.prepare(texts) == len(texts)
+    assert here == []  # every phrase was spoken by a worker process
+
+    monkeypatch.setattr(speech, "_PARALLEL_MIN_PHRASES", 1_000)
+    serial = SpeechClips(engine, None, FakeSounds())
+    assert serial.prepare(texts) == len(texts)
+    assert here == texts
+    tolerance = 25 * SAMPLE_RATE // 1000  # espeak-ng varies by a few ms from run to run
+    for text in texts:
+        assert abs(workers.speech_samples(text) - serial.speech_samples(text)) <= tolerance
+    assert capfd.readouterr().out == ""

@@ -292,7 +292,8 @@ class _Builder:
                 )
         return events
 
-    def intro(self, body_ms: int, intro_ms: int) -> list[_Segment]:
+    def intro(self, session_ms: int | None) -> list[_Segment]:
+        """The introduction; it says the session lasts ``session_ms`` (left out if ``None``)."""
         routine = self.routine
         where = _Where(chapter="Introduction", step="intro")
         segments: list[_Segment] = [self.say(f"{routine.title.rstrip('.')}.", where, "intro")]
@@ -303,7 +304,8 @@ class _Builder:
         if cautions:
             segments.append(self.say(phrases.BEFORE_CAUTIONS, where, "intro"))
             segments.extend(self.say(c, where, "intro") for c in cautions)
-        segments.append(self.say(phrases.session_length(body_ms + intro_ms), where, "intro"))
+        if session_ms is not None:
+            segments.append(self.say(phrases.session_length(session_ms), where, "intro"))
         if routine.settings.lead_in_ms:
             segments.append(
                 _Timed(self.samples(routine.settings.lead_in_ms), "intro", where, (), "lead-in")
@@ -415,10 +417,17 @@ def _measure(segments: list[_Segment], lengths: Lengths) -> int:
 
 
 def phrases_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> list[str]:
-    """Every phrase the body of the routine says, once each, in order (for synthesis)."""
+    """Every phrase the routine says, once each, in order (for synthesis ahead of layout).
+
+    All but one: the introduction's "This session takes about N minutes." depends on
+    the lengths of the others, so it is synthesized when the routine is compiled.
+    """
     builder = _Builder(routine, lengths, options)
     texts: dict[str, None] = {}
-    for segment in builder.body():
+    segments = list(builder.body())
+    if options.intro:
+        segments = builder.intro(None) + segments
+    for segment in segments:
         if isinstance(segment, _Own) and segment.kind == "speech":
             texts[segment.text] = None
         elif isinstance(segment, _Timed):
@@ -446,8 +455,8 @@ def compile_routine(
         # the body, then a draft of the introduction, then write the real one.
         rate = lengths.sample_rate
         body_ms = _measure(body, lengths) * 1000 // rate
-        intro_ms = _measure(builder.intro(body_ms, 0), lengths) * 1000 // rate
-        segments.extend(builder.intro(body_ms, intro_ms))
+        intro_ms = _measure(builder.intro(body_ms), lengths) * 1000 // rate
+        segments.extend(builder.intro(body_ms + intro_ms))
     segments.extend(body)
     if builder.tones:
         segments.append(_Own("tone", "end", "closing", _Where("Closing", "closing"), 0))

@@ -7,7 +7,10 @@ samples, and both get the very same array, made once per process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
 
     from voiceguide.cache import PhraseCache
     from voiceguide.clips import FloatArray
-    from voiceguide.engines.base import SpeechEngine
+    from voiceguide.engines.base import SpeechEngine, VoiceSettings
 
 Normalizer = Callable[["FloatArray", int], "FloatArray"]
 """Takes mono float32 samples and their rate; returns them at the level the mix expects."""
@@ -37,8 +40,14 @@ LEAD_PAD_MS = 5
 """Silence kept before the first sound, so the onset is not cut."""
 TAIL_PAD_MS = 20
 """Silence kept after the last sound, so a soft ending decays naturally."""
-CLIP_PROCESSING = "trim-match-v1"
+CLIP_PROCESSING = "trim-match-v2"
 """Names the processing a cached clip went through; change it when that processing changes."""
+_PROCESS_WORKERS = 4
+_SPEAKER_PROCESSES = 3
+"""Worker processes that speak phrases at once when many are missing from the cache."""
+_PARALLEL_MIN_PHRASES = 12
+"""Fewer phrases than this are spoken here: starting workers would cost more than it saves."""
+"""Threads that trim and loudness-match phrases while the engine speaks the next ones."""
 FADE_IN_MS = 2
 FADE_OUT_MS = 10
 
@@ -78,15 +87,15 @@ def to_int16(samples: FloatArray) -> npt.NDArray[np.int16]:
 
 
 def resample(samples: FloatArray, from_rate: int, to_rate: int) -> FloatArray:
-    """Resample mono audio by linear interpolation (for engines not at ``SAMPLE_RATE``)."""
+    """Resample mono audio, band-limited (for engines and voices not at ``SAMPLE_RATE``)."""
     if from_rate == to_rate or not len(samples):
         return samples
-    # Linear interpolation aliases a little; espeak-ng speaks at SAMPLE_RATE and never
-    # comes here. An engine at another rate deserves a proper polyphase filter.
-    count = max(1, round(len(samples) * to_rate / from_rate))
-    positions = np.arange(count, dtype=np.float64) * (from_rate / to_rate)
-    source = np.arange(len(samples), dtype=np.float64)
-    return np.interp(positions, source, samples).astype(np.float32)
+    # espeak-ng and the packaged Piper voice speak at SAMPLE_RATE and never come here;
+    # a Piper voice of the user's own may speak at 16 kHz, say. Linear interpolation
+    # would alias; the sounds' FFT resampler does not, and phrases are short.
+    from voiceguide.tones import resample as band_limited
+
+    return band_limited(samples, from_rate, to_rate)
 
 
 def trim_silence(samples: FloatArray, sample_rate: int) -> FloatArray:
@@ -124,6 +133,23 @@ def _fade(samples: FloatArray, fade_in: int, fade_out: int) -> None:
     if fade_out:
         ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade_out) + 0.5) / fade_out)
         samples[-fade_out:] *= ramp[::-1].astype(np.float32)
+
+
+_speaker: dict[str, SpeechEngine] = {}
+"""In a worker process, its one engine (made by :func:`_start_speaker`)."""
+
+
+def _start_speaker(name: str, settings: VoiceSettings) -> None:
+    """Make this worker process's engine (Ctrl-C is the parent's to handle)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from voiceguide.engines import make_engine
+
+    _speaker["engine"] = make_engine(name, settings)
+
+
+def _speak(text: str) -> Speech:
+    """Speak ``text`` with this worker process's engine."""
+    return _speaker["engine"].synthesize(text)
 
 
 class SpeechClips:
@@ -173,36 +199,112 @@ class SpeechClips:
         return self.sounds.sound_samples(name)
 
     def prepare(self, texts: Iterable[str], progress: Progress | None = None) -> int:
-        """Make every phrase ready, in order; return how many the engine had to synthesize."""
-        pending = list(dict.fromkeys(texts))
+        """Make every phrase ready; return how many the engine had to synthesize.
+
+        The engine speaks one phrase at a time on this thread, while trimming and loudness
+        matching of the phrases already spoken run on a small pool of threads (numpy lets
+        go of the interpreter lock), so a cold cache costs little more than synthesis.
+        """
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        pending = [text for text in dict.fromkeys(texts) if text not in self._clips]
         total = len(pending)
-        synthesized = 0
-        if progress is not None:
-            progress(0, total)
-        for done, text in enumerate(pending, start=1):
-            if text not in self._clips:
-                _, fresh = self._make(text)
-                synthesized += fresh
+        done = 0
+
+        def advance() -> None:
+            nonlocal done
+            done += 1
             if progress is not None:
                 progress(done, total)
-        return synthesized
+
+        if progress is not None:
+            progress(0, total)
+        missing = []
+        for text in pending:
+            cached = self._cached(text)
+            if cached is None:
+                missing.append(text)
+            else:
+                self._remember(text, cached)
+                advance()
+        if not missing:
+            return 0
+        workers = max(1, min(_PROCESS_WORKERS, os.cpu_count() or 1))
+        with (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="voiceguide-clip") as pool,
+            self._speakers(len(missing)) as speak,
+        ):
+            futures: list[tuple[str, Future[FloatArray]]] = []
+            try:
+                for text, speech in zip(missing, speak(missing), strict=True):
+                    futures.append((text, pool.submit(self._process, text, speech)))
+                for text, future in futures:
+                    self._remember(text, future.result())
+                    advance()
+            except BaseException:
+                for _, future in futures:
+                    future.cancel()
+                raise
+        return len(missing)
+
+    @contextlib.contextmanager
+    def _speakers(self, count: int) -> Iterator[Callable[[list[str]], Iterator[Speech]]]:
+        """Yield a function that speaks phrases in order: here, or in worker processes.
+
+        The engine speaks one phrase at a time and mostly waits on its driver's polling,
+        so for a batch of phrases, engines that can be made again elsewhere
+        (``worker_recipe()``) speak in a few processes at once, each with its own engine.
+        """
+        recipe = getattr(self.engine, "worker_recipe", None)
+        if recipe is None or count < _PARALLEL_MIN_PHRASES:
+            yield lambda texts: (self.engine.synthesize(text) for text in texts)
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        name, settings = recipe()
+        context = multiprocessing.get_context("forkserver")
+        processes = max(1, min(_SPEAKER_PROCESSES, count // _PARALLEL_MIN_PHRASES))
+        with ProcessPoolExecutor(
+            processes, mp_context=context, initializer=_start_speaker, initargs=(name, settings)
+        ) as speakers:
+            try:
+                yield lambda texts: speakers.map(_speak, texts)
+            except BaseException:
+                speakers.shutdown(wait=False, cancel_futures=True)
+                raise
 
     def _make(self, text: str) -> tuple[FloatArray, bool]:
-        """Build the clip of ``text`` and remember it; say whether the engine was used.
+        """Build the clip of ``text`` and remember it; say whether the engine was used."""
+        cached = self._cached(text)
+        if cached is not None:
+            return self._remember(text, cached), False
+        return self._remember(text, self._process(text, self.engine.synthesize(text))), True
 
-        The cache holds the finished clip (trimmed, matched, at 16 bits), so a warm run
-        does no signal processing and a cold run and a warm run give the same samples.
+    def _key(self, text: str) -> str | None:
+        if self.cache is None:
+            return None
+        if self._identity is None:
+            processing = "raw" if self._normalize is None else CLIP_PROCESSING
+            self._identity = f"{self.engine.identity()} clip={processing}"
+        return phrase_key(self._identity, text)
+
+    def _cached(self, text: str) -> FloatArray | None:
+        """The finished clip of ``text`` from the cache, if it is there and sound."""
+        key = self._key(text)
+        if self.cache is None or key is None:
+            return None
+        cached = self.cache.get(key)
+        if cached is None or cached.sample_rate != SAMPLE_RATE:
+            return None
+        return to_float(cached)
+
+    def _process(self, text: str, speech: Speech) -> FloatArray:
+        """Trim, match and quantize a phrase the engine spoke, and cache the result.
+
+        The cache holds the finished clip (at 16 bits), so a warm run does no signal
+        processing, and a cold run and a warm run give the same samples. Thread-safe.
         """
-        key = None
-        if self.cache is not None:
-            if self._identity is None:
-                processing = "raw" if self._normalize is None else CLIP_PROCESSING
-                self._identity = f"{self.engine.identity()} clip={processing}"
-            key = phrase_key(self._identity, text)
-            cached = self.cache.get(key)
-            if cached is not None and cached.sample_rate == SAMPLE_RATE:
-                return self._remember(text, to_float(cached)), False
-        speech = self.engine.synthesize(text)
         samples = resample(to_float(speech), speech.sample_rate, SAMPLE_RATE)
         clip = trim_silence(samples, SAMPLE_RATE)
         if not len(clip):
@@ -211,10 +313,11 @@ class SpeechClips:
             clip = np.asarray(self._normalize(clip, SAMPLE_RATE), dtype=np.float32)
             if clip.ndim != 1 or not np.all(np.isfinite(clip)):
                 raise EngineError(f"loudness matching failed for {text!r}")
-        pcm = to_int16(clip)
+        finished = Speech(samples=to_int16(clip), sample_rate=SAMPLE_RATE)
+        key = self._key(text)
         if self.cache is not None and key is not None:
-            self.cache.put(key, Speech(samples=pcm, sample_rate=SAMPLE_RATE))
-        return self._remember(text, to_float(Speech(samples=pcm, sample_rate=SAMPLE_RATE))), True
+            self.cache.put(key, finished)
+        return to_float(finished)
 
     def _remember(self, text: str, clip: FloatArray) -> FloatArray:
         clip.flags.writeable = False  # shared by the compiler and the renderer

@@ -23,14 +23,26 @@ pyttsx3 2.99's espeak driver has traps, all handled here (see DESIGN.md):
   a watchdog ends the run loop after a timeout.
 * Repeated synthesis of one text varies in length by up to ~13 ms; compare durations
   with a tolerance, never hashes.
+
+Starting pyttsx3 takes longer than playing a session from the cache, which only needs
+:meth:`Pyttsx3Engine.identity` (the cache key). So the engine starts pyttsx3 only when it
+must: to speak, to list voices, or to resolve a voice it has not resolved before. The
+identity names the versions of espeak-ng (asked of libespeak-ng itself) and pyttsx3 (from its
+installed metadata), the resolved voice and the settings; which voice a request resolves to
+is remembered per request and per versions (:func:`_remembered_voice`), so a new espeak-ng or
+pyttsx3 resolves again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
+import hashlib
 import io
+import json
 import logging
+import os
 import tempfile
 import threading
 import time
@@ -98,7 +110,7 @@ class _SharedEngine:
                 raise EngineError(f"could not start espeak-ng through pyttsx3: {error}") from error
         self.engine: Any = engine
         self.voices: tuple[Voice, ...] = tuple(_voice_from_pyttsx3(v) for v in raw_voices)
-        self.versions = f"espeak-ng {_espeak_version()} (pyttsx3 {_pyttsx3_version()})"
+        self.versions = _versions()
         self.lock = threading.Lock()
         self.current: _Utterance | None = None
         self._is_playing = _espeak_is_playing()
@@ -173,8 +185,29 @@ def _voice_from_pyttsx3(voice: Any) -> Voice:
     )
 
 
+_LIBESPEAK_NAMES = (
+    "libespeak-ng.so.1",
+    "/usr/local/lib/libespeak-ng.so.1",
+    "/opt/homebrew/lib/libespeak-ng.1.dylib",
+    "/usr/local/lib/libespeak-ng.1.dylib",
+)
+"""Where pyttsx3 looks for libespeak-ng (the same names, Linux first as it tries them there)."""
+
+
 def _espeak_version() -> str:
-    try:
+    """Ask libespeak-ng for its version, without initializing it or importing pyttsx3."""
+    import ctypes
+
+    for name in _LIBESPEAK_NAMES:
+        try:
+            info = ctypes.CDLL(name).espeak_Info
+        except (OSError, AttributeError):
+            continue
+        info.restype = ctypes.c_char_p
+        info.argtypes = [ctypes.c_void_p]
+        version = info(None)
+        return version.decode("ascii", "replace") if version else "unknown"
+    try:  # elsewhere (Windows), through pyttsx3's own loader
         from pyttsx3.drivers import _espeak
 
         version = _espeak.Info(None)
@@ -195,12 +228,57 @@ def _espeak_is_playing() -> Callable[[], bool] | None:
 
 
 def _pyttsx3_version() -> str:
+    """pyttsx3's version from its ``.dist-info`` folder (importing importlib.metadata is slow)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyttsx3")
+    if spec is not None and spec.origin:
+        site = Path(spec.origin).parent.parent
+        found = sorted(site.glob("pyttsx3-*.dist-info"))
+        if len(found) == 1:
+            return found[0].name[len("pyttsx3-") : -len(".dist-info")]
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("pyttsx3")
     except PackageNotFoundError:
         return "unknown"
+
+
+@functools.cache
+def _versions() -> str:
+    """The versions that shape the sound: 'espeak-ng 1.51 (pyttsx3 2.99)'."""
+    return f"espeak-ng {_espeak_version()} (pyttsx3 {_pyttsx3_version()})"
+
+
+def _memo_path(wanted: str | None) -> Path:
+    from voiceguide import paths
+
+    material = json.dumps([1, _versions(), None if wanted is None else _normal(wanted)])
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    return paths.user_cache_dir() / "espeak-voices" / f"{digest}.txt"
+
+
+def _remembered_voice(wanted: str | None) -> str | None:
+    """The voice id ``wanted`` resolved to last time, with these versions; ``None`` if unknown."""
+    try:
+        voice_id = _memo_path(wanted).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return voice_id or None
+
+
+def _remember_voice(wanted: str | None, voice_id: str) -> None:
+    """Remember what ``wanted`` resolved to; a failure only costs time next run."""
+    path = _memo_path(wanted)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".voice-", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(voice_id + "\n")
+        os.replace(temp, path)
+    except OSError as error:
+        logger.debug("cannot remember the espeak-ng voice in %s: %s", path.parent, error)
 
 
 def _short_id(voice: Voice) -> str:
@@ -272,15 +350,36 @@ class Pyttsx3Engine:
     ) -> None:
         self.settings = settings if settings is not None else VoiceSettings()
         _validate(self.settings)
-        self._shared = _shared_engine()
-        self.voice = resolve_voice(self.settings.voice, self._shared.voices)
         self._timeout_s = timeout_s
         self._closed = False
+        self._started: _SharedEngine | None = None
+        remembered = _remembered_voice(self.settings.voice)
+        if remembered is None:
+            # Resolve now, so an unknown voice fails here, and remember it for next time.
+            remembered = resolve_voice(self.settings.voice, self._shared.voices).id
+            _remember_voice(self.settings.voice, remembered)
+        self.voice_id = remembered
+        """The id of the voice spoken with."""
+
+    @property
+    def _shared(self) -> _SharedEngine:
+        """The process's pyttsx3 engine, started on first use."""
+        if self._started is None:
+            self._started = _shared_engine()
+        return self._started
+
+    @property
+    def voice(self) -> Voice:
+        """The voice spoken with (starts pyttsx3 to describe it)."""
+        for voice in self._shared.voices:
+            if voice.id == self.voice_id:
+                return voice
+        raise UnknownVoiceError(_unknown_voice_message(self.voice_id, self._shared.voices))
 
     def identity(self) -> str:
         """Name the engine, its versions, the voice and the settings that shape the sound."""
         return (
-            f"{self._shared.versions} voice={self.voice.id} "
+            f"{_versions()} voice={self.voice_id} "
             f"rate={self.settings.rate_wpm}wpm pitch={self.settings.pitch}"
         )
 
@@ -335,7 +434,7 @@ class Pyttsx3Engine:
         watchdog = threading.Timer(timeout_s, _abort, args=(engine,))
         watchdog.daemon = True
         with _contained():
-            engine.setProperty("voice", self.voice.id)
+            engine.setProperty("voice", self.voice_id)
             engine.setProperty("rate", self.settings.rate_wpm)
             engine.setProperty("pitch", self.settings.pitch)
             engine.setProperty("volume", 1.0)
@@ -351,6 +450,10 @@ class Pyttsx3Engine:
                 raise EngineError(f"espeak-ng failed: {error}") from error
             finally:
                 watchdog.cancel()
+
+    def worker_recipe(self) -> tuple[str, VoiceSettings]:
+        """How to make this same engine in a worker process: its name and settings."""
+        return ENGINE_NAME, self.settings
 
     def close(self) -> None:
         """Stop using the engine (the shared espeak-ng instance lives on for the process)."""
