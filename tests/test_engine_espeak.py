@@ -276,9 +276,9 @@ def test_a_closed_engine_refuses_to_speak() -> None:
 
 def test_an_unknown_engine_lists_the_known_ones() -> None:
     with pytest.raises(
-        EngineError, match=r"^unknown speech engine 'piper'; known engines: espeak$"
+        EngineError, match=r"^unknown speech engine 'festival'; known engines: espeak, piper$"
     ):
-        make_engine("piper", VoiceSettings())
+        make_engine("festival", VoiceSettings())
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

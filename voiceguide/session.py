@@ -1,14 +1,15 @@
 """From a routine name to a timeline ready to render: the pipeline every command shares.
 
-load → settings (command line over routine over defaults) → engine, cache and
-sounds → synthesize every phrase (with progress) → compile. Export and play
-both start here, so they hear the very same timeline.
+load → settings (command line over routine over the user's config over defaults) →
+engine, cache and sounds → synthesize every phrase (with progress) → compile. Export
+and play both start here, so they hear the very same timeline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.compiler import CompileOptions, compile_routine, phrases_of
@@ -16,6 +17,7 @@ from voiceguide.engines.base import DEFAULT_RATE_WPM, VoiceSettings
 from voiceguide.errors import UsageError
 
 if TYPE_CHECKING:
+    from voiceguide.config import UserConfig
     from voiceguide.model import Routine
     from voiceguide.speech import SpeechClips
     from voiceguide.timeline import Timeline
@@ -36,6 +38,8 @@ class VoiceChoice:
     rate_wpm: int | None = None
     pitch: int | None = None
     volume_pct: int | None = None
+    voice_model: Path | None = None
+    """A Piper voice model file (``.onnx``); implies the piper engine."""
 
     def __post_init__(self) -> None:
         if self.rate_wpm is not None and not 80 <= self.rate_wpm <= 400:
@@ -44,6 +48,11 @@ class VoiceChoice:
             raise UsageError(f"--pitch: expected 0 to 100, got {self.pitch}")
         if self.volume_pct is not None and not 1 <= self.volume_pct <= 100:
             raise UsageError(f"--volume: expected 1 to 100 percent, got {self.volume_pct}")
+        if self.voice_model is not None and self.engine not in (None, "piper"):
+            raise UsageError(
+                f"--voice-model is a Piper voice model: use it with --engine piper, "
+                f"not --engine {self.engine}"
+            )
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ class Session:
     volume_pct: int
     synthesized: int
     """How many phrases the engine had to speak (the rest came from the cache)."""
+    voice_model: Path | None = None
+    """The Piper voice model spoken with, when one was chosen."""
 
     @property
     def gain(self) -> float:
@@ -65,13 +76,42 @@ class Session:
         return self.volume_pct / 100
 
 
-def resolve_voice(routine: Routine, choice: VoiceChoice) -> tuple[str, VoiceSettings, int]:
-    """Settle engine, voice settings and volume: command line, then routine, then defaults."""
+def resolve_engine(
+    choice: VoiceChoice, config: UserConfig, routine_engine: str | None = None
+) -> tuple[str, Path | None]:
+    """Settle the engine and the Piper voice model: command line, routine, config, default.
+
+    A voice model on the command line means the piper engine; the config's model
+    applies whenever the engine is piper.
+    """
+    engine = (
+        choice.engine
+        or ("piper" if choice.voice_model is not None else None)
+        or routine_engine
+        or config.engine
+        or DEFAULT_ENGINE
+    )
+    model = choice.voice_model or (config.voice_model if engine == "piper" else None)
+    return engine, model
+
+
+def resolve_voice(
+    routine: Routine, choice: VoiceChoice, config: UserConfig | None = None
+) -> tuple[str, VoiceSettings, int]:
+    """Settle engine, voice settings and volume: command line, routine, user config, defaults.
+
+    ``config`` defaults to the user's config file. Its voice applies only when the
+    engine in use is the config's engine (a voice names one engine's voice).
+    """
+    from voiceguide.config import load_user_config
+
+    config = config if config is not None else load_user_config()
     settings = routine.settings
-    engine = choice.engine or settings.engine or DEFAULT_ENGINE
+    engine, _ = resolve_engine(choice, config, settings.engine)
+    config_voice = config.voice if engine == (config.engine or DEFAULT_ENGINE) else None
     voice = VoiceSettings(
-        voice=choice.voice or settings.voice,
-        rate_wpm=choice.rate_wpm or settings.rate_wpm or DEFAULT_RATE_WPM,
+        voice=choice.voice or settings.voice or config_voice,
+        rate_wpm=choice.rate_wpm or settings.rate_wpm or config.rate_wpm or DEFAULT_RATE_WPM,
         pitch=choice.pitch if choice.pitch is not None else (
             settings.pitch if settings.pitch is not None else DEFAULT_PITCH
         ),
@@ -88,14 +128,18 @@ def open_session(
 ) -> Session:
     """Synthesize what ``routine`` says (cached) and compile it to a timeline."""
     from voiceguide.cache import PhraseCache
+    from voiceguide.config import load_user_config
     from voiceguide.engines import make_engine
     from voiceguide.speech import SpeechClips
     from voiceguide.tones import Sounds
 
     options = options or CompileOptions()
-    engine_name, voice, volume = resolve_voice(routine, choice or VoiceChoice())
-    engine = make_engine(engine_name, voice)
+    choice = choice or VoiceChoice()
+    config = load_user_config()
+    engine_name, voice, volume = resolve_voice(routine, choice, config)
+    _, voice_model = resolve_engine(choice, config, routine.settings.engine)
+    engine = make_engine(engine_name, voice, voice_model=voice_model)
     clips = SpeechClips(engine, PhraseCache(), Sounds())
     synthesized = clips.prepare(phrases_of(routine, clips, options), progress)
     timeline = compile_routine(routine, clips, options)
-    return Session(routine, timeline, clips, engine_name, voice, volume, synthesized)
+    return Session(routine, timeline, clips, engine_name, voice, volume, synthesized, voice_model)

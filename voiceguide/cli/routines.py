@@ -18,6 +18,7 @@ from voiceguide.cli.app import (
     RoutineArg,
     SkipIntro,
     Voice,
+    VoiceModel,
     app,
     compile_options,
     complete_routine,
@@ -84,6 +85,7 @@ def show(
     engine: Engine = None,
     voice: Voice = None,
     rate: Rate = None,
+    voice_model: VoiceModel = None,
 ) -> None:
     """Show a routine's timeline: when each thing is said or sounded, and the total length.
 
@@ -96,7 +98,7 @@ def show(
     _, session = open_named_session(
         routine,
         compile_options(skip_intro, pace, repeat, no_tones),
-        voice_choice(engine, voice, rate),
+        voice_choice(engine, voice, rate, voice_model=voice_model),
     )
     timeline = session.timeline
     if as_json:

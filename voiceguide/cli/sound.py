@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from voiceguide.cli.app import AsJson, Engine, app, table
+from voiceguide.cli.app import AsJson, Engine, VoiceModel, app, table
 
 cache_app = typer.Typer(
     help="Look at or empty the cache of synthesized phrases.\n\nExample: voiceguide cache info",
@@ -16,15 +16,21 @@ app.add_typer(cache_app, name="cache")
 
 
 @app.command()
-def voices(engine: Engine = None, as_json: AsJson = False) -> None:
+def voices(engine: Engine = None, voice_model: VoiceModel = None, as_json: AsJson = False) -> None:
     """List the voices the speech engine offers (use one with --voice or settings.voice).
 
-    Example: voiceguide voices
-    """
-    from voiceguide.engines import make_engine
-    from voiceguide.session import DEFAULT_ENGINE
+    With --engine piper: the packaged natural voice, and the model given with
+    --voice-model (or voice_model in your config.yaml).
 
-    found = make_engine(engine or DEFAULT_ENGINE).voices()
+    Example: voiceguide voices --engine piper
+    """
+    from voiceguide.config import load_user_config
+    from voiceguide.engines import make_engine
+    from voiceguide.session import VoiceChoice, resolve_engine
+
+    choice = VoiceChoice(engine=engine, voice_model=voice_model)
+    name, model = resolve_engine(choice, load_user_config())
+    found = make_engine(name, voice_model=model).voices()
     if as_json:
         typer.echo(
             json.dumps(

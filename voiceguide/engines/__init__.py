@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 from voiceguide.errors import EngineError, NotFoundError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from voiceguide.engines.base import SpeechEngine, VoiceSettings
 
 DEFAULT_ENGINE = "espeak"
-ENGINE_NAMES = ("espeak",)
+ENGINE_NAMES = ("espeak", "piper")
 """The engines :func:`make_engine` knows, the default first."""
 
 
@@ -22,10 +24,27 @@ class UnknownVoiceError(EngineError, NotFoundError):
     """The voice asked for is not one the engine offers (exits as "not found")."""
 
 
-def make_engine(name: str = DEFAULT_ENGINE, settings: VoiceSettings | None = None) -> SpeechEngine:
-    """Start the speech engine called ``name`` with ``settings``."""
+def make_engine(
+    name: str = DEFAULT_ENGINE,
+    settings: VoiceSettings | None = None,
+    *,
+    voice_model: Path | None = None,
+) -> SpeechEngine:
+    """Start the speech engine called ``name`` with ``settings``.
+
+    ``voice_model`` is a Piper voice model (``.onnx``, its ``.onnx.json`` beside it);
+    only the piper engine takes one.
+    """
+    if name not in ENGINE_NAMES:
+        raise EngineError(
+            f"unknown speech engine {name!r}; known engines: {', '.join(ENGINE_NAMES)}"
+        )
+    if voice_model is not None and name != "piper":
+        raise EngineError(f"a voice model file is for the piper engine, not {name}")
     if name == "espeak":
         from voiceguide.engines.espeak import Pyttsx3Engine
 
         return Pyttsx3Engine(settings)
-    raise EngineError(f"unknown speech engine {name!r}; known engines: {', '.join(ENGINE_NAMES)}")
+    from voiceguide.engines.piper import PiperEngine
+
+    return PiperEngine(settings, voice_model)

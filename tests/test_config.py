@@ -1,0 +1,148 @@
+"""The user's config file, and how voice settings are settled: command line, routine, config."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voiceguide import paths
+from voiceguide.config import ConfigError, UserConfig, config_path, load_user_config
+from voiceguide.errors import ExitStatus, UsageError
+from voiceguide.library import load_path
+from voiceguide.model import Routine
+from voiceguide.session import VoiceChoice, resolve_engine, resolve_voice
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_config(text: str) -> Path:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def routine() -> Routine:
+    return load_path(REPO / "scripts" / "sitting-foot.yaml")
+
+
+def with_settings(routine: Routine, **settings: Any) -> Routine:
+    return replace(routine, settings=replace(routine.settings, **settings))
+
+
+def test_the_config_lives_in_the_user_config_folder() -> None:
+    assert config_path() == paths.user_config_dir() / "config.yaml"
+
+
+def test_no_file_and_an_empty_file_set_nothing() -> None:
+    assert load_user_config() == UserConfig()
+    path = write_config("# nothing yet\n")
+    assert load_user_config() == UserConfig(path=path)
+
+
+def test_every_key_is_read(tmp_path: Path) -> None:
+    model = paths.user_config_dir() / "voices" / "mine.onnx"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"model")
+    path = write_config("engine: piper\nvoice: joe\nrate: 140\nvoice_model: voices/mine.onnx\n")
+
+    assert load_user_config() == UserConfig(
+        engine="piper", voice="joe", rate_wpm=140, voice_model=model, path=path
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rate: 900\n", "1:7: rate: expected 80 to 400 words per minute, got '900'"),
+        ("rate: fast\n", "1:7: rate: expected 80 to 400 words per minute, got 'fast'"),
+        ("engine: festival\n", "1:9: engine: expected espeak or piper, got 'festival'"),
+        ("\nrat: 140\n", "2:1: unknown key 'rat'; did you mean 'rate'?"),
+        ("colour: blue\n", "1:1: unknown key 'colour'; expected one of engine, voice, rate, "),
+        ("voice: [a, b]\n", "1:8: voice: expected a single value, found a list or mapping"),
+        ("rate: 140\nrate: 150\n", "2:1: rate is given twice"),
+        ("- engine\n", "1:1: expected a mapping of settings"),
+        ("engine: [piper\n", ": not valid YAML: "),
+        ("voice_model: /nowhere/x.onnx\n", "1:14: voice_model: no such file /nowhere/x.onnx"),
+    ],
+)
+def test_a_bad_config_is_one_line_naming_where_and_what(text: str, message: str) -> None:
+    path = write_config(text)
+
+    with pytest.raises(ConfigError) as caught:
+        load_user_config()
+
+    assert str(caught.value).startswith(f"{path}:")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert caught.value.exit_code == ExitStatus.INVALID
+
+
+def test_a_bad_config_stops_a_command_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from voiceguide.cli import main
+
+    path = write_config("rate: 900\n")
+
+    with pytest.raises(SystemExit) as exited:
+        main(["show", "sitting-foot"])
+
+    assert exited.value.code == ExitStatus.INVALID
+    err = capsys.readouterr().err
+    assert err == (
+        f"voiceguide: {path}:1:7: rate: expected 80 to 400 words per minute, got '900'\n"
+    )
+
+
+# --- settling the voice ---------------------------------------------------------------------
+
+
+def test_the_config_sits_between_the_routine_and_the_defaults(routine: Routine) -> None:
+    config = UserConfig(engine="piper", voice="joe", rate_wpm=140)
+
+    engine, voice, volume = resolve_voice(routine, VoiceChoice(), UserConfig())
+    assert (engine, voice.voice, voice.rate_wpm, volume) == ("espeak", None, 150, 100)
+
+    engine, voice, _ = resolve_voice(routine, VoiceChoice(), config)
+    assert (engine, voice.voice, voice.rate_wpm) == ("piper", "joe", 140)
+
+    own = with_settings(routine, engine="espeak", rate_wpm=160)
+    engine, voice, _ = resolve_voice(own, VoiceChoice(), config)
+    # The routine's engine wins, so the config's voice (a Piper voice) does not apply.
+    assert (engine, voice.voice, voice.rate_wpm) == ("espeak", None, 160)
+
+    engine, voice, _ = resolve_voice(own, VoiceChoice(engine="piper", rate_wpm=120), config)
+    assert (engine, voice.voice, voice.rate_wpm) == ("piper", "joe", 120)
+
+
+def test_the_config_file_is_read_when_no_config_is_given(routine: Routine) -> None:
+    write_config("engine: piper\nrate: 130\n")
+
+    engine, voice, _ = resolve_voice(routine, VoiceChoice())
+
+    assert (engine, voice.rate_wpm) == ("piper", 130)
+
+
+def test_a_voice_model_means_the_piper_engine(tmp_path: Path) -> None:
+    model = tmp_path / "mine.onnx"
+    config = UserConfig(engine="espeak", voice_model=tmp_path / "config-model.onnx")
+
+    assert resolve_engine(VoiceChoice(voice_model=model), config, "espeak") == ("piper", model)
+    # The config's model is used whenever the engine is piper, and only then.
+    assert resolve_engine(VoiceChoice(engine="piper"), config) == (
+        "piper",
+        tmp_path / "config-model.onnx",
+    )
+    assert resolve_engine(VoiceChoice(), config) == ("espeak", None)
+
+
+def test_a_voice_model_with_another_engine_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        VoiceChoice(engine="espeak", voice_model=tmp_path / "mine.onnx")
+
+    assert str(caught.value) == (
+        "--voice-model is a Piper voice model: use it with --engine piper, not --engine espeak"
+    )
