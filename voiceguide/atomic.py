@@ -66,6 +66,40 @@ def atomic_output(target: Path) -> Iterator[BinaryIO]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target`` to write by name; it replaces ``target`` on success.
+
+    For writers that want a file name rather than a file object (libsndfile, mutagen).
+    An :class:`OSError` raised inside becomes :class:`ExportError`; on any failure the
+    temporary file vanishes.
+    """
+    check_target(target)
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent or Path(".")
+        )
+        os.close(fd)
+    except OSError as exc:
+        raise ExportError(_describe(exc, target)) from None
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)  # a full disk can surface only now, on some filesystems
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(_describe(exc, target)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
