@@ -1,0 +1,345 @@
+"""Play a compiled session through a :class:`~voiceguide.player.Player`, with controls.
+
+**How the audio reaches the device.** The samples are the ones export writes:
+:func:`voiceguide.render.render_blocks`, at the session's gain. simpleaudio opens the device
+for each buffer and closes it when the buffer ends, so back-to-back buffers always leave a gap
+(drain, close, open: tens of milliseconds), and short chunks would add one every few seconds.
+So playback hands the device *runs*: one buffer from where playing starts to the end of the
+session, rendered before it is handed over (the renderer makes about a minute of audio per
+millisecond and a half), and starts a new run only when a control asks for it (pause, a move,
+volume). A session longer than :data:`RUN_LIMIT_MS` (memory: 2.6 MB a minute) is split into
+runs at the breath after an instruction, where a few milliseconds more silence go unheard;
+the next run is rendered before the current one ends.
+
+**Where playing is.** ``run start + samples played``, where the player counts samples from the
+moment it was handed the buffer, against the buffer's length, and knows the buffer's end from
+the device (:meth:`~voiceguide.player.Player.is_playing`). Nothing is summed from sleeps, and
+the count starts afresh with every run, so the view and the controls do not drift from what
+is heard.
+
+**Controls** (:mod:`voiceguide.controls`) stop the run, say what they have to say (a short
+clip synthesized with the session's voice) and start a new run where the action says.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from voiceguide.controls import Action, Command, Controller
+from voiceguide.errors import EngineError
+
+if TYPE_CHECKING:
+    from voiceguide.clips import ClipSource
+    from voiceguide.player import Int16Array, Player
+    from voiceguide.timeline import Timeline
+
+RUN_LIMIT_MS = 30 * 60_000
+"""The longest buffer handed to the device at once (30 minutes: 79 MB)."""
+SPLIT_WINDOW_MS = 5 * 60_000
+"""A long session is split at the last breath within this much before the limit."""
+PREPARE_AHEAD_MS = 20_000
+"""Render the next run when the current one has this much left."""
+POLL_S = 0.05
+"""How often the view is refreshed and keys are looked at."""
+END_POLL_S = 0.002
+"""How often the end of a run is looked for once it is due (keeps the gap between runs short)."""
+_BREATH_PHASES = frozenset({"intro", "instruction", "find", "release"})
+
+Mode = Literal["playing", "speaking", "paused", "finished", "quit"]
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a view shows."""
+
+    position: int
+    """Where the session is (the sample heard now, or where it will go on)."""
+    mode: Mode
+    paused: bool
+    """Whether the session waits (also while something is said before it waits)."""
+    volume_pct: int
+    saying: str | None = None
+    """The interjection being said, if any."""
+
+
+class View(Protocol):
+    """Shows a sighted helper what is happening."""
+
+    def started(self, position: int) -> None:
+        """The session (re)starts playing at ``position``."""
+        ...
+
+    def update(self, status: Status) -> None:
+        """Show ``status`` (called a few times a second)."""
+        ...
+
+    def said(self, text: str, position: int) -> None:
+        """An interjection is being said, with the session at ``position``."""
+        ...
+
+
+class KeySource(Protocol):
+    """Where commands come from (a terminal, or nowhere)."""
+
+    def read(self, timeout_s: float) -> list[Command]:
+        """Wait up to ``timeout_s`` for commands and return them (maybe none)."""
+        ...
+
+    def suspend(self) -> None:
+        """Hand the terminal back and stop the process (Ctrl-Z); return once continued."""
+        ...
+
+
+class NoKeys:
+    """No controls (stdin is not a terminal): just wait."""
+
+    def read(self, timeout_s: float) -> list[Command]:
+        """Sleep ``timeout_s``; there are never commands."""
+        time.sleep(timeout_s)
+        return []
+
+    def suspend(self) -> None:
+        """Nothing to hand back."""
+
+
+class _NoView:
+    def started(self, position: int) -> None:
+        pass
+
+    def update(self, status: Status) -> None:
+        pass
+
+    def said(self, text: str, position: int) -> None:
+        pass
+
+
+def split_point(timeline: Timeline, start: int, limit: int, window: int) -> int:
+    """Where a run from ``start`` ends: the session's end, or a breath before ``start + limit``."""
+    end = start + limit
+    if end >= timeline.total:
+        return timeline.total
+    cues = timeline.cues
+    best = None
+    for i in range(max(1, timeline.index_at(end - window)), len(cues)):
+        cue, before = cues[i], cues[i - 1]
+        if cue.start > end:
+            break
+        if (
+            cue.kind == "silence"
+            and before.kind == "speech"
+            and before.phase in _BREATH_PHASES
+            and end - window <= cue.start
+        ):
+            best = cue.start
+    return best if best is not None and best > start else end
+
+
+class Playback:
+    """One session playing: the device, where it is, and what the keys do."""
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        clips: ClipSource,
+        player: Player,
+        *,
+        volume_pct: int = 100,
+        start: int = 0,
+        view: View | None = None,
+        controller: Controller | None = None,
+        run_limit_ms: int = RUN_LIMIT_MS,
+        on_first_audio: Callable[[], None] | None = None,
+    ) -> None:
+        """Play ``timeline`` from sample ``start`` at ``volume_pct`` percent."""
+        self.timeline = timeline
+        self.clips = clips
+        self.player = player
+        self.view: View = view or _NoView()
+        self.controller = controller or Controller(timeline, volume_pct=volume_pct)
+        self.volume_pct = volume_pct
+        self.mode: Mode = "paused"
+        self._start = max(0, min(start, timeline.total))
+        rate = timeline.sample_rate
+        self._limit = max(rate, run_limit_ms * rate // 1000)
+        self._window = min(self._limit // 2, SPLIT_WINDOW_MS * rate // 1000)
+        self._ahead = PREPARE_AHEAD_MS * rate // 1000
+        self._run_start = self._run_end = self._start
+        self._next_run: tuple[int, int, Int16Array] | None = None
+        self._then: Action | None = None
+        """While speaking: what to do once the interjection ends."""
+        self._waiting_at = self._start
+        self._saying: str | None = None
+        self._on_first_audio = on_first_audio
+        self.said: list[str] = []
+        """Every interjection said, in order."""
+
+    # -- where ------------------------------------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        """The sample of the session heard now (or where it waits, or will go on)."""
+        if self.mode == "playing":
+            return min(self._run_start + self.player.played(), self._run_end)
+        if self.mode == "speaking" and self._then is not None:
+            return self._then.at
+        if self.mode == "finished":
+            return self.timeline.total
+        return self._waiting_at
+
+    @property
+    def paused(self) -> bool:
+        """Whether the session waits, or is about to wait after an interjection."""
+        if self.mode == "speaking" and self._then is not None:
+            return self._then.then == "pause"
+        return self.mode == "paused"
+
+    @property
+    def done(self) -> bool:
+        """Whether the session ended or the listener quit."""
+        return self.mode in ("finished", "quit")
+
+    def status(self) -> Status:
+        """What a view shows now."""
+        return Status(self.position, self.mode, self.paused, self.volume_pct, self._saying)
+
+    # -- doing -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start playing where the session was told to start."""
+        self._carry_on(Action("play", self._start))
+
+    def command(self, command: Command) -> Action:
+        """Carry out ``command`` and return the action it became."""
+        # Stop first: the position is then where the device fell quiet, not where it was
+        # when the key came (it drains its last ~0.1 s).
+        self.player.stop()
+        action = self.controller.handle(command, position=self.position, paused=self.paused)
+        self.apply(action)
+        return action
+
+    def apply(self, action: Action) -> None:
+        """Stop what plays, say what the action says, then play or wait where it says."""
+        self.player.stop()
+        self._next_run = None
+        if action.volume_pct is not None:
+            self.volume_pct = action.volume_pct
+        if action.then == "quit":
+            self._waiting_at = action.at
+            self.mode = "quit"
+            return
+        if action.say:
+            self._speak(action.say, action)
+        else:
+            self._carry_on(action)
+
+    def tick(self) -> None:
+        """Notice what the device finished, start what comes next, refresh the view."""
+        if self.mode == "playing":
+            if self.player.is_playing():
+                self._prepare_next_run()
+            elif self._run_end >= self.timeline.total:
+                self.mode = "finished"
+            else:
+                self._play_run(self._run_end)
+        elif self.mode == "speaking" and not self.player.is_playing():
+            then, self._then, self._saying = self._then, None, None
+            if then is not None:
+                self._carry_on(then)
+        self.view.update(self.status())
+
+    def timeout(self) -> float:
+        """How long the loop may wait before the next :meth:`tick`."""
+        if self.mode != "playing":
+            return POLL_S
+        left = (self._run_end - self.position) / self.timeline.sample_rate
+        return max(END_POLL_S, min(POLL_S, left))
+
+    def run(self, keys: KeySource | None = None) -> Mode:
+        """Play to the end (or until the listener quits); the device is stopped on every way out."""
+        keys = keys or NoKeys()
+        try:
+            self.start()
+            self.tick()
+            while not self.done:
+                for command in keys.read(self.timeout()):
+                    self.command(command)
+                    if command is Command.SUSPEND:
+                        keys.suspend()
+                    if self.done:
+                        break
+                self.tick()
+        finally:
+            self.player.stop()
+        return self.mode
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _carry_on(self, action: Action) -> None:
+        if action.then == "play" and action.at < self.timeline.total:
+            self._play_from(action.at)
+        elif action.then == "play":
+            self.mode = "finished"
+        else:
+            self._waiting_at = action.at
+            self.mode = "paused"
+
+    def _play_from(self, position: int) -> None:
+        self.view.started(position)
+        self._play_run(position)
+
+    def _play_run(self, start: int) -> None:
+        prepared = self._next_run
+        self._next_run = None
+        if prepared is not None and prepared[0] == start:
+            _, end, samples = prepared
+        else:
+            end = split_point(self.timeline, start, self._limit, self._window)
+            samples = self._render(start, end)
+        self.player.play(samples)
+        self._run_start, self._run_end = start, end
+        self.mode = "playing"
+        if self._on_first_audio is not None:
+            first, self._on_first_audio = self._on_first_audio, None
+            first()
+
+    def _prepare_next_run(self) -> None:
+        if self._next_run is not None or self._run_end >= self.timeline.total:
+            return
+        if self._run_end - self.position > self._ahead:
+            return
+        start = self._run_end
+        end = split_point(self.timeline, start, self._limit, self._window)
+        self._next_run = (start, end, self._render(start, end))
+
+    def _render(self, start: int, end: int) -> Int16Array:
+        import numpy as np
+
+        from voiceguide.render import render_blocks
+
+        out = np.empty(end - start, dtype=np.int16)
+        filled = 0
+        gain = self.volume_pct / 100
+        for block in render_blocks(self.timeline, self.clips, gain=gain, start=start, end=end):
+            out[filled : filled + len(block)] = block
+            filled += len(block)
+        return out
+
+    def _speak(self, text: str, then: Action) -> None:
+        import numpy as np
+
+        from voiceguide.render import to_pcm
+
+        self.said.append(text)
+        self.view.said(text, then.at)
+        try:
+            clip = self.clips.speech(text)
+        except EngineError:
+            # The words are for comfort; failing to say them must not end the session.
+            self._carry_on(then)
+            return
+        self._then, self._saying = then, text
+        self.mode = "speaking"
+        self.player.play(to_pcm(clip * np.float32(self.volume_pct / 100)))
