@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 import yaml
 
@@ -250,3 +251,22 @@ def test_shell_completion_completes_routine_names() -> None:
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.stdout.split() == ["sitting-foot"]
+
+
+def test_cache_clear_removes_phrases_and_derived_files(capsys: pytest.CaptureFixture[str]) -> None:
+    from voiceguide.cache import PhraseCache, phrase_key
+    from voiceguide.engines.base import Speech
+
+    cache = PhraseCache()
+    samples = np.zeros(100, dtype=np.int16)
+    cache.put(phrase_key("engine", "Hello."), Speech(samples=samples, sample_rate=22_050))
+    listing.list_routines()
+    index = paths.user_cache_dir() / listing.INDEX_NAME
+    assert index.is_file()
+    code, out, _ = run(["cache", "info"], capsys)
+    assert code == 0
+    assert "phrases: 1" in out
+    code, out, _ = run(["cache", "clear"], capsys)
+    assert (code, out) == (0, "removed 1 cached phrase\n")
+    assert cache.info().entries == 0
+    assert not index.exists()

@@ -151,7 +151,10 @@ class _Builder:
                 title = _title(step)
                 if title:
                     here = replace(here, chapter=title)
-                    where = replace(where, chapter=title)
+                    if isinstance(step, Say | Pause | Sound):
+                        # A titled instruction starts a section that goes on; a titled
+                        # block (an include, a press, sides) is a chapter of its own.
+                        where = replace(where, chapter=title)
             yield from self.step(step, here)
 
     def step(self, step: Step, where: _Where) -> Iterator[_Segment]:

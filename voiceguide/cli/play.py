@@ -21,6 +21,7 @@ from voiceguide.cli.app import (
     RoutineArg,
     SkipIntro,
     Voice,
+    VoiceModel,
     Volume,
     app,
     compile_options,
@@ -60,6 +61,7 @@ def play(
     rate: Rate = None,
     pitch: Pitch = None,
     volume: Volume = None,
+    voice_model: VoiceModel = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -106,7 +108,7 @@ def play(
     if speed != 1.0 and not dry_run:
         raise UsageError("--speed: only with --dry-run (audio always plays in real time)")
     options = compile_options(skip_intro, pace, repeat, no_tones)
-    choice = voice_choice(engine, voice, rate, pitch, volume)
+    choice = voice_choice(engine, voice, rate, pitch, volume, voice_model)
     loaded = library.load(routine)
     audible = not (dry_run or list_steps)
     if audible:

@@ -69,11 +69,21 @@ def cache_info(as_json: AsJson = False) -> None:
 
 @cache_app.command("clear")
 def cache_clear() -> None:
-    """Delete every cached phrase (they are synthesized again when needed).
+    """Delete every cached phrase and the other derived files (all are made again when needed).
 
     Example: voiceguide cache clear
     """
+    import shutil
+
+    from voiceguide import paths
     from voiceguide.cache import PhraseCache
+    from voiceguide.engines.digests import MEMO_NAME
+    from voiceguide.listing import INDEX_NAME
 
     removed = PhraseCache().clear()
+    # The small derived files beside the phrases: made again when needed.
+    cache = paths.user_cache_dir()
+    for name in (INDEX_NAME, MEMO_NAME):
+        (cache / name).unlink(missing_ok=True)
+    shutil.rmtree(cache / "espeak-voices", ignore_errors=True)
     typer.echo(f"removed {removed} cached phrase{'s' if removed != 1 else ''}")
