@@ -300,3 +300,28 @@ def test_empty_sound_file_names_the_file(user_dir: Path) -> None:
     soundfile.write(empty, np.zeros(0), SAMPLE_RATE)
     with pytest.raises(AudioError, match=f"^sound file {empty} holds no audio$"):
         Sounds([user_dir]).sound("tick")
+
+
+def test_finished_sounds_are_kept_in_the_cache_and_made_again_when_the_file_changes(
+    tmp_path: Path,
+) -> None:
+    from voiceguide.cache import PhraseCache
+
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    rate = 22_050
+    t = np.arange(rate // 2) / rate
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t) * np.hanning(len(t))).astype(np.float32)
+    soundfile.write(folder / "press.wav", tone, rate, subtype="PCM_16")
+    cache = PhraseCache(tmp_path / "cache")
+
+    first = Sounds([folder], cache=cache).sound("press")
+    assert cache.info().entries == 1
+    again = Sounds([folder], cache=cache).sound("press")
+    np.testing.assert_array_equal(first, again)
+    assert cache.info().entries == 1  # read back, not made again
+
+    soundfile.write(folder / "press.wav", tone[: rate // 4], rate, subtype="PCM_16")
+    changed = Sounds([folder], cache=cache).sound("press")
+    assert len(changed) == rate // 4
+    assert cache.info().entries == 2

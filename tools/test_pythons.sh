@@ -31,7 +31,7 @@ find_python() {
     fi
     for candidate in "python$version" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version"*/bin/python; do
         if command -v "$candidate" >/dev/null 2>&1 &&
-            "$candidate" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$version'.split('.'))))"; then
+            "$candidate" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$version'.split('.'))))" 2>/dev/null; then
             command -v "$candidate"
             return
         fi

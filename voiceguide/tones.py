@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
+    from voiceguide.cache import PhraseCache
     from voiceguide.clips import FloatArray
 
 TONE_NAMES: Final = ("press", "release", "tick", "switch", "start", "end")
@@ -100,6 +101,10 @@ def _is_abrupt(edge: npt.NDArray[np.float64], peak: float) -> bool:
     return abs(float(edge[0])) > 0.01 * peak or float(np.max(np.abs(np.diff(edge)))) > 0.25 * peak
 
 
+SOUND_PROCESSING = "soften-match-v2"
+"""Names the processing a cached sound went through; change it when that processing changes."""
+
+
 class Sounds:
     """The named sounds, looked up user folder first, loaded once each.
 
@@ -107,12 +112,17 @@ class Sounds:
     """
 
     def __init__(
-        self, search_dirs: list[Path] | None = None, sample_rate: int = SAMPLE_RATE
+        self,
+        search_dirs: list[Path] | None = None,
+        sample_rate: int = SAMPLE_RATE,
+        cache: PhraseCache | None = None,
     ) -> None:
+        """Look in ``search_dirs``; keep finished sounds in ``cache`` (a phrase cache) if given."""
         if search_dirs is None:
             search_dirs = [paths.user_audio_dir(), paths.builtin_audio_dir()]
         self._search_dirs = tuple(search_dirs)
         self._sample_rate = sample_rate
+        self._disk = cache
         self._cache: dict[str, FloatArray] = {}
 
     @property
@@ -174,6 +184,36 @@ class Sounds:
         return len(self.sound(name))
 
     def _load(self, path: Path, offset_db: float) -> FloatArray:
+        """Read, level and finish a sound file; from the disk cache when it was done before.
+
+        The cache key is the file's bytes (hashed), the rate, the level and the
+        processing, so a replaced file or a changed level is made again.
+        """
+        if self._disk is None:
+            return self._make(path, offset_db)
+        import hashlib
+
+        from voiceguide.cache import phrase_key
+        from voiceguide.engines.base import Speech
+        from voiceguide.speech import to_float, to_int16
+
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise AudioError(f"cannot read sound file {path}: {exc.strerror}") from exc
+        identity = f"sound {SOUND_PROCESSING} rate={self._sample_rate} offset={offset_db}"
+        key = phrase_key(identity, digest)
+        cached = self._disk.get(key)
+        if cached is not None and cached.sample_rate == self._sample_rate:
+            result = to_float(cached)
+        else:
+            finished = Speech(to_int16(self._make(path, offset_db)), self._sample_rate)
+            self._disk.put(key, finished)
+            result = to_float(finished)
+        result.flags.writeable = False
+        return result
+
+    def _make(self, path: Path, offset_db: float) -> FloatArray:
         import soundfile
 
         try:
