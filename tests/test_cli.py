@@ -270,3 +270,15 @@ def test_cache_clear_removes_phrases_and_derived_files(capsys: pytest.CaptureFix
     assert (code, out) == (0, "removed 1 cached phrase\n")
     assert cache.info().entries == 0
     assert not index.exists()
+
+
+def test_cache_clear_that_cannot_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("VOICEGUIDE_HOME", str(not_a_folder))
+    code, _, err = run(["cache", "clear"], capsys)
+    assert code == ExitStatus.ERROR
+    assert err.startswith("voiceguide: cannot clear the cache: ")
+    assert len(err.splitlines()) == 1

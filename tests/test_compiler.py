@@ -164,3 +164,20 @@ def test_session_longer_than_six_hours_is_refused(tmp_path: Path) -> None:
     routine = load_routine(script, resolve=resolve_include, display="long.yaml")
     with pytest.raises(ScriptError, match=r"long.yaml:1:1: the session lasts 100h"):
         compile_routine(routine, LENGTHS, CompileOptions(intro=False))
+
+
+def test_a_pace_too_fast_for_the_words_is_blamed_on_the_pace() -> None:
+    with pytest.raises(UsageError, match=r"--pace 0.25: what is said no longer fits \(press-reps"):
+        compile_routine(load("press-reps"), LENGTHS, CompileOptions(pace=0.25))
+
+
+def test_a_script_that_does_not_fit_at_any_pace_is_blamed_on_the_script(tmp_path: Path) -> None:
+    script = tmp_path / "tight.yaml"
+    script.write_text(
+        "title: Tight\npoints: {p: {name: a point, where: here}}\nsteps:\n"
+        "  - press: {point: p, hold: 2s, reps: 2, rest: 1s}\n",
+        encoding="utf-8",
+    )
+    routine = load_routine(script, resolve=resolve_include, display="tight.yaml")
+    with pytest.raises(ScriptError, match=r"tight\.yaml:4:5: the next press cue"):
+        compile_routine(routine, LENGTHS, CompileOptions(pace=2.0))

@@ -11,6 +11,7 @@ import pytest
 from voiceguide.errors import NotFoundError, ScriptError
 from voiceguide.library import resolve_include
 from voiceguide.loader import load_routine
+from voiceguide.model import Routine
 
 LOLS = ", ".join(["{say: lol}"] * 9)
 BILLION_LAUGHS = (
@@ -24,19 +25,19 @@ BILLION_LAUGHS = (
 )
 
 
-def load_text(tmp_path: Path, text: str | bytes, name: str = "script.yaml") -> None:
+def load_text(tmp_path: Path, text: str | bytes, name: str = "script.yaml") -> Routine:
     path = tmp_path / name
     if isinstance(text, str):
         path.write_text(text, encoding="utf-8")
     else:
         path.write_bytes(text)
-    load_routine(path, resolve=resolve_include, display=name)
+    return load_routine(path, resolve=resolve_include, display=name)
 
 
 def test_billion_laughs_is_refused_quickly_in_bounded_memory(tmp_path: Path) -> None:
     tracemalloc.start()
     started = time.perf_counter()
-    with pytest.raises(ScriptError, match=r"alias bomb") as caught:
+    with pytest.raises(ScriptError, match=r"values with aliases expanded, found") as caught:
         load_text(tmp_path, BILLION_LAUGHS)
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
@@ -62,9 +63,8 @@ def test_python_object_tag_constructs_nothing(tmp_path: Path) -> None:
 
 def test_file_over_one_mebibyte_is_refused_before_parsing(tmp_path: Path) -> None:
     text = "title: big\nsteps:\n" + "  - say: hello\n" * 80_000
-    with pytest.raises(
-        ScriptError, match=r"script.yaml:1:1: file is [\d,]+ bytes; scripts are limited"
-    ):
+    limit = r"script.yaml:1:1: file is [\d,]+ bytes; scripts are limited to 1,048,576"
+    with pytest.raises(ScriptError, match=limit):
         load_text(tmp_path, text)
 
 
@@ -77,7 +77,7 @@ def test_non_utf8_is_refused_with_its_position(tmp_path: Path) -> None:
 
 
 def test_utf8_with_bom_is_accepted(tmp_path: Path) -> None:
-    load_text(tmp_path, "\ufefftitle: Caf\u00e9\nsteps: [{say: hi}]\n")
+    assert load_text(tmp_path, "\ufefftitle: Caf\u00e9\nsteps: [{say: hi}]\n").title == "Caf\u00e9"
 
 
 def test_nul_byte_is_refused(tmp_path: Path) -> None:
@@ -118,3 +118,9 @@ def test_absurd_values_are_refused(tmp_path: Path, yaml_text: str, message: str)
     text = yaml_text + "\npoints: {p: {name: a point, where: here}}\n"
     with pytest.raises(ScriptError, match=message):
         load_text(tmp_path, text)
+
+
+def test_too_many_points_are_refused(tmp_path: Path) -> None:
+    points = "".join(f"  p{i}: {{name: point {i}, where: here}}\n" for i in range(501))
+    with pytest.raises(ScriptError, match="points: expected at most 500 points, got 501"):
+        load_text(tmp_path, "title: x\nsteps: [{say: hi}]\npoints:\n" + points)

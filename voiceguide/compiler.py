@@ -438,6 +438,20 @@ def phrases_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> l
     return list(texts)
 
 
+def _blame_pace(
+    routine: Routine, lengths: Lengths, options: CompileOptions, problem: Problem
+) -> None:
+    """Raise a UsageError naming --pace if the routine fits at its own pace."""
+    try:
+        compile_routine(routine, lengths, replace(options, pace=1.0))
+    except ScriptError:
+        return  # the script is at fault whatever the pace: report its problems
+    raise UsageError(
+        f"--pace {options.pace:g}: what is said no longer fits ({problem.position}: "
+        f"{problem.message}); try a pace nearer 1"
+    )
+
+
 def compile_routine(
     routine: Routine, lengths: Lengths, options: CompileOptions | None = None
 ) -> Timeline:
@@ -467,6 +481,8 @@ def compile_routine(
     for segment in segments:
         layout.place(segment)
     if layout.problems:
+        if options.pace != 1.0:
+            _blame_pace(routine, lengths, options, layout.problems[0])
         # A hold repeated five times would report the same problem five times.
         raise ScriptError(list(dict.fromkeys(layout.problems)))
     timeline = Timeline(lengths.sample_rate, tuple(layout.cues), routine.title, routine.name)

@@ -85,7 +85,12 @@ def read_text(path: Path, display: str) -> str:
         size = path.stat().st_size
         if size > spec.MAX_SCRIPT_BYTES:
             raise ScriptError(
-                [Problem(pos, f"file is {size:,} bytes; scripts are limited to 1 MiB")]
+                [
+                    Problem(
+                        pos,
+                        f"file is {size:,} bytes; scripts are limited to {spec.MAX_SCRIPT_BYTES:,}",
+                    )
+                ]
             )
         data = path.read_bytes()
     except FileNotFoundError:
@@ -133,7 +138,6 @@ class _File:
         self.session = session
         self.path = path
         self.display = display
-        self.nodes = 0
         self.points: dict[str, Point] = dict(session.shared_points)
 
     # -- problems -------------------------------------------------------
@@ -145,14 +149,6 @@ class _File:
     def problem(self, node: yaml.Node, message: str) -> _Invalid:
         self.session.problems.append(Problem(self.pos(node), message))
         return INVALID
-
-    def visit(self, node: yaml.Node, depth: int) -> bool:
-        """Count ``node`` against the bounds; return False if it must not be read."""
-        self.nodes += 1
-        if self.nodes > spec.MAX_NODES or depth > spec.MAX_DEPTH:
-            self.problem(node, f"expected at most {spec.MAX_DEPTH} levels of nesting, found more")
-            raise _Abort
-        return node.tag in _ALLOWED_TAGS
 
     def screen(self, root: yaml.Node) -> bool:
         """Check the whole composed graph before reading it: tags, alias expansion, cycles.
@@ -202,7 +198,7 @@ class _File:
             self.problem(
                 root,
                 f"expected at most {spec.MAX_NODES:,} values with aliases expanded, "
-                f"found {expanded:,} (an alias bomb?)",
+                f"found {expanded:,}",
             )
             raise _Abort
         return ok
@@ -214,12 +210,8 @@ class _File:
             return self.problem(node, f"{label}: expected {expected}, got {_describe(node)}")
         return str(node.value)
 
-    def convert(
-        self, node: yaml.Node, kind: spec.Kind, label: str, depth: int, scope: frozenset[str]
-    ) -> Any:
+    def convert(self, node: yaml.Node, kind: spec.Kind, label: str, scope: frozenset[str]) -> Any:
         """Check ``node`` against ``kind``; return its value or :data:`INVALID`."""
-        if not self.visit(node, depth):
-            return INVALID
         if isinstance(kind, spec.Text):
             return self.text(node, kind, label, scope)
         if isinstance(kind, spec.Name):
@@ -260,11 +252,11 @@ class _File:
         if isinstance(kind, spec.Moment):
             return self.moment(node, kind, label)
         if isinstance(kind, spec.ListOf):
-            return self.list_of(node, kind, label, depth, scope)
+            return self.list_of(node, kind, label, scope)
         if isinstance(kind, spec.Object):
-            return self.mapping(node, kind.spec, label, depth, scope)
+            return self.mapping(node, kind.spec, label, scope)
         if isinstance(kind, spec.MapOf):
-            return self.map_of(node, kind, label, depth)
+            return self.map_of(node, kind, label)
         raise TypeError(kind)  # pragma: no cover - every kind is handled above
 
     def text(
@@ -341,7 +333,7 @@ class _File:
     # -- collections ----------------------------------------------------
 
     def list_of(
-        self, node: yaml.Node, kind: spec.ListOf, label: str, depth: int, scope: frozenset[str]
+        self, node: yaml.Node, kind: spec.ListOf, label: str, scope: frozenset[str]
     ) -> list[Any] | _Invalid:
         if not isinstance(node, yaml.SequenceNode):
             return self.problem(node, f"{label}: expected {kind.describe()}, got {_describe(node)}")
@@ -352,7 +344,7 @@ class _File:
                 f"got {len(node.value)}",
             )
         items = [
-            self.convert(item, kind.item, f"{label}[{i}]", depth + 1, scope)
+            self.convert(item, kind.item, f"{label}[{i}]", scope)
             for i, item in enumerate(node.value)
         ]
         return INVALID if any(item is INVALID for item in items) else items
@@ -382,7 +374,6 @@ class _File:
         node: yaml.Node,
         object_spec: spec.ObjectSpec,
         label: str,
-        depth: int,
         scope: frozenset[str],
         allow: frozenset[str] = frozenset(),
     ) -> dict[str, Any] | _Invalid:
@@ -403,7 +394,7 @@ class _File:
                 self.problem(key_node, f"{key}: unknown key in {object_spec.title}{hint}")
                 ok = False
                 continue
-            value = self.convert(value_node, known[key].kind, key, depth + 1, scope)
+            value = self.convert(value_node, known[key].kind, key, scope)
             if value is INVALID:
                 ok = False
             values[key] = value
@@ -414,19 +405,21 @@ class _File:
                 ok = False
         return values if ok else INVALID
 
-    def map_of(
-        self, node: yaml.Node, kind: spec.MapOf, label: str, depth: int
-    ) -> dict[str, Point] | _Invalid:
+    def map_of(self, node: yaml.Node, kind: spec.MapOf, label: str) -> dict[str, Point] | _Invalid:
         if not isinstance(node, yaml.MappingNode):
             return self.problem(node, f"{label}: expected {kind.describe()}, got {_describe(node)}")
+        if len(node.value) > kind.max_items:
+            return self.problem(
+                node, f"{label}: expected at most {kind.max_items} points, got {len(node.value)}"
+            )
         points: dict[str, Point] = {}
         ok = True
         name = spec.Name()
         for key, key_node, value_node in self.pairs(node, label):
-            if self.convert(key_node, name, f"{label} key", depth + 1, frozenset()) is INVALID:
+            if self.convert(key_node, name, f"{label} key", frozenset()) is INVALID:
                 ok = False
                 continue
-            values = self.mapping(value_node, kind.value, key, depth + 1, frozenset())
+            values = self.mapping(value_node, kind.value, key, frozenset())
             if isinstance(values, _Invalid):
                 ok = False
                 continue
@@ -450,29 +443,27 @@ class _File:
         node: yaml.Node,
         label: str,
         path: str,
-        depth: int,
         scope: frozenset[str],
         settings: Settings,
     ) -> tuple[Step, ...]:
-        self.visit(node, depth)
         if not isinstance(node, yaml.SequenceNode) or not node.value:
             got = "an empty list" if isinstance(node, yaml.SequenceNode) else _describe(node)
             self.problem(node, f"{label}: expected a list of steps, got {got}")
             return ()
-        if len(node.value) > spec.Steps().max_items:
-            self.problem(node, f"{label}: expected at most 5,000 steps, got {len(node.value)}")
+        most = spec.Steps().max_items
+        if len(node.value) > most:
+            self.problem(node, f"{label}: expected at most {most:,} steps, got {len(node.value)}")
             return ()
         built = []
         for i, item in enumerate(node.value):
-            step = self.step(item, f"{path}[{i}]", depth + 1, scope, settings)
+            step = self.step(item, f"{path}[{i}]", scope, settings)
             if step is not None:
                 built.append(step)
         return tuple(built)
 
     def step(
-        self, node: yaml.Node, path: str, depth: int, scope: frozenset[str], settings: Settings
+        self, node: yaml.Node, path: str, scope: frozenset[str], settings: Settings
     ) -> Step | None:
-        self.visit(node, depth)
         if not isinstance(node, yaml.MappingNode):
             hint = ""
             if isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "str":
@@ -521,7 +512,7 @@ class _File:
                 return None
         title = None
         if "title" in extra:
-            value = self.convert(extra["title"], spec.TITLE.kind, "title", depth + 1, scope)
+            value = self.convert(extra["title"], spec.TITLE.kind, "title", scope)
             title = None if value is INVALID else value
         pos = self.pos(node)
         nested_scope = scope
@@ -529,11 +520,9 @@ class _File:
             nested_scope = scope | {"side"}
         elif kind_key == "repeat":
             nested_scope = scope | {"round", "rounds", "ordinal"}
-        value = self.convert(value_node, step_spec.value, kind_key, depth + 1, scope)
+        value = self.convert(value_node, step_spec.value, kind_key, scope)
         if kind_key in ("sides", "repeat"):
-            inner = self.steps(
-                extra["steps"], "steps", f"{path}.steps", depth + 1, nested_scope, settings
-            )
+            inner = self.steps(extra["steps"], "steps", f"{path}.steps", nested_scope, settings)
             if value is INVALID or not inner:
                 return None
             if kind_key == "sides":
@@ -705,14 +694,14 @@ class _File:
 
     def routine(self, node: yaml.Node) -> Routine | None:
         values = self.mapping(
-            node, spec.ROUTINE, "routine", 0, frozenset(), allow=frozenset({"steps"})
+            node, spec.ROUTINE, "routine", frozenset(), allow=frozenset({"steps"})
         )
         if isinstance(values, _Invalid):
             # Still read the steps, so that their problems are reported too.
             if isinstance(node, yaml.MappingNode):
                 for key, _, value_node in self.pairs_quiet(node):
                     if key == "steps":
-                        self.steps(value_node, "steps", "steps", 1, frozenset(), Settings())
+                        self.steps(value_node, "steps", "steps", frozenset(), Settings())
             return None
         settings_values = values.get("settings", {})
         settings = Settings(
@@ -727,7 +716,7 @@ class _File:
             tones=settings_values.get("tones", True),
         )
         self.points.update(values.get("points", {}))
-        steps = self.steps(values["steps"], "steps", "steps", 1, frozenset(), settings)
+        steps = self.steps(values["steps"], "steps", "steps", frozenset(), settings)
         return Routine(
             name=self.path.stem,
             title=values["title"],
@@ -816,8 +805,11 @@ def load_points(path: Path, display: str | None = None) -> dict[str, Point]:
     points: dict[str, Point] = {}
     if node is not None:
         try:
-            reader.screen(node)
-            values = reader.mapping(node, spec.POINT_LIBRARY, "point library", 0, frozenset())
+            values = (
+                reader.mapping(node, spec.POINT_LIBRARY, "point library", frozenset())
+                if reader.screen(node)
+                else INVALID
+            )
             if not isinstance(values, _Invalid):
                 points = values["points"]
         except _Abort:

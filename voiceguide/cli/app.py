@@ -215,10 +215,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _fail(exc)
     except KeyboardInterrupt:
-        typer.echo("voiceguide: interrupted", err=True)
+        # Ctrl-C before a command runs (while starting up). Inside a command, Typer itself
+        # exits with 130 quietly; a closed pipe (`voiceguide show x | head`) exits 1.
         sys.exit(ExitStatus.INTERRUPTED)
-    except BrokenPipeError:
-        # The reader went away (`voiceguide show x | head`): not worth a traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(ExitStatus.OK)

@@ -78,12 +78,16 @@ def cache_clear() -> None:
     from voiceguide import paths
     from voiceguide.cache import PhraseCache
     from voiceguide.engines.digests import MEMO_NAME
+    from voiceguide.errors import VoiceguideError
     from voiceguide.listing import INDEX_NAME
 
-    removed = PhraseCache().clear()
-    # The small derived files beside the phrases: made again when needed.
-    cache = paths.user_cache_dir()
-    for name in (INDEX_NAME, MEMO_NAME):
-        (cache / name).unlink(missing_ok=True)
-    shutil.rmtree(cache / "espeak-voices", ignore_errors=True)
+    try:
+        removed = PhraseCache().clear()
+        # The small derived files beside the phrases: made again when needed.
+        cache = paths.user_cache_dir()
+        for name in (INDEX_NAME, MEMO_NAME):
+            (cache / name).unlink(missing_ok=True)
+        shutil.rmtree(cache / "espeak-voices", ignore_errors=True)
+    except OSError as exc:
+        raise VoiceguideError(f"cannot clear the cache: {exc.filename}: {exc.strerror}") from exc
     typer.echo(f"removed {removed} cached phrase{'s' if removed != 1 else ''}")
