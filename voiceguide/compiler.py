@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from voiceguide import phrases, spec
 from voiceguide.clips import Lengths
-from voiceguide.durations import format_ms
+from voiceguide.durations import format_ms, ms_to_samples
 from voiceguide.errors import Position, Problem, ScriptError, UsageError
 from voiceguide.model import (
     Activity,
@@ -130,7 +130,7 @@ class _Builder:
         self.tones = routine.settings.tones if options.tones is None else options.tones
 
     def samples(self, ms: int) -> int:
-        return (ms * self.rate + 500) // 1000
+        return ms_to_samples(ms, self.rate)
 
     def paced(self, ms: int) -> int:
         return round(ms * self.options.pace)
@@ -353,7 +353,7 @@ class _Layout:
             length = self.length(segment.kind, segment.text)
             self.emit(self.now, length, segment.kind, segment.text, segment.phase, segment.where)
             self.now += length
-            breath = (segment.breath_ms * self.lengths.sample_rate + 500) // 1000
+            breath = ms_to_samples(segment.breath_ms, self.lengths.sample_rate)
             self.emit(self.now, breath, "silence", "", segment.phase, segment.where)
             self.now += breath
             return

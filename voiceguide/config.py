@@ -21,14 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceguide import paths
+from voiceguide import paths, spec
 from voiceguide.errors import Position, UsageError
 
 CONFIG_NAME = "config.yaml"
 MAX_CONFIG_BYTES = 65_536
 KEYS = ("engine", "voice", "rate", "voice_model")
-MIN_RATE_WPM = 80
-MAX_RATE_WPM = 400
 
 
 class ConfigError(UsageError):
@@ -124,9 +122,10 @@ def _value(path: Path, key: str, node: Any) -> Any:
             rate = int(raw)
         except ValueError:
             rate = None
-        if rate is None or not MIN_RATE_WPM <= rate <= MAX_RATE_WPM:
+        bounds = spec.RATE_WPM
+        if rate is None or not bounds.minimum <= rate <= bounds.maximum:
             raise ConfigError(
-                f"{where}: rate: expected {MIN_RATE_WPM} to {MAX_RATE_WPM} words per minute, "
+                f"{where}: rate: expected {bounds.minimum} to {bounds.maximum} words per minute, "
                 f"got {raw!r}"
             )
         return rate

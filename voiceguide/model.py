@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from voiceguide.durations import ms_to_samples
 from voiceguide.errors import Position
 
 Pressure = Literal["gentle", "medium", "firm"]
@@ -72,7 +73,7 @@ class Offset:
         if self.percent is not None:
             return phase_samples * self.percent // 100
         assert self.ms is not None
-        return (self.ms * samples_per_second + 500) // 1000
+        return ms_to_samples(self.ms, samples_per_second)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voiceguide import spec
 from voiceguide.compiler import CompileOptions, compile_routine, phrases_of
+from voiceguide.engines import DEFAULT_ENGINE
 from voiceguide.engines.base import DEFAULT_RATE_WPM, VoiceSettings
 from voiceguide.errors import UsageError
 
@@ -22,7 +24,6 @@ if TYPE_CHECKING:
     from voiceguide.speech import SpeechClips
     from voiceguide.timeline import Timeline
 
-DEFAULT_ENGINE = "espeak"
 DEFAULT_PITCH = 50
 DEFAULT_VOLUME_PCT = 100
 
@@ -42,12 +43,15 @@ class VoiceChoice:
     """A Piper voice model file (``.onnx``); implies the piper engine."""
 
     def __post_init__(self) -> None:
-        if self.rate_wpm is not None and not 80 <= self.rate_wpm <= 400:
-            raise UsageError(f"--rate: expected 80 to 400 words per minute, got {self.rate_wpm}")
-        if self.pitch is not None and not 0 <= self.pitch <= 100:
-            raise UsageError(f"--pitch: expected 0 to 100, got {self.pitch}")
-        if self.volume_pct is not None and not 1 <= self.volume_pct <= 100:
-            raise UsageError(f"--volume: expected 1 to 100 percent, got {self.volume_pct}")
+        for option, value, bounds, unit in (
+            ("--rate", self.rate_wpm, spec.RATE_WPM, " words per minute"),
+            ("--pitch", self.pitch, spec.PITCH, ""),
+            ("--volume", self.volume_pct, spec.VOLUME_PCT, " percent"),
+        ):
+            if value is not None and not bounds.minimum <= value <= bounds.maximum:
+                raise UsageError(
+                    f"{option}: expected {bounds.minimum} to {bounds.maximum}{unit}, got {value}"
+                )
         if self.voice_model is not None and self.engine not in (None, "piper"):
             raise UsageError(
                 f"--voice-model is a Piper voice model: use it with --engine piper, "

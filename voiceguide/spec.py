@@ -174,6 +174,11 @@ class StepSpec:
     siblings: tuple[Key, ...] = field(default_factory=tuple)
 
 
+RATE_WPM = Integer(80, 400)
+"""Speaking rate in words per minute, wherever a user sets it."""
+PITCH = Integer(0, 100)
+VOLUME_PCT = Integer(1, 100)
+
 TITLE = Key(
     "title", Text(max_chars=120, placeholders=False), "Chapter title for exports and the live view."
 )
@@ -196,14 +201,14 @@ SETTINGS = ObjectSpec(
     "settings",
     "How the routine sounds and is paced. Command-line options override these.",
     (
-        Key("rate", Integer(80, 400), "Speaking rate in words per minute.", default="150"),
+        Key("rate", RATE_WPM, "Speaking rate in words per minute.", default="150"),
         Key(
             "voice",
             Text(max_chars=200, placeholders=False),
             "Voice id or name, as `voiceguide voices` lists them.",
         ),
-        Key("pitch", Integer(0, 100), "Voice pitch, 0 (low) to 100 (high).", default="50"),
-        Key("volume", Integer(1, 100), "Volume in percent.", default="100"),
+        Key("pitch", PITCH, "Voice pitch, 0 (low) to 100 (high).", default="50"),
+        Key("volume", VOLUME_PCT, "Volume in percent.", default="100"),
         Key("engine", Choice(("espeak", "piper")), "Speech engine.", default="espeak"),
         Key(
             "find",

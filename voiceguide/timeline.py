@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -86,10 +87,14 @@ class Timeline:
                 chapters.append(Chapter(cue.start, cue.end, cue.chapter))
         return chapters
 
+    @functools.cached_property
+    def starts(self) -> tuple[int, ...]:
+        """The first sample of each cue, in order (for finding the cue at a moment)."""
+        return tuple(c.start for c in self.cues)
+
     def index_at(self, sample: int) -> int:
         """Index of the cue playing at ``sample`` (clamped to the last cue)."""
-        starts = [c.start for c in self.cues]
-        return max(0, min(bisect.bisect_right(starts, sample) - 1, len(self.cues) - 1))
+        return max(0, min(bisect.bisect_right(self.starts, sample) - 1, len(self.cues) - 1))
 
     def sounds(self) -> list[Cue]:
         """The cues that make a sound (speech and tones), in order."""

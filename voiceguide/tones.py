@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from voiceguide import loudness, paths
+from voiceguide import loudness, paths, spec
 from voiceguide.clips import SAMPLE_RATE
 from voiceguide.errors import AudioError, NotFoundError
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from voiceguide.cache import PhraseCache
     from voiceguide.clips import FloatArray
 
-TONE_NAMES: Final = ("press", "release", "tick", "switch", "start", "end")
+TONE_NAMES: Final = spec.SOUND_NAMES
 """The built-in vocabulary, in the order a session first meets them."""
 
 AUDIO_SUFFIXES: Final = (".wav", ".flac", ".ogg")

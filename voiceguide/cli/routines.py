@@ -225,11 +225,11 @@ def new(
     """
     import re
 
-    from voiceguide import paths
+    from voiceguide import paths, spec
     from voiceguide.atomic import write_text_atomic
     from voiceguide.schema import routine_schema
 
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", name):
+    if not re.fullmatch(spec.Name().pattern, name):
         raise UsageError(f"name: expected lowercase letters, digits and dashes, got {name!r}")
     target = output or paths.user_scripts_dir() / f"{name}.yaml"
     if target.exists() and not force:
