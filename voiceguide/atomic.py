@@ -9,7 +9,6 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from voiceguide.errors import ExportError
 
@@ -38,35 +37,6 @@ def check_target(target: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(target: Path) -> Iterator[BinaryIO]:
-    """Yield a file to write; on success it replaces ``target``, on any failure it vanishes.
-
-    Raises :class:`ExportError` (one clear line) when the file cannot be written.
-    """
-    check_target(target)
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent or Path(".")
-        )
-    except OSError as exc:
-        raise ExportError(_describe(exc, target)) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ExportError(_describe(exc, target)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target`` to write by name; it replaces ``target`` on success.
 
@@ -77,7 +47,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     check_target(target)
     try:
         fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".part", dir=target.parent or Path(".")
+            prefix=f".{target.name}.", suffix=".part", dir=target.parent
         )
         os.close(fd)
     except OSError as exc:
@@ -112,10 +82,31 @@ def write_bytes_atomic(target: Path, data: bytes) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(_describe(exc, target)) from None
-    with atomic_output(target) as file:
-        file.write(data)
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_text_atomic(target: Path, text: str) -> None:
     """Write UTF-8 ``text`` to ``target`` whole or not at all."""
     write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def replace_quietly(target: Path, data: bytes, *, suffix: str = ".tmp") -> OSError | None:
+    """Write ``data`` to ``target`` whole or not at all; return the error instead of raising.
+
+    For caches and memos, where a failed write costs time later, not correctness: the
+    caller logs the error and goes on. Leaves no temporary file behind.
+    """
+    temp: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temp, target)
+    except OSError as error:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+        return error
+    return None

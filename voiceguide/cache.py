@@ -15,14 +15,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide import paths
+from voiceguide.atomic import replace_quietly
 from voiceguide.engines.base import Speech
 
 logger = logging.getLogger(__name__)
@@ -106,19 +105,9 @@ class PhraseCache:
             bytes.fromhex(key),
             hashlib.sha256(payload).digest(),
         )
-        temp: str | None = None
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.root, prefix=f".{key[:16]}-", suffix=TEMP_SUFFIX)
-            with os.fdopen(fd, "wb") as file:
-                file.write(header)
-                file.write(payload)
-            os.replace(temp, path)
-        except OSError as error:
+        error = replace_quietly(path, header + payload, suffix=TEMP_SUFFIX)
+        if error is not None:
             logger.warning("cannot cache phrase in %s: %s", self.root, error)
-            if temp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
             return False
         return True
 

@@ -12,16 +12,14 @@ The memo only saves time: a missing, damaged or unwritable memo file is ignored
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 from pathlib import Path
 
 from voiceguide import paths
+from voiceguide.atomic import replace_quietly
 
 logger = logging.getLogger(__name__)
 
@@ -89,15 +87,7 @@ def _read(memo: Path) -> dict[str, object]:
 
 def _write(memo: Path, entries: dict[str, object]) -> None:
     """Replace the memo atomically; on failure, log it and carry on."""
-    temp: str | None = None
-    try:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=memo.parent, prefix=f".{memo.name}-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump({"version": MEMO_VERSION, "files": entries}, file, indent=1)
-        os.replace(temp, memo)
-    except OSError as error:
+    data = json.dumps({"version": MEMO_VERSION, "files": entries}, indent=1).encode("utf-8")
+    error = replace_quietly(memo, data)
+    if error is not None:
         logger.warning("cannot remember file digests in %s: %s", memo, error)
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)

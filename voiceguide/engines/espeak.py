@@ -42,7 +42,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import tempfile
 import threading
 import time
@@ -54,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from voiceguide.atomic import replace_quietly
 from voiceguide.engines import UnknownVoiceError
 from voiceguide.engines.base import Speech, Voice, VoiceSettings
 from voiceguide.errors import EngineError
@@ -271,13 +271,8 @@ def _remembered_voice(wanted: str | None) -> str | None:
 def _remember_voice(wanted: str | None, voice_id: str) -> None:
     """Remember what ``wanted`` resolved to; a failure only costs time next run."""
     path = _memo_path(wanted)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".voice-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(voice_id + "\n")
-        os.replace(temp, path)
-    except OSError as error:
+    error = replace_quietly(path, f"{voice_id}\n".encode())
+    if error is not None:
         logger.debug("cannot remember the espeak-ng voice in %s: %s", path.parent, error)
 
 
