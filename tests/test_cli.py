@@ -122,7 +122,7 @@ def test_list_reports_an_invalid_user_routine_and_goes_on(
     code, out, err = run(["list"], capsys)
     assert code == 0
     assert "sitting-foot" in out
-    assert "broken.yaml" in err
+    assert err.count("broken.yaml") == 1
     assert "did you mean 'say'" in err
 
 
@@ -282,3 +282,21 @@ def test_cache_clear_that_cannot_is_one_line(
     assert code == ExitStatus.ERROR
     assert err.startswith("voiceguide: cannot clear the cache: ")
     assert len(err.splitlines()) == 1
+
+
+def test_a_folder_is_not_a_routine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["show", f"{tmp_path}/"], capsys)
+    assert code == ExitStatus.NOT_FOUND
+    assert err == f"voiceguide: {tmp_path}/: is a folder; name a routine file in it\n"
+
+
+def test_new_with_output_tells_how_to_check_that_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "sub" / "other.yaml"
+    code, _, _ = run(["new", "other", "-o", str(target)], capsys)
+    assert code == 0
+    assert f"voiceguide check {target}" in target.read_text(encoding="utf-8")
+    code, out, err = run(["check", "--estimate", str(target)], capsys)
+    assert out.startswith("ok: ")
+    assert (code, err) == (0, "")

@@ -56,6 +56,8 @@ def find(name: str) -> Entry:
     """Return the routine called ``name``, or at the path ``name``."""
     if looks_like_path(name):
         path = Path(name).expanduser()
+        if path.is_dir():
+            raise NotFoundError(f"{name}: is a folder; name a routine file in it")
         if not path.exists():
             raise NotFoundError(f"{name}: no such file")
         return Entry(path.stem, path, "file")

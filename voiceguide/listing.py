@@ -112,7 +112,8 @@ def list_routines(index_path: Path | None = None) -> tuple[list[Listed], list[st
         try:
             row, included = _row(entry, memo)
         except VoiceguideError as exc:
-            problems.append(f"{entry.path}: {str(exc).splitlines()[0]}")
+            # A script error already begins with the file's path:line:column.
+            problems.append(str(exc).splitlines()[0])
             continue
         rows.append(row)
         fresh[key] = {

@@ -237,7 +237,8 @@ def new(
     schema_path = paths.user_data_dir() / "routine.schema.json"
     write_text_atomic(schema_path, json.dumps(routine_schema(), indent=2) + "\n")
     title = name.replace("-", " ").capitalize()
-    write_text_atomic(target, STARTER.format(schema=schema_path, name=name, title=title))
+    named = name if output is None else str(target)  # how `check` and `play` will find it
+    write_text_atomic(target, STARTER.format(schema=schema_path, name=named, title=title))
     typer.echo(f"wrote {target}")
 
 
