@@ -7,9 +7,11 @@ every onset is known to the sample. The real voice is exercised in test_export_e
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import itertools
 import json
+import os
 import re
 import shutil
 import struct
@@ -463,10 +465,40 @@ def test_a_device_is_never_replaced(timeline: Timeline) -> None:
         export_files(timeline, Path("/dev/null"), "wav")
 
 
-def test_a_missing_folder_is_named(timeline: Timeline, tmp_path: Path) -> None:
-    target = tmp_path / "nope" / "s.wav"
-    with pytest.raises(ExportError, match=f"^{re.escape(str(target))}: the folder .* not exist$"):
-        export_files(timeline, target, "wav")
+def test_missing_folders_are_created(timeline: Timeline, tmp_path: Path) -> None:
+    export_files(timeline, tmp_path / "a" / "b" / "s.wav", "wav", captions="vtt")
+    assert listing(tmp_path / "a" / "b") == ["s.vtt", "s.wav"]
+
+
+def test_folders_made_for_a_failed_export_are_removed(timeline: Timeline, tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    target = tmp_path / "mine" / "new" / "newer" / "s.wav"
+    with pytest.raises(AudioError):
+        export_files(timeline, target, "wav", "vtt", clips=ToneClips(fail_on="Now the left hand."))
+    assert listing(tmp_path) == ["mine"]  # not made by the export: kept, though empty
+    assert listing(tmp_path / "mine") == []
+
+
+def test_a_made_folder_that_is_no_longer_empty_is_kept(timeline: Timeline, tmp_path: Path) -> None:
+    def drop_a_file(done: int, total: int) -> None:
+        (tmp_path / "new" / "someone-else.txt").write_text("mine")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export_files(timeline, tmp_path / "new" / "deeper" / "s.wav", "wav", progress=drop_a_file)
+    assert listing(tmp_path) == ["new"]
+    assert listing(tmp_path / "new") == ["someone-else.txt"]
+
+
+def test_a_file_in_the_way_of_a_folder_is_refused(timeline: Timeline, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    target = tmp_path / "file" / "sub" / "s.wav"
+    outputs = ex.Outputs.plan(target, "wav")
+    with pytest.raises(ExportError, match=f"^{re.escape(str(target))}: .*/file is not a folder$"):
+        outputs.check()
+    with pytest.raises(ExportError, match=r"/file: is not a folder; nothing was written$"):
+        ex.export(timeline, ToneClips(), outputs)
+    assert listing(tmp_path) == ["file"]
 
 
 @pytest.mark.parametrize("fmt", ["wav", "mp3"])
@@ -489,6 +521,81 @@ def test_an_interrupt_leaves_nothing(timeline: Timeline, tmp_path: Path) -> None
     with pytest.raises(KeyboardInterrupt):
         export_files(timeline, tmp_path / "s.mp3", "mp3", "vtt", "json", progress=interrupt)
     assert listing(tmp_path) == []
+
+
+@pytest.fixture
+def old_set(tmp_path: Path) -> list[Path]:
+    """An earlier export's audio, captions and cues, each holding b"old"."""
+    paths = [tmp_path / "s.wav", tmp_path / "s.vtt", tmp_path / "s.json"]
+    for path in paths:
+        path.write_bytes(b"old")
+    return paths
+
+
+def test_every_file_is_on_disk_before_the_first_rename(
+    timeline: Timeline, old_set: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk can surface only at fsync: the cues failing there must stop the renames
+    # before the audio is replaced, not after.
+    opened: dict[int, str] = {}
+    real_open, real_fsync = os.open, os.fsync
+
+    def tracking_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_open(path, flags, *args, **kwargs)
+        opened[fd] = os.fspath(path)
+        return fd
+
+    def fsync(fd: int) -> None:
+        if Path(opened.get(fd, "")).name.startswith(".s.json."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "open", tracking_open)
+    monkeypatch.setattr(os, "fsync", fsync)
+    message = f"^{tmp_path}/s.json: no space left on the device; nothing was written$"
+    with pytest.raises(ExportError, match=message):
+        export_files(timeline, tmp_path / "s.wav", "wav", "vtt", "json")
+    assert [p.read_bytes() for p in old_set] == [b"old"] * 3
+    assert listing(tmp_path) == ["s.json", "s.vtt", "s.wav"]
+
+
+def fail_to_rename(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Make renaming a file over ``name`` fail, as a folder turned read-only would."""
+    real_replace = os.replace
+
+    def replace(source: Any, target: Any) -> None:
+        if Path(target).name == name:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_the_audio_is_renamed_first_so_its_failure_replaces_nothing(
+    timeline: Timeline, old_set: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_to_rename(monkeypatch, "s.wav")
+    message = f"^{tmp_path}/s.wav: cannot write there \\(Permission denied\\); nothing was written$"
+    with pytest.raises(ExportError, match=message):
+        export_files(timeline, tmp_path / "s.wav", "wav", "vtt", "json")
+    assert [p.read_bytes() for p in old_set] == [b"old"] * 3
+    assert listing(tmp_path) == ["s.json", "s.vtt", "s.wav"]
+
+
+def test_a_rename_that_fails_midway_says_which_files_were_replaced(
+    timeline: Timeline, old_set: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fail_to_rename(monkeypatch, "s.vtt")
+    with pytest.raises(ExportError) as info:
+        export_files(timeline, tmp_path / "s.wav", "wav", "vtt", "json")
+    assert str(info.value) == (
+        f"{tmp_path}/s.vtt: cannot rename it into place (Permission denied); "
+        f"{tmp_path}/s.wav was replaced but s.vtt and s.json were not, "
+        "so the files do not match: export again"
+    )
+    assert soundfile.info(tmp_path / "s.wav").frames == timeline.total
+    assert [p.read_bytes() for p in old_set[1:]] == [b"old"] * 2
+    assert listing(tmp_path) == ["s.json", "s.vtt", "s.wav"]
 
 
 @contextlib.contextmanager
@@ -531,10 +638,17 @@ def test_a_full_disk_leaves_nothing_and_says_so(
     assert listing(full_disk) == []
 
 
-def test_a_read_only_folder_is_refused_before_any_work(timeline: Timeline) -> None:
+def test_a_read_only_folder_is_refused_by_the_early_check(timeline: Timeline) -> None:
     with tmpfs("size=64k,ro") as point:
-        with pytest.raises(ExportError, match="cannot write in the folder"):
-            export_files(timeline, point / "s.wav", "wav")
+        target = point / "s.wav"
+        with pytest.raises(ExportError, match=f"^{target}: cannot write in the folder {point}$"):
+            ex.Outputs.plan(target, "wav").check()
+        target = point / "new" / "s.wav"
+        message = f"^{target}: cannot create the folder {point}/new in {point}$"
+        with pytest.raises(ExportError, match=message):
+            ex.Outputs.plan(target, "wav").check()
+        with pytest.raises(ExportError, match=f"^{point}/new: cannot create the folder \\(Read"):
+            export_files(timeline, target, "wav")  # without the early check
         assert listing(point) == []
 
 
@@ -668,7 +782,7 @@ def test_export_defaults_to_an_mp3_named_after_the_routine(
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["-o", "{tmp}"], 1, "voiceguide: {tmp}: is a directory; refusing to replace it\n"),
+        (["-o", "{tmp}/tiny.yaml/x.mp3"], 1, "voiceguide: {tmp}/tiny.yaml/x.mp3: {tmp}/tiny.yaml"),
         (["-o", "/dev/null"], 1, "voiceguide: /dev/null: is not a regular file; refusing"),
         (["-o", "x.wav", "-f", "ogg"], 2, "voiceguide: --format ogg does not match the file"),
         (["-o", "-", "--captions", "vtt"], 2, "voiceguide: --captions and --cues need a file"),
@@ -689,6 +803,118 @@ def test_export_refuses_with_one_line(
     assert (got, out) == (code, "")
     assert err.startswith(message.replace("{tmp}", str(tmp_path)))
     assert err.count("\n") == 1
+
+
+@pytest.fixture
+def no_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if the routine is ever synthesized."""
+    from voiceguide import session
+
+    def open_session(*args: object, **kwargs: object) -> None:
+        raise AssertionError("synthesis began")
+
+    monkeypatch.setattr(session, "open_session", open_session)
+
+
+def test_a_folder_given_as_output_gets_the_routine_name_and_format(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, out, err = run(["export", str(tiny), "-o", str(out_dir), "--captions", "vtt"], capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"wrote {out_dir}/tiny.mp3 (")
+    code, out, err = run(["export", str(tiny), "-o", str(out_dir), "-f", "flac"], capsys)
+    assert (code, err) == (0, "")
+    assert listing(out_dir) == ["tiny.flac", "tiny.mp3", "tiny.vtt"]
+    assert soundfile.info(out_dir / "tiny.flac").format == "FLAC"
+
+
+def test_a_folder_where_the_routine_file_would_go_is_refused_before_synthesis(
+    tiny: Path, tmp_path: Path, no_synthesis: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "tiny.wav").mkdir()
+    code, out, err = run(["export", str(tiny), "-o", str(tmp_path), "-f", "wav"], capsys)
+    assert (code, out) == (1, "")
+    assert err == f"voiceguide: {tmp_path}/tiny.wav: is a directory; refusing to replace it\n"
+
+
+def test_export_creates_missing_folders(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "x" / "y" / "s.wav"
+    code, out, err = run(["export", str(tiny), "-o", str(target), "--cues", "json"], capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"wrote {target} (")
+    assert listing(target.parent) == ["s.json", "s.wav"]
+
+
+def test_no_folder_is_made_for_an_export_that_fails_its_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: Broken\nsteps:\n  - press: {hold: 3s}\n")
+    code, _, err = run(["export", str(broken), "-o", str(tmp_path / "x" / "s.wav")], capsys)
+    assert code == 2
+    assert "broken.yaml:3:" in err
+    code, _, err = run(["export", "no-such-routine", "-o", str(tmp_path / "x" / "s.wav")], capsys)
+    assert code == 3
+    assert listing(tmp_path) == ["broken.yaml"]
+
+
+def test_a_folder_made_for_a_failed_export_is_removed(
+    tiny: Path, full_disk: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = full_disk / "new" / "out.flac"
+    code, out, err = run(["export", str(tiny), "-o", str(target)], capsys)
+    assert (code, out) == (1, "")
+    assert err == f"voiceguide: {target}: no space left on the device; nothing was written\n"
+    assert listing(full_disk) == []
+
+
+def test_export_checks_each_file_twice_and_finds_the_routine_once(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Once in the command, before synthesis; once in atomic_path, before writing.
+    from voiceguide import atomic, library
+
+    checked: list[str] = []
+    found: list[str] = []
+    real_check, real_find = atomic.check_target, library.find
+
+    def check_target(target: Path) -> None:
+        checked.append(target.name)
+        real_check(target)
+
+    def find(name: str) -> library.Entry:
+        found.append(name)
+        return real_find(name)
+
+    monkeypatch.setattr(atomic, "check_target", check_target)
+    monkeypatch.setattr(ex, "check_target", check_target)
+    monkeypatch.setattr(library, "find", find)
+    target = tmp_path / "s.wav"
+    code, _, err = run(["export", str(tiny), "-o", str(target), "--captions", "srt"], capsys)
+    assert (code, err) == (0, "")
+    assert sorted(checked) == ["s.srt", "s.srt", "s.wav", "s.wav"]
+    assert found == [str(tiny)]
+
+
+def test_the_progress_bar_reads_the_clock_as_show_does(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voiceguide.durations import format_clock
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code, _, _ = run(["export", str(tiny), "-o", str(tmp_path / "s.wav")], capsys)
+    assert code == 0
+    total_ms = session_timeline(tiny).total_ms
+    assert f"/{format_clock(total_ms)}" in terminal.getvalue()
 
 
 def test_export_needs_a_routine_or_all(capsys: pytest.CaptureFixture[str]) -> None:
@@ -746,10 +972,28 @@ def test_export_all_writes_every_routine_and_reports_a_broken_one(
     assert err.count("\n") == 1
 
 
+def test_export_all_leaves_no_empty_folder_when_it_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "out" / "nested"
+    code, _, err = run(["export", "--all", str(out_dir), "--captions", "txt"], capsys)
+    assert code == 2
+    assert err == "voiceguide: --captions: expected vtt or srt, got 'txt'\n"
+    assert listing(tmp_path) == []
+
+
 def test_export_help_names_the_formats_and_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["export", "--help"], capsys)
     assert code == 0
     flat = " ".join(out.split())
-    for words in ["./ROUTINE.mp3", "mp3, wav, flac or ogg", "--captions", "--all DIR", "130"]:
+    for words in [
+        "./ROUTINE.mp3",
+        "an existing folder to write ROUTINE.mp3",
+        "missing folders in -o are created",
+        "mp3, wav, flac or ogg",
+        "--captions",
+        "--all DIR",
+        "130",
+    ]:
         assert words in flat
     assert "Example: voiceguide export" in flat

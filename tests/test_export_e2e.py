@@ -246,3 +246,16 @@ def test_a_file_that_exists_is_replaced_whole(
     export(["stomach", "--skip-intro", "-o", str(target)], capsys)
     assert soundfile.info(target).format == "FLAC"
     assert listing(tmp_path) == ["s.flac"]
+
+
+def test_a_folder_as_output_or_a_missing_one_works_as_a_user_expects(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The review's cases: `export stomach -o /tmp` and `export stomach -o /tmp/x/y.mp3`.
+    out = export(["stomach", "--skip-intro", "-o", str(tmp_path)], capsys)
+    assert out.startswith(f"wrote {tmp_path}/stomach.mp3 (")
+    target = tmp_path / "x" / "y.mp3"
+    out = export(["stomach", "--skip-intro", "-o", str(target)], capsys)
+    assert out.startswith(f"wrote {target} (")
+    assert soundfile.info(target).frames == soundfile.info(tmp_path / "stomach.mp3").frames
+    assert listing(tmp_path) == ["stomach.mp3", "x"]

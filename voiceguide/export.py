@@ -3,10 +3,10 @@
 The audio comes from :func:`voiceguide.render.render_blocks`, the same samples ``play``
 sends to the speaker, and is streamed block by block into libsndfile (through
 soundfile), so a two-hour session never sits in memory. Every file is written to a
-temporary file beside its target and renamed into place only when all of them are
-complete (:func:`voiceguide.atomic.atomic_path`): an export that fails or is
-interrupted leaves nothing behind. MP3 files get their ID3 tags and chapters before
-that rename.
+temporary file beside its target and flushed to disk; only when all of them are complete
+are they renamed into place, in one pass (:func:`voiceguide.atomic.atomic_path`): an
+export that fails or is interrupted leaves nothing partial behind. MP3 files get their
+ID3 tags and chapters before that rename.
 
 The pieces that decide what to write (format, codec settings, captions, tags, the WAV
 header) are pure functions; the writers below them do the input and output.
@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import shutil
 import struct
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,16 +184,55 @@ class Outputs:
         return [p for p in (self.audio, self.captions, self.cues) if p is not None]
 
     def check(self) -> None:
-        """Refuse early, before any work, what cannot be written: a missing or read-only
-        folder, or a target that is not a regular file (a folder, a device).
+        """Refuse early, before any work, what cannot be written.
+
+        That is a target that is not a regular file (a folder, a device), a folder that
+        cannot be written in, or a missing folder that cannot be created.
         """
         folder = self.audio.parent
-        if not folder.is_dir():
-            raise ExportError(f"{self.audio}: the folder {folder} does not exist")
-        if not os.access(folder, os.W_OK):
-            raise ExportError(f"{self.audio}: cannot write in the folder {folder}")
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        if not existing.is_dir():
+            raise ExportError(f"{self.audio}: {existing} is not a folder")
+        if not os.access(existing, os.W_OK):
+            if existing == folder:
+                raise ExportError(f"{self.audio}: cannot write in the folder {folder}")
+            raise ExportError(f"{self.audio}: cannot create the folder {folder} in {existing}")
         for path in self.paths():
             check_target(path)
+
+
+def make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and any missing folders above it; return those created, outermost first.
+
+    Raises :class:`ExportError` if one cannot be created, after removing those it made.
+    """
+    missing = list(itertools.takewhile(lambda p: not p.is_dir(), (folder, *folder.parents)))
+    created: list[Path] = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if path.is_dir():
+                continue  # made by someone else meanwhile: not ours to remove
+            remove_empty_folders(created)
+            raise ExportError(f"{path}: is not a folder; nothing was written") from None
+        except OSError as exc:
+            remove_empty_folders(created)
+            reason = exc.strerror or exc
+            raise ExportError(
+                f"{path}: cannot create the folder ({reason}); nothing was written"
+            ) from None
+        created.append(path)
+    return created
+
+
+def remove_empty_folders(created: list[Path]) -> None:
+    """Remove the folders :func:`make_folders` created, innermost first, while they are empty."""
+    for path in reversed(created):
+        try:
+            path.rmdir()
+        except OSError:
+            return  # not empty (or gone): the folders above it are not empty either
 
 
 # Captions -------------------------------------------------------------------------------
@@ -444,36 +484,87 @@ def export(
     meta: Metadata | None = None,
     progress: Progress | None = None,
 ) -> None:
-    """Write the session's audio, and any captions and cues, whole or not at all.
+    """Write the session's audio, and any captions and cues, each file whole or not at all.
 
-    Every file goes to a temporary file beside its target; all are renamed into place
-    once the last is complete. Raises :class:`ExportError` (one line) on failure.
+    Missing folders are created (and removed again, if still empty, when the export
+    fails). Every file is written to a temporary file beside its target and flushed to
+    disk; only then are they renamed into place, one after another, the audio first.
+    Raises :class:`ExportError` (one line) on failure. Call :meth:`Outputs.check` first
+    to refuse an impossible target before any work.
     """
     from voiceguide.render import render_blocks
 
     meta = meta or Metadata(title=timeline.title)
-    outputs.check()
-    with ExitStack() as stack:
-        if outputs.captions is not None and outputs.caption_format is not None:
-            tmp = stack.enter_context(atomic_path(outputs.captions))
-            tmp.write_text(captions_text(timeline, outputs.caption_format), encoding="utf-8")
-        if outputs.cues is not None:
-            tmp = stack.enter_context(atomic_path(outputs.cues))
-            tmp.write_text(cues_text(timeline), encoding="utf-8")
-        tmp = stack.enter_context(atomic_path(outputs.audio))
-        write_audio(
-            tmp,
-            outputs.format,
-            render_blocks(timeline, clips, gain=gain),
-            sample_rate=timeline.sample_rate,
-            total=timeline.total,
-            meta=meta,
-            progress=progress,
-        )
-        if outputs.format == "mp3":
-            tag_mp3(tmp, timeline, meta)
-        check_written(tmp, outputs.format, timeline.total)
-    # Leaving the stack renamed every file into place (or removed them all on an error).
+    sidecars: dict[Path, str] = {}
+    if outputs.captions is not None and outputs.caption_format is not None:
+        sidecars[outputs.captions] = captions_text(timeline, outputs.caption_format)
+    if outputs.cues is not None:
+        sidecars[outputs.cues] = cues_text(timeline)
+    order = [outputs.audio, *sidecars]  # the order of the renames
+    renamed: list[Path] = []
+    created = make_folders(outputs.audio.parent)
+    try:
+        with ExitStack() as stack:
+            # The stack unwinds last in, first out: enter the files in reverse rename order.
+            for path, text in reversed(sidecars.items()):
+                tmp = stack.enter_context(_staged(path, renamed))
+                tmp.write_text(text, encoding="utf-8")
+                _sync(tmp)
+            tmp = stack.enter_context(_staged(outputs.audio, renamed))
+            write_audio(
+                tmp,
+                outputs.format,
+                render_blocks(timeline, clips, gain=gain),
+                sample_rate=timeline.sample_rate,
+                total=timeline.total,
+                meta=meta,
+                progress=progress,
+            )
+            if outputs.format == "mp3":
+                tag_mp3(tmp, timeline, meta)
+            check_written(tmp, outputs.format, timeline.total)
+            _sync(tmp)
+            # Every file is complete and on disk: leaving the stack renames them all.
+    except BaseException as exc:
+        remove_empty_folders(created)  # only what this export made, and only if empty
+        if renamed and isinstance(exc, ExportError):
+            raise ExportError(_partly_renamed(exc, order, renamed)) from None
+        raise
+
+
+@contextlib.contextmanager
+def _staged(target: Path, renamed: list[Path]) -> Iterator[Path]:
+    """Yield a temporary file for ``target`` (:func:`atomic_path`); note ``target`` once renamed."""
+    with atomic_path(target) as tmp:
+        yield tmp
+    renamed.append(target)
+
+
+def _sync(path: Path) -> None:
+    """Flush ``path`` to disk: a full disk can surface only now, on some filesystems."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _partly_renamed(exc: ExportError, order: list[Path], renamed: list[Path]) -> str:
+    """Say which files a rename pass that failed midway replaced, and which it did not."""
+    failed, *rest = order[len(renamed) :]
+    cause = exc.__context__  # the system error behind atomic_path's message
+    reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(exc)
+    done = _and([str(p) for p in renamed])
+    kept = _and([p.name for p in (failed, *rest)])
+    return (
+        f"{failed}: cannot rename it into place ({reason}); {done} "
+        f"{'was' if len(renamed) == 1 else 'were'} replaced but {kept} "
+        f"{'were' if rest else 'was'} not, so the files do not match: export again"
+    )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 # Standard output ------------------------------------------------------------------------

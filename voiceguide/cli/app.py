@@ -151,13 +151,16 @@ def progress_bar(
 
 
 def open_named_session(
-    name: str, options: CompileOptions, choice: VoiceChoice
+    name: str | Path, options: CompileOptions, choice: VoiceChoice
 ) -> tuple[Routine, Session]:
-    """Load a routine by name or path and synthesize it, with a progress bar on a terminal."""
+    """Load a routine and synthesize it, with a progress bar on a terminal.
+
+    ``name`` is what the user typed (a routine name or path), or a ``Path`` already found.
+    """
     from voiceguide import library
     from voiceguide.session import open_session
 
-    routine = library.load(name)
+    routine = library.load_path(name) if isinstance(name, Path) else library.load(name)
     with progress_bar("Preparing speech") as progress:
         session = open_session(routine, options, choice, progress)
     return routine, session

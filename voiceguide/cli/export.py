@@ -23,10 +23,11 @@ from voiceguide.cli.app import (
     app,
     compile_options,
     complete_routine,
+    open_named_session,
     progress_bar,
     voice_choice,
 )
-from voiceguide.errors import ExitStatus, ExportError, UsageError, VoiceguideError
+from voiceguide.errors import ExitStatus, UsageError, VoiceguideError
 
 if TYPE_CHECKING:
     from voiceguide.compiler import CompileOptions
@@ -53,7 +54,10 @@ def export(
             "--output",
             "-o",
             metavar="PATH",
-            help="The file to write (default: ./ROUTINE.mp3); '-' writes to standard output.",
+            help=(
+                "The file to write (default: ./ROUTINE.mp3), or an existing folder to write "
+                "ROUTINE.mp3 (or the --format) in; '-' writes to standard output."
+            ),
         ),
     ] = None,
     fmt: Annotated[
@@ -95,17 +99,18 @@ def export(
     """Write a routine to an audio file to play anywhere: MP3 with chapters, WAV, FLAC or OGG.
 
     The file holds exactly what 'voiceguide play' plays. Without -o it is ./ROUTINE.mp3,
-    ready to copy to a phone; MP3 files carry a chapter per part of the routine and per
-    side, which podcast and audiobook players show. --captions and --cues write
-    files of the same name beside the audio (back-pain.vtt, back-pain.json). Files appear
-    whole or not at all: a failure or Ctrl-C leaves nothing behind.
+    ready to copy to a phone; -o with a folder writes FOLDER/ROUTINE.mp3 (or the --format
+    given), and missing folders in -o are created. MP3 files carry a chapter per part of
+    the routine and per side, which podcast and audiobook players show. --captions and
+    --cues write files of the same name beside the audio (back-pain.vtt, back-pain.json).
+    Each file appears whole or not at all, and all of them are renamed into place together
+    at the end: a failure or Ctrl-C leaves nothing partial behind.
 
     Exit codes: 0 written, 1 could not write, 2 invalid routine or options, 3 not found,
     130 interrupted.
 
     Example: voiceguide export back-pain --captions vtt
     """
-    from voiceguide.atomic import check_target
     from voiceguide.export import STREAM_FORMAT, choose_format
 
     options = compile_options(skip_intro, pace, repeat, no_tones)
@@ -125,11 +130,7 @@ def export(
                 raise UsageError("--captions and --cues need a file to sit beside; not with -o -")
             _export_to_stdout(routine, choose_format(None, fmt or STREAM_FORMAT), options, choice)
             return
-        target = Path(output) if output is not None else None
-        if target is not None:
-            check_target(target)  # "is a directory" says more than "no format in the name"
-        chosen = choose_format(target, fmt)
-        _export_one(routine, target, chosen, captions, cues, options, choice)
+        _export_one(routine, output, fmt, captions, cues, options, choice)
     except KeyboardInterrupt:
         left = "" if output == STDOUT else "; no partial file was left"
         typer.echo(f"voiceguide: interrupted{left}", err=True)
@@ -150,11 +151,10 @@ def _plan(
 
 
 def _clock(timeline: Timeline) -> Callable[[int], str]:
-    """Show a count of samples as minutes and seconds of the session."""
+    """Read a count of samples as a clock reading of the session, as 'show' prints them."""
     from voiceguide.durations import format_clock
 
-    # Whole seconds, rounded as the "wrote" line rounds the length.
-    return lambda samples: format_clock(round(timeline.to_ms(samples), -3)).rsplit(".", 1)[0]
+    return lambda samples: format_clock(timeline.to_ms(samples))
 
 
 def _write(session: Session, outputs: Outputs) -> str:
@@ -174,28 +174,34 @@ def _write(session: Session, outputs: Outputs) -> str:
     return line + (f" with {', '.join(beside)}" if beside else "")
 
 
-def _open(name: str, options: CompileOptions, choice: VoiceChoice) -> Session:
-    from voiceguide.cli.app import open_named_session
-
-    return open_named_session(name, options, choice)[1]
-
-
 def _export_one(
     name: str,
-    target: Path | None,
-    fmt: Format,
+    output: str | None,
+    requested: str | None,
     captions: str | None,
     cues: str | None,
     options: CompileOptions,
     choice: VoiceChoice,
 ) -> None:
+    """Export the routine ``name`` to the file ``output``, into that folder, or to ./NAME.FORMAT."""
     from voiceguide import library
+    from voiceguide.atomic import check_target
+    from voiceguide.export import choose_format
 
+    target = Path(output) if output is not None else None
+    folder = Path(".")
+    if target is not None and target.is_dir():
+        folder, target = target, None  # write NAME.FORMAT in it
+    try:
+        fmt = choose_format(target, requested)
+    except UsageError:
+        if target is not None:
+            check_target(target)  # "not a regular file" says more than "no format in the name"
+        raise
     entry = library.find(name)
-    outputs = _plan(entry.name, target, Path("."), fmt, captions, cues)
+    outputs = _plan(entry.name, target, folder, fmt, captions, cues)
     outputs.check()  # before synthesis: refuse a folder or a device at once
-    session = _open(str(entry.path), options, choice)
-    typer.echo(_write(session, outputs))
+    typer.echo(_write(open_named_session(entry.path, options, choice)[1], outputs))
 
 
 def _export_all(
@@ -208,32 +214,34 @@ def _export_all(
 ) -> ExitStatus:
     """Export every named routine into ``folder``; return the worst exit status met."""
     from voiceguide import library
+    from voiceguide.export import make_folders, remove_empty_folders
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"{folder}: cannot create the folder ({exc.strerror})") from None
+    created = make_folders(folder)
     worst = ExitStatus.OK
-    for entry in library.entries().values():
-        if library.is_point_library(entry.path):
-            continue
-        try:
-            outputs = _plan(entry.name, None, folder, fmt, captions, cues)
-            outputs.check()
-            typer.echo(_write(_open(str(entry.path), options, choice), outputs))
-        except UsageError:
-            raise  # the same for every routine: stop at the first
-        except VoiceguideError as exc:
-            lines = str(exc).splitlines() or [type(exc).__name__]
-            more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
-            typer.echo(f"voiceguide: skipped {entry.name}: {lines[0]}{more}", err=True)
-            worst = max(worst, exc.exit_code)
+    try:
+        for entry in library.entries().values():
+            if library.is_point_library(entry.path):
+                continue
+            try:
+                outputs = _plan(entry.name, None, folder, fmt, captions, cues)
+                outputs.check()
+                typer.echo(_write(open_named_session(entry.path, options, choice)[1], outputs))
+            except UsageError:
+                raise  # the same for every routine: stop at the first
+            except VoiceguideError as exc:
+                lines = str(exc).splitlines() or [type(exc).__name__]
+                more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+                typer.echo(f"voiceguide: skipped {entry.name}: {lines[0]}{more}", err=True)
+                worst = max(worst, exc.exit_code)
+    finally:
+        remove_empty_folders(created)  # if nothing was written, leave no empty folder behind
     return worst
 
 
 def _export_to_stdout(name: str, fmt: Format, options: CompileOptions, choice: VoiceChoice) -> None:
     import contextlib
 
+    from voiceguide import library
     from voiceguide.export import Metadata, export_stream
 
     if sys.stdout.isatty():
@@ -241,7 +249,7 @@ def _export_to_stdout(name: str, fmt: Format, options: CompileOptions, choice: V
     binary = sys.stdout.buffer
     # Nothing but audio may reach standard output: anything printed goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
-        session = _open(name, options, choice)
+        _, session = open_named_session(library.find(name).path, options, choice)
         routine = session.routine
         meta = Metadata(title=routine.title, comment=routine.summary or "")
         with progress_bar("Writing", _clock(session.timeline)) as progress:
