@@ -12,11 +12,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pty
 import re
 import select
 import signal
 import subprocess
 import sys
+import termios
 import threading
 import time
 import wave
@@ -194,6 +196,59 @@ def test_ctrl_c_stops_the_sound_at_once_and_exits_130(tmp_path: Path) -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def read_until(fd: int, wanted: bytes, timeout_s: float = 30.0) -> bytes:
+    """Read from ``fd`` until ``wanted`` has come (or fail after ``timeout_s``)."""
+    data = b""
+    deadline = time.monotonic() + timeout_s
+    while wanted not in data:
+        left = deadline - time.monotonic()
+        assert left > 0, f"{wanted!r} never came: {data[-300:]!r}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            data += os.read(fd, 65536)
+    return data
+
+
+def test_ctrl_z_gives_the_terminal_back_with_its_cursor(tmp_path: Path) -> None:
+    fifo = tmp_path / "speaker"
+    os.mkfifo(fifo)
+    env = alsa_env(tmp_path, to_file(fifo))
+    reader = PacedReader(fifo)
+    reader.start()
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "play", *ROUTINE],
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        read_until(master, b"Playing")  # drawn once keys are read: Ctrl-Z is handled
+        process.send_signal(signal.SIGTSTP)
+        _, status = os.waitpid(process.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        shown = read_until(master, b"\x1b[?25h", timeout_s=5)
+        assert b"Paused" in shown.rsplit(b"\x1b[?25l", 1)[-1]  # the block as it was left
+        assert termios.tcgetattr(slave) == before  # echo and line editing back
+        process.send_signal(signal.SIGCONT)  # fg
+        after = read_until(master, b"Paused")
+        assert after.startswith(b"\x1b[?25l\x1b[2K")  # a new block, not drawn over the shell's
+        os.write(master, b"q")
+        assert process.wait(10) == 0
+        assert read_until(master, b"\x1b[?25h", timeout_s=5)  # the cursor is back at the end
+        assert termios.tcgetattr(slave) == before
+    finally:
+        process.kill()
+        process.wait()
+        reader.close()
+        os.close(master)
+        os.close(slave)
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def test_ctrl_c_in_a_dry_run_exits_130_at_once(tmp_path: Path) -> None:

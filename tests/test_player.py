@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import DATA
 from voiceguide import phrases
+from voiceguide.cache import PhraseCache
 from voiceguide.compiler import CompileOptions, compile_routine
 from voiceguide.controls import (
     LAST_STEP,
@@ -48,7 +49,7 @@ from voiceguide.estimate import FixedRateLengths
 from voiceguide.library import resolve_include
 from voiceguide.liveview import LineView, TerminalView
 from voiceguide.loader import load_points, load_routine
-from voiceguide.playback import RUN_LIMIT_MS, Playback, Status, split_point
+from voiceguide.playback import RUN_LIMIT_MS, NoKeys, Playback, Status, split_point
 from voiceguide.player import NullPlayer, SimpleaudioPlayer, describe_simpleaudio_error
 from voiceguide.render import render, to_pcm
 from voiceguide.terminal import TerminalKeys
@@ -58,13 +59,27 @@ RATE = 1000
 
 
 class FakeClips(FixedRateLengths):
-    """Lengths by rule, and audio to match: each phrase its own constant level."""
+    """Lengths by rule, and audio to match: each phrase its own constant level.
 
-    def __init__(self, *, fail_on: frozenset[str] = frozenset()) -> None:
+    Notes in ``events`` each phrase asked for: ``speech TEXT`` (kept), ``once TEXT`` (not).
+    """
+
+    def __init__(
+        self, *, fail_on: frozenset[str] = frozenset(), events: list[str] | None = None
+    ) -> None:
         super().__init__(sample_rate=RATE)
         self.fail_on = fail_on
+        self.events = [] if events is None else events
 
     def speech(self, text: str) -> npt.NDArray[np.float32]:
+        self.events.append(f"speech {text}")
+        return self._spoken(text)
+
+    def speak_once(self, text: str) -> npt.NDArray[np.float32]:
+        self.events.append(f"once {text}")
+        return self._spoken(text)
+
+    def _spoken(self, text: str) -> npt.NDArray[np.float32]:
         if text in self.fail_on:
             raise EngineError("no engine here")
         level = 0.05 + (zlib.crc32(text.encode()) % 40) / 100
@@ -121,6 +136,34 @@ def rendered(pb: Playback, start: int = 0, volume_pct: int = 100) -> npt.NDArray
 
 def spoken(text: str, volume_pct: int = 100) -> npt.NDArray[np.int16]:
     return to_pcm(FakeClips().speech(text) * np.float32(volume_pct / 100))
+
+
+class LoggingPlayer:
+    """A player that notes in ``events`` each ``play`` and ``stop`` playback asks of it."""
+
+    def __init__(self, inner: NullPlayer, events: list[str]) -> None:
+        self.inner, self.events = inner, events
+
+    @property
+    def sample_rate(self) -> int:
+        return self.inner.sample_rate
+
+    def play(self, samples: npt.NDArray[np.int16]) -> None:
+        self.events.append("play")
+        self.inner.play(samples)
+
+    def played(self) -> int:
+        return self.inner.played()
+
+    def is_playing(self) -> bool:
+        return self.inner.is_playing()
+
+    def stop(self) -> None:
+        self.events.append("stop")
+        self.inner.stop()
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -282,6 +325,24 @@ def test_controller_volume_steps_and_limits() -> None:
     quiet = Controller(timeline_of("press-reps"), volume_pct=5)  # --volume 5
     assert quiet.handle(Command.SOFTER, position=0, paused=False).say == QUIETEST
     assert quiet.handle(Command.LOUDER, position=0, paused=False).volume_pct == 15
+
+
+def test_every_volume_answer_is_a_fixed_sentence() -> None:
+    timeline = timeline_of("press-reps")
+    for start in (100, 75, 5):
+        controller = Controller(timeline, volume_pct=start)
+        fixed = controller.fixed_sentences()
+        assert fixed[:4] == [phrases.PAUSED, LOUDEST, QUIETEST, LAST_STEP]
+        assert len(fixed) == len(set(fixed))
+        said = set()
+        for presses in range(12):  # down to the bottom and back up to the top, paused
+            for command in [Command.SOFTER] * presses + [Command.LOUDER] * 12:
+                action = controller.handle(command, position=0, paused=True)
+                said.add(action.say)
+            controller.volume_pct = start
+        assert said - {None} <= set(fixed)
+    assert "Volume, ten percent." in Controller(timeline, volume_pct=5).fixed_sentences()
+    assert "Volume, fifteen percent." in Controller(timeline, volume_pct=5).fixed_sentences()
 
 
 # -- --from ------------------------------------------------------------------------------------
@@ -474,6 +535,19 @@ def test_quit_stops_the_device() -> None:
     assert player.stops == 1
 
 
+def test_a_key_stops_the_device_once() -> None:
+    pb, player, clock = playback()
+    events: list[str] = []
+    pb.player = LoggingPlayer(player, events)
+    pb.start()
+    clock.advance(25_000)
+    for command in (Command.PAUSE, Command.PAUSE, Command.NEXT, Command.SOFTER, Command.QUIT):
+        events.clear()
+        pb.command(command)
+        assert events.count("stop") == 1, command
+    assert player.stops == 5  # each key cut something short: the session or an answer
+
+
 def test_a_phrase_the_engine_cannot_say_does_not_end_the_session() -> None:
     pb, player, clock = playback(clips=FakeClips(fail_on=frozenset({phrases.PAUSED})))
     pb.start()
@@ -533,6 +607,71 @@ def test_ctrl_c_stops_the_device_at_once() -> None:
     assert player.stops == 1
 
 
+# -- playback: spoken answers ---------------------------------------------------------------------
+
+
+def test_fixed_answers_are_made_ready_after_the_first_audio_one_a_tick() -> None:
+    events: list[str] = []
+    pb, player, clock = playback(clips=FakeClips(events=events))
+    pb.player = LoggingPlayer(player, events)
+    fixed = pb.controller.fixed_sentences()
+    ticks = 0
+
+    class CountingKeys(ScriptedKeys):
+        def read(self, timeout_s: float) -> list[Command]:
+            nonlocal ticks
+            ticks += 1
+            made = [e for e in events if e.removeprefix("speech ") in fixed]
+            assert len(made) <= ticks  # one a tick: keys are read between them
+            return super().read(timeout_s)
+
+    pb.run(CountingKeys(pb, clock, []))
+    first_audio = events.index("play")
+    made = [i for i, e in enumerate(events) if e.removeprefix("speech ") in fixed]
+    assert [events[i] for i in made] == [f"speech {text}" for text in fixed]
+    assert min(made) > first_audio
+
+
+def test_without_keys_no_answers_are_made_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    pb, _, clock = playback(clips=FakeClips(events=events))
+
+    def read(self: NoKeys, timeout_s: float) -> list[Command]:
+        clock.advance(int(timeout_s * RATE) or 1)
+        return []
+
+    monkeypatch.setattr(NoKeys, "read", read)
+    assert pb.run() == "finished"
+    assert not set(events) & {f"speech {text}" for text in pb.controller.fixed_sentences()}
+
+
+def test_no_answer_is_made_ready_while_the_next_run_is_due() -> None:
+    events: list[str] = []
+    pb, player, clock = playback(clips=FakeClips(events=events), run_limit_ms=20_000)
+    pb.player = LoggingPlayer(player, events)
+    pb.run(ScriptedKeys(pb, clock, []))
+    # The first run is 17.4 s long: all of it within 20 s of its end, when the next is due.
+    second_run = [i for i, e in enumerate(events) if e == "play"][1]
+    first_made = events.index(f"speech {phrases.PAUSED}")
+    assert first_made > second_run
+
+
+def test_answers_that_say_where_are_spoken_once_and_the_fixed_ones_kept() -> None:
+    events: list[str] = []
+    pb, _, clock = playback(clips=FakeClips(events=events))
+    pb.start()
+    clock.advance(25_000)
+    for command, kept in (
+        (Command.PAUSE, True),  # 'Paused.'
+        (Command.SOFTER, True),  # 'Volume, ninety percent.'
+        (Command.WHERE, False),  # 'Step one of one. Hold, …'
+        (Command.PAUSE, False),  # 'Resuming: hold, …'
+    ):
+        events.clear()
+        pb.command(command)
+        assert events[0] == f"{'speech' if kept else 'once'} {pb.said[-1]}"
+
+
 # -- views -------------------------------------------------------------------------------------
 
 
@@ -586,6 +725,57 @@ def test_terminal_view_redraws_one_block_in_place() -> None:
     assert text.endswith("\n\x1b[?25h")
     saying = view.lines(Status(25_000, "speaking", True, 90, saying="Paused."))
     assert saying[1] == 'Saying: "Paused."'
+
+
+def test_ctrl_z_leaves_the_cursor_shown_and_draws_a_new_block_after_fg() -> None:
+    pb, _, clock = playback()
+    out = io.StringIO()
+    pb.view = TerminalView(out, pb.timeline, steps_of(pb.timeline), width=lambda: 200, clock=clock)
+    on_suspend: list[str] = []
+
+    class Keys(ScriptedKeys):
+        def suspend(self) -> None:
+            super().suspend()
+            on_suspend.append(out.getvalue())
+            out.write("\n[1]+  Stopped    voiceguide play press-reps\n$ fg\n")  # the shell
+
+    keys = Keys(pb, clock, [(20_000, Command.SUSPEND), (0, Command.PAUSE), (0, Command.QUIT)])
+    pb.run(keys)
+    (before,) = on_suspend
+    assert before.endswith("\n\x1b[?25h")  # below the block, the cursor shown
+    assert "Paused" in before.rsplit("\x1b[2KPress with reps", 1)[1]  # as it was left
+    after = out.getvalue()[len(before) :].split("$ fg\n", 1)[1]
+    assert after.startswith("\x1b[?25l\x1b[2KPress with reps")  # a new block, not over the shell
+    assert after.count("\x1b[4A") == after.count("\r\x1b[4A")
+
+
+# -- speaking once -------------------------------------------------------------------------------
+
+
+def test_speak_once_keeps_a_new_clip_neither_in_memory_nor_in_the_cache(tmp_path: Path) -> None:
+    from tests.test_speech import FakeEngine, clips
+
+    engine = FakeEngine()
+    source = clips(engine, PhraseCache(tmp_path))
+    text = "Resuming: left side, hold, twelve seconds left."
+    once = source.speak_once(text)
+    np.testing.assert_array_equal(once, clips(cache=None).speech(text))  # processed alike
+    assert PhraseCache(tmp_path).info().entries == 0
+    source.speak_once(text)
+    assert engine.spoken == [text, text]
+
+
+def test_speak_once_takes_a_clip_from_memory_or_the_cache(tmp_path: Path) -> None:
+    from tests.test_speech import FakeEngine, clips
+
+    engine = FakeEngine()
+    source = clips(engine, PhraseCache(tmp_path))
+    kept = source.speech(phrases.PAUSED)
+    assert source.speak_once(phrases.PAUSED) is kept
+    other = FakeEngine()
+    np.testing.assert_array_equal(clips(other, PhraseCache(tmp_path)).speak_once("Paused."), kept)
+    assert engine.spoken == [phrases.PAUSED]
+    assert other.spoken == []
 
 
 # -- terminal ----------------------------------------------------------------------------------

@@ -208,7 +208,8 @@ _PHASE_WORDS = {
     "pause": "pause",
     "closing": "the end",
 }
-_TIMED_PHASES = frozenset({"hold", "rest", "pause", "activity", "find"})
+TIMED_PHASES = frozenset({"hold", "rest", "pause", "activity", "find"})
+"""Phases that last a set time, so have time left to tell."""
 
 LOUDEST = "This is as loud as it goes."
 QUIETEST = "This is as quiet as it goes."
@@ -266,7 +267,7 @@ def place_words(timeline: Timeline, position: int) -> str:
         press = cue.rep if cue.phase == "hold" else cue.rep + 1  # a rest leads to the next press
         of = f"{phrases.ordinal_words(press)} of {phrases.number_words(cue.reps)}"
         parts.append(of if cue.phase == "hold" else f"before the {of}")
-    if cue.phase in _TIMED_PHASES:
+    if cue.phase in TIMED_PHASES:
         left = phase_end(timeline, index) - position
         if left >= timeline.sample_rate:  # under a second: not worth saying
             parts.append(f"{_seconds_words(left, timeline.sample_rate)} left")
@@ -280,11 +281,6 @@ def session_left_words(timeline: Timeline, position: int) -> str:
         return f"{phrases.duration_words(left_ms)} left in the session"
     minutes = round(left_ms / 60_000)
     return f"about {phrases.number_words(minutes)} minutes left in the session"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
 def where_words(timeline: Timeline, steps: list[Step], position: int) -> str:
@@ -303,7 +299,7 @@ def where_words(timeline: Timeline, steps: list[Step], position: int) -> str:
     if place and place != "introduction":
         sentences.append(place)
     sentences.append(session_left_words(timeline, position))
-    return " ".join(_sentence(s) for s in sentences)
+    return " ".join(phrases.sentence(s) for s in sentences)
 
 
 def resume_words(timeline: Timeline, position: int, steps: list[Step] | None = None) -> str:
@@ -312,7 +308,7 @@ def resume_words(timeline: Timeline, position: int, steps: list[Step] | None = N
     if not place and steps:  # between instructions: say which step
         number = steps[step_at(steps, position)].number
         place = f"step {phrases.number_words(number)}" if number else "the introduction"
-    return _sentence(f"{RESUMING}: {place}" if place else RESUMING)
+    return phrases.sentence(f"{RESUMING}: {place}" if place else RESUMING)
 
 
 def volume_words(volume_pct: int) -> str:
@@ -343,6 +339,24 @@ class Action:
     """The new volume, when it changed."""
 
 
+def next_volume(volume_pct: int, *, louder: bool) -> int:
+    """The volume one step louder or softer than ``volume_pct`` (the same at either end)."""
+    wanted = volume_pct + (VOLUME_STEP_PCT if louder else -VOLUME_STEP_PCT)
+    lowest = min(MIN_VOLUME_PCT, volume_pct)  # --volume may start below it
+    return max(lowest, min(MAX_VOLUME_PCT, wanted))
+
+
+def volumes_from(volume_pct: int) -> list[int]:
+    """Every volume the keys can reach from ``volume_pct``, in the order first reached."""
+    found = [volume_pct]
+    for volume in found:  # grows as it goes: a breadth-first walk
+        for louder in (True, False):
+            reached = next_volume(volume, louder=louder)
+            if reached not in found:
+                found.append(reached)
+    return found
+
+
 class Controller:
     """Turn commands into actions for one session."""
 
@@ -351,6 +365,15 @@ class Controller:
         self.timeline = timeline
         self.steps = steps_of(timeline)
         self.volume_pct = volume_pct
+
+    def fixed_sentences(self) -> list[str]:
+        """Every answer whose words do not depend on where the session is, likeliest first.
+
+        These are said again and again, so they are worth making ready once and keeping;
+        the others ("Resuming: left side, hold, twelve seconds left.") are said once.
+        """
+        volumes = [volume_words(v) for v in volumes_from(self.volume_pct)]
+        return [phrases.PAUSED, LOUDEST, QUIETEST, LAST_STEP, *volumes]
 
     def handle(self, command: Command, *, position: int, paused: bool) -> Action:
         """Decide what ``command`` does at ``position`` (playing, or paused there)."""
@@ -378,12 +401,10 @@ class Controller:
             target = last_instruction_start(timeline, position)
             return Action("play", here if target is None else target)
         if command in (Command.LOUDER, Command.SOFTER):
-            step = VOLUME_STEP_PCT if command is Command.LOUDER else -VOLUME_STEP_PCT
-            wanted = self.volume_pct + step
-            lowest = min(MIN_VOLUME_PCT, self.volume_pct)  # --volume may start below it
-            volume = max(lowest, min(MAX_VOLUME_PCT, wanted))
+            louder = command is Command.LOUDER
+            volume = next_volume(self.volume_pct, louder=louder)
             if volume == self.volume_pct:
-                return Action(carry_on, here, LOUDEST if step > 0 else QUIETEST)
+                return Action(carry_on, here, LOUDEST if louder else QUIETEST)
             self.volume_pct = volume
             # Playing, the change is heard at once; paused, it is said.
             say = volume_words(volume) if paused else None

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from voiceguide.controls import Step, phase_end, step_at
+from voiceguide.controls import TIMED_PHASES, Step, phase_end, step_at
 from voiceguide.durations import format_clock
 
 if TYPE_CHECKING:
@@ -32,11 +32,9 @@ _SHOW_CURSOR = "\x1b[?25h"
 _CLEAR_LINE = "\x1b[2K"
 
 
-def _clock(samples: int, sample_rate: int) -> str:
-    seconds = max(0, samples) // sample_rate
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+def _seconds_clock(samples: int, sample_rate: int) -> str:
+    """``M:SS`` or ``H:MM:SS``: the whole seconds in ``samples``."""
+    return format_clock(max(0, samples) // sample_rate * 1000).rsplit(".", 1)[0]
 
 
 def describe_cue(cue: Cue) -> str:
@@ -93,11 +91,15 @@ class TerminalView:
         self._draw(lines)
 
     def close(self) -> None:
-        """Leave the block on screen, move below it and show the cursor again."""
+        """Leave the block on screen, move below it and show the cursor again.
+
+        The next update (after Ctrl-Z and ``fg``, say) draws a new block below.
+        """
         if self._drawn:
             self.stream.write("\n" + _SHOW_CURSOR)
             self.stream.flush()
             self._drawn = 0
+            self._last = None
 
     def lines(self, status: Status) -> list[str]:
         """The block for ``status``, without escape codes."""
@@ -130,15 +132,15 @@ class TerminalView:
                 where.append(f"round {cue.round}")
             if cue.rep and cue.reps and cue.reps > 1:
                 where.append(f"press {cue.rep} of {cue.reps}")
-            if cue.phase in ("hold", "rest", "pause", "activity", "find"):
-                end = phase_end(timeline, index)
-                where.append(f"{_clock(end - position + rate - 1, rate)} left in this {cue.phase}")
+            if cue.phase in TIMED_PHASES:
+                left = _seconds_clock(phase_end(timeline, index) - position + rate - 1, rate)
+                where.append(f"{left} left in this {cue.phase}")  # rounded up, as countdowns are
         total = timeline.total
         filled = BAR_WIDTH * position // total if total else BAR_WIDTH
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
         progress = (
-            f"[{bar}] {_clock(position, rate)} / {_clock(total, rate)}"
-            f"   {_clock(total - position, rate)} left   volume {status.volume_pct}%"
+            f"[{bar}] {_seconds_clock(position, rate)} / {_seconds_clock(total, rate)}"
+            f"   {_seconds_clock(total - position, rate)} left   volume {status.volume_pct}%"
         )
         lines = [head, now, "  ".join(where) if where else "", progress]
         if self.show_keys:

@@ -72,7 +72,8 @@ def duration_words(ms: int) -> str:
     return " and ".join(parts)
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """Make ``text`` a spoken sentence: a capital first, a full stop last."""
     text = text.strip()
     if not text:
         return text
@@ -82,9 +83,9 @@ def _sentence(text: str) -> str:
 
 def locate(point: Point) -> str:
     """Describe where a point is and how to find it."""
-    parts = [f"Find {point.name}.", _sentence(point.where)]
+    parts = [f"Find {point.name}.", sentence(point.where)]
     if point.find:
-        parts.append(_sentence(point.find))
+        parts.append(sentence(point.find))
     return " ".join(parts)
 
 
@@ -125,7 +126,7 @@ def session_round(round_: int, rounds: int) -> str:
 
 def side_title(side: str) -> str:
     """A chapter title for one side: 'right' → 'Right side'."""
-    return _sentence(side).rstrip(".") + ("" if " " in side else " side")
+    return sentence(side).rstrip(".") + ("" if " " in side else " side")
 
 
 def fill(text: str, values: dict[str, str]) -> str:

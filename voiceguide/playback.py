@@ -18,7 +18,10 @@ the count starts afresh with every run, so the view and the controls do not drif
 is heard.
 
 **Controls** (:mod:`voiceguide.controls`) stop the run, say what they have to say (a short
-clip synthesized with the session's voice) and start a new run where the action says.
+clip synthesized with the session's voice) and start a new run where the action says. The
+answers whose words never change ("Paused.", the volumes) are made ready one a tick once the
+first audio is playing, and kept in the phrase cache; the others ("Resuming: left side, hold,
+twelve seconds left.") are synthesized when asked for and kept nowhere.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from voiceguide.clips import ClipSource
 from voiceguide.controls import Action, Command, Controller
 from voiceguide.errors import EngineError
 
 if TYPE_CHECKING:
-    from voiceguide.clips import ClipSource
+    from voiceguide.clips import FloatArray
     from voiceguide.player import Int16Array, Player
     from voiceguide.timeline import Timeline
 
@@ -65,6 +69,14 @@ class Status:
     """The interjection being said, if any."""
 
 
+class AnswerClips(ClipSource, Protocol):
+    """The clips a session is rendered from, and the answers to keys spoken with its voice."""
+
+    def speak_once(self, text: str) -> FloatArray:
+        """``text`` spoken, and kept nowhere unless it already was (an answer said once)."""
+        ...
+
+
 class View(Protocol):
     """Shows a sighted helper what is happening."""
 
@@ -78,6 +90,10 @@ class View(Protocol):
 
     def said(self, text: str, position: int) -> None:
         """An interjection is being said, with the session at ``position``."""
+        ...
+
+    def close(self) -> None:
+        """Leave the terminal as a shell expects it; the next update starts afresh."""
         ...
 
 
@@ -115,6 +131,9 @@ class _NoView:
     def said(self, text: str, position: int) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
 
 def split_point(timeline: Timeline, start: int, limit: int, window: int) -> int:
     """Where a run from ``start`` ends: the session's end, or a breath before ``start + limit``."""
@@ -143,7 +162,7 @@ class Playback:
     def __init__(
         self,
         timeline: Timeline,
-        clips: ClipSource,
+        clips: AnswerClips,
         player: Player,
         *,
         volume_pct: int = 100,
@@ -173,6 +192,10 @@ class Playback:
         self._waiting_at = self._start
         self._saying: str | None = None
         self._on_first_audio = on_first_audio
+        self._fixed = self.controller.fixed_sentences()
+        """Answers said again and again, so kept (see :meth:`Controller.fixed_sentences`)."""
+        self._unprepared: list[str] = []
+        """Fixed answers still to make ready, the likeliest last (see :meth:`run`)."""
         self.said: list[str] = []
         """Every interjection said, in order."""
 
@@ -217,26 +240,14 @@ class Playback:
         # when the key came (it drains its last ~0.1 s).
         self.player.stop()
         action = self.controller.handle(command, position=self.position, paused=self.paused)
-        self.apply(action)
+        self._carry_out(action)
         return action
 
-    def apply(self, action: Action) -> None:
-        """Stop what plays, say what the action says, then play or wait where it says."""
-        self.player.stop()
-        self._next_run = None
-        if action.volume_pct is not None:
-            self.volume_pct = action.volume_pct
-        if action.then == "quit":
-            self._waiting_at = action.at
-            self.mode = "quit"
-            return
-        if action.say:
-            self._speak(action.say, action)
-        else:
-            self._carry_on(action)
-
     def tick(self) -> None:
-        """Notice what the device finished, start what comes next, refresh the view."""
+        """Notice what the device finished, start what comes next, refresh the view.
+
+        Then, if there is time, make one more fixed answer ready (see :meth:`run`).
+        """
         if self.mode == "playing":
             if self.player.is_playing():
                 self._prepare_next_run()
@@ -249,6 +260,7 @@ class Playback:
             if then is not None:
                 self._carry_on(then)
         self.view.update(self.status())
+        self._prepare_answer()
 
     def timeout(self) -> float:
         """How long the loop may wait before the next :meth:`tick`."""
@@ -258,7 +270,14 @@ class Playback:
         return max(END_POLL_S, min(POLL_S, left))
 
     def run(self, keys: KeySource | None = None) -> Mode:
-        """Play to the end (or until the listener quits); the device is stopped on every way out."""
+        """Play to the end (or until the listener quits); the device is stopped on every way out.
+
+        With ``keys``, the answers that never change are made ready once the first audio is
+        playing (one a tick, so keys are still read between them), not before: that would
+        delay the first sound, and on a cold cache start the engine while the listener waits.
+        """
+        if keys is not None:
+            self._unprepared = self._fixed[::-1]
         keys = keys or NoKeys()
         try:
             self.start()
@@ -267,6 +286,10 @@ class Playback:
                 for command in keys.read(self.timeout()):
                     self.command(command)
                     if command is Command.SUSPEND:
+                        # The shell gets the screen back below the view, with its cursor;
+                        # after 'fg' the view draws a new block rather than over the shell's.
+                        self.view.update(self.status())
+                        self.view.close()
                         keys.suspend()
                     if self.done:
                         break
@@ -276,6 +299,20 @@ class Playback:
         return self.mode
 
     # -- inside ------------------------------------------------------------------------------
+
+    def _carry_out(self, action: Action) -> None:
+        """Say what ``action`` says, then play or wait where it says (the device is stopped)."""
+        self._next_run = None
+        if action.volume_pct is not None:
+            self.volume_pct = action.volume_pct
+        if action.then == "quit":
+            self._waiting_at = action.at
+            self.mode = "quit"
+            return
+        if action.say:
+            self._speak(action.say, action)
+        else:
+            self._carry_on(action)
 
     def _carry_on(self, action: Action) -> None:
         if action.then == "play" and action.at < self.timeline.total:
@@ -327,6 +364,21 @@ class Playback:
             filled += len(block)
         return out
 
+    def _prepare_answer(self) -> None:
+        """Make one more fixed answer ready, unless something is due soon."""
+        if not self._unprepared or self.mode not in ("playing", "paused"):
+            return  # while speaking, the end of the answer comes first
+        if (
+            self.mode == "playing"
+            and self._run_end < self.timeline.total
+            and self._run_end - self.position <= self._ahead
+        ):
+            return  # the next run comes first: a gap between runs would be heard
+        try:
+            self.clips.speech(self._unprepared.pop())
+        except EngineError:
+            self._unprepared = []  # the engine fails: stop trying (_speak copes when asked)
+
     def _speak(self, text: str, then: Action) -> None:
         import numpy as np
 
@@ -335,7 +387,9 @@ class Playback:
         self.said.append(text)
         self.view.said(text, then.at)
         try:
-            clip = self.clips.speech(text)
+            # A sentence that names the place is said once: synthesized now, kept nowhere.
+            fixed = text in self._fixed
+            clip = self.clips.speech(text) if fixed else self.clips.speak_once(text)
         except EngineError:
             # The words are for comfort; failing to say them must not end the session.
             self._carry_on(then)

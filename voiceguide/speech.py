@@ -19,10 +19,9 @@ from voiceguide.cache import phrase_key
 from voiceguide.clips import SAMPLE_RATE
 from voiceguide.engines.base import Speech
 from voiceguide.errors import EngineError
+from voiceguide.render import to_pcm
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
-
     from voiceguide.cache import PhraseCache
     from voiceguide.clips import FloatArray
     from voiceguide.engines.base import SpeechEngine, VoiceSettings
@@ -43,11 +42,11 @@ TAIL_PAD_MS = 20
 CLIP_PROCESSING = "trim-match-v2"
 """Names the processing a cached clip went through; change it when that processing changes."""
 _PROCESS_WORKERS = 4
+"""Threads that trim and loudness-match phrases while the engine speaks the next ones."""
 _SPEAKER_PROCESSES = 3
 """Worker processes that speak phrases at once when many are missing from the cache."""
 _PARALLEL_MIN_PHRASES = 12
 """Fewer phrases than this are spoken here: starting workers would cost more than it saves."""
-"""Threads that trim and loudness-match phrases while the engine speaks the next ones."""
 FADE_IN_MS = 2
 FADE_OUT_MS = 10
 
@@ -78,12 +77,6 @@ def _ms_to_samples(ms: int, sample_rate: int) -> int:
 def to_float(speech: Speech) -> FloatArray:
     """Convert int16 PCM to float32 in [-1, 1)."""
     return (np.asarray(speech.samples, dtype=np.float32) / 32768.0).astype(np.float32)
-
-
-def to_int16(samples: FloatArray) -> npt.NDArray[np.int16]:
-    """Quantize float samples in [-1, 1] to int16 PCM, clipping anything beyond."""
-    # The inverse of to_float (x / 32768), so a clip survives the round trip exactly.
-    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def resample(samples: FloatArray, from_rate: int, to_rate: int) -> FloatArray:
@@ -184,6 +177,20 @@ class SpeechClips:
         clip = self._clips.get(text)
         if clip is None:
             clip, _ = self._make(text)
+        return clip
+
+    def speak_once(self, text: str) -> FloatArray:
+        """Return ``text`` spoken like :meth:`speech`, but keep a new clip nowhere.
+
+        For a sentence unlikely to be said again (an answer that names the time left): it
+        comes from memory or the cache if it is there, else the engine speaks it and it is
+        neither remembered nor cached.
+        """
+        clip = self._clips.get(text)
+        if clip is None:
+            clip = self._cached(text)
+        if clip is None:
+            clip = self._process(text, self.engine.synthesize(text), persist=False)
         return clip
 
     def speech_samples(self, text: str) -> int:
@@ -299,8 +306,8 @@ class SpeechClips:
             return None
         return to_float(cached)
 
-    def _process(self, text: str, speech: Speech) -> FloatArray:
-        """Trim, match and quantize a phrase the engine spoke, and cache the result.
+    def _process(self, text: str, speech: Speech, *, persist: bool = True) -> FloatArray:
+        """Trim, match and quantize a phrase the engine spoke; cache the result if ``persist``.
 
         The cache holds the finished clip (at 16 bits), so a warm run does no signal
         processing, and a cold run and a warm run give the same samples. Thread-safe.
@@ -313,8 +320,8 @@ class SpeechClips:
             clip = np.asarray(self._normalize(clip, SAMPLE_RATE), dtype=np.float32)
             if clip.ndim != 1 or not np.all(np.isfinite(clip)):
                 raise EngineError(f"loudness matching failed for {text!r}")
-        finished = Speech(samples=to_int16(clip), sample_rate=SAMPLE_RATE)
-        key = self._key(text)
+        finished = Speech(samples=to_pcm(clip), sample_rate=SAMPLE_RATE)
+        key = self._key(text) if persist else None
         if self.cache is not None and key is not None:
             self.cache.put(key, finished)
         return to_float(finished)

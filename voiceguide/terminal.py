@@ -4,7 +4,8 @@
 Enter and without echo; Ctrl-C still interrupts) and restores the saved settings on leaving
 its ``with`` block, however it is left: the end, ``q``, an error, Ctrl-C, or SIGTERM and
 SIGHUP (turned into :class:`Terminated` by :func:`exit_on_signals`, so ``finally`` blocks
-run). Ctrl-Z pauses playback and gives the terminal back before the process stops.
+run). Ctrl-Z pauses playback and gives the terminal back before the process stops (playback
+closes its view first, which shows the cursor again).
 """
 
 from __future__ import annotations

@@ -195,7 +195,8 @@ class Sounds:
 
         from voiceguide.cache import phrase_key
         from voiceguide.engines.base import Speech
-        from voiceguide.speech import to_float, to_int16
+        from voiceguide.render import to_pcm
+        from voiceguide.speech import to_float
 
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -207,7 +208,7 @@ class Sounds:
         if cached is not None and cached.sample_rate == self._sample_rate:
             result = to_float(cached)
         else:
-            finished = Speech(to_int16(self._make(path, offset_db)), self._sample_rate)
+            finished = Speech(to_pcm(self._make(path, offset_db)), self._sample_rate)
             self._disk.put(key, finished)
             result = to_float(finished)
         result.flags.writeable = False

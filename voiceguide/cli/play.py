@@ -168,7 +168,7 @@ def _play(
 
     timeline = session.timeline
     keys = stdin_keys()
-    view: TerminalView | LineView | None = None
+    view: TerminalView | LineView | None
     if quiet:
         view = None
     elif dry_run or not sys.stdout.isatty():

@@ -39,9 +39,10 @@ import numpy as np
 from voiceguide.engines import UnknownVoiceError
 from voiceguide.engines.base import Speech, Voice, VoiceSettings
 from voiceguide.errors import EngineError, NotFoundError
+from voiceguide.render import to_pcm
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -448,15 +449,11 @@ class PiperEngine:
         audio = np.concatenate(joined)
         if not np.all(np.isfinite(audio)):
             raise EngineError(f"Piper produced invalid samples for {_quote(phrase)}")
-        return Speech(samples=_to_int16(audio), sample_rate=self.sample_rate)
+        return Speech(samples=to_pcm(audio), sample_rate=self.sample_rate)
 
     def close(self) -> None:
         """Stop using the engine (a loaded model stays cached for the process)."""
         self._closed = True
-
-
-def _to_int16(audio: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
-    return np.clip(np.round(audio * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def _first_line(error: BaseException) -> str:
