@@ -70,7 +70,9 @@ def main() -> None:
     """Print the figures."""
     exe = shutil.which("voiceguide") or sys.exit("voiceguide is not on PATH (activate .venv)")
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "VOICEGUIDE_HOME": home}
+        # As an installed package runs: with bytecode (some shells set PYTHONDONTWRITEBYTECODE).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["VOICEGUIDE_HOME"] = home
         print(f"CPU count {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
         print(f"voiceguide --help        {summary(wall_ms([exe, '--help'], env))}")
         subprocess.run([exe, "list"], env=env, stdout=subprocess.DEVNULL, check=True)
