@@ -271,6 +271,9 @@ class SpeechClips:
 
         name, settings = recipe()
         context = multiprocessing.get_context("forkserver")
+        # Workers fork from a server that has imported these once, rather than each
+        # importing numpy and pyttsx3 for itself.
+        context.set_forkserver_preload(["voiceguide.speech", "voiceguide.engines.espeak"])
         processes = max(1, min(_SPEAKER_PROCESSES, count // _PARALLEL_MIN_PHRASES))
         with ProcessPoolExecutor(
             processes, mp_context=context, initializer=_start_speaker, initargs=(name, settings)
