@@ -13,23 +13,13 @@ import numpy as np
 import pytest
 import yaml
 
+from tests.helpers import run_cli as run
 from voiceguide import listing, paths
-from voiceguide.cli import app, main
+from voiceguide.cli import app
 from voiceguide.errors import ExitStatus
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "scripts"
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process; return exit code, stdout, stderr."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def command_names() -> list[list[str]]:

@@ -28,6 +28,8 @@ import numpy.typing as npt
 import pytest
 import soundfile
 
+from tests.helpers import TWO_SIDED_ROUTINE
+from tests.helpers import run_cli as run
 from voiceguide import export as ex
 from voiceguide import paths
 from voiceguide.cli import main
@@ -40,24 +42,6 @@ SR = 22_050
 MS = SR // 1000  # whole samples per millisecond, for tolerances
 ONSET_THRESHOLD = 10 ** (-40 / 20)  # -40 dBFS, as a float sample
 FloatArray = npt.NDArray[np.float32]
-
-TINY = """\
-title: Tiny test routine
-summary: A short routine for tests.
-settings: {find: 1s, lead_in: 1s}
-points:
-  web:
-    name: the web of your hand
-    where: between the thumb and the index finger
-steps:
-  - say: Sit down.
-  - sides: [right, left]
-    steps:
-      - press:
-          point: web
-          hold: 3s
-  - say: Done.
-"""
 
 
 # --- A timeline of sine clips ------------------------------------------------------------
@@ -730,19 +714,8 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     path = tmp_path / "tiny.yaml"
-    path.write_text(TINY)
+    path.write_text(TWO_SIDED_ROUTINE)
     return path
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process; return exit code, stdout, stderr."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def session_timeline(path: Path, *extra: str) -> Timeline:

@@ -21,8 +21,9 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.helpers import TWO_SIDED_ROUTINE
+from tests.helpers import run_cli as run
 from tests.test_export import listing, parse_captions, read_id3
-from voiceguide.cli import main
 from voiceguide.loudness import integrated_lufs, peak_dbfs
 from voiceguide.speech import LEAD_PAD_MS
 
@@ -33,23 +34,6 @@ pytestmark = [
 
 needs_ffprobe = pytest.mark.skipif(shutil.which("ffprobe") is None, reason="needs ffprobe")
 
-SIDES = """\
-title: Hand point, both sides
-summary: A short routine with sides, for tests.
-settings: {find: 1s, lead_in: 1s}
-points:
-  web:
-    name: the web of your hand
-    where: between the thumb and the index finger
-steps:
-  - say: Sit down.
-  - sides: [right, left]
-    steps:
-      - press:
-          point: web
-          hold: 3s
-  - say: Done.
-"""
 
 LONG = """\
 title: Long holds
@@ -74,17 +58,6 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def warm_cache(isolated_home: Path, shared_cache: Path) -> None:
     """Let this file's tests share synthesized phrases (each still has its own home)."""
     (isolated_home / "cache").symlink_to(shared_cache, target_is_directory=True)
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process; return exit code, stdout, stderr."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def export(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -158,7 +131,7 @@ def test_each_format_reads_back_at_the_session_length(
 def test_mp3_chapters_and_captions_follow_the_routine(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "hands.yaml").write_text(SIDES)
+    (tmp_path / "hands.yaml").write_text(TWO_SIDED_ROUTINE)
     target = tmp_path / "hands.mp3"
     out = export([str(tmp_path / "hands.yaml"), "-o", str(target), "--captions", "vtt"], capsys)
     out += export(
