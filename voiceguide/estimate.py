@@ -17,6 +17,10 @@ from voiceguide.errors import NotFoundError
 _SOUND_EXTENSIONS = (".wav",)
 
 
+ESTIMATE_VERSION = 2
+"""Changes when the estimate does, so that stored estimates are made again."""
+
+
 class EstimatedLengths:
     """Speech length from word count and rate; sound length from the WAV header."""
 
@@ -31,11 +35,15 @@ class EstimatedLengths:
         return self._sample_rate
 
     def speech_samples(self, text: str) -> int:
-        """Estimate: words at the rate, plus a little for sentence breaks."""
+        """Estimate: time per word and per pause at punctuation, scaled by the rate."""
         words = len(text.split())
-        sentences = sum(text.count(c) for c in ".!?;:")
-        seconds = words * 60 / self.rate_wpm + 0.25 * sentences
-        return round(seconds * self._sample_rate)
+        stops = sum(text.count(c) for c in ".!?;:")
+        commas = text.count(",")
+        # Fitted to espeak-ng's trimmed phrases of the built-in library at 150 wpm (122
+        # phrases, mean error 0.4 s): its "150 wpm" spends 0.27 s a word, plus pauses.
+        scale = DEFAULT_RATE_WPM / self.rate_wpm
+        seconds = scale * (0.270 * words + 0.609 * stops + 0.363 * commas) - 0.223
+        return round(max(0.3, seconds) * self._sample_rate)
 
     def sound_samples(self, name: str) -> int:
         """The sound's real length, read from its WAV header (no decoding)."""

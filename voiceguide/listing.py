@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide import __version__, library, paths
+from voiceguide.estimate import ESTIMATE_VERSION
 
 INDEX_NAME = "list-index.json"
+_VERSION = f"{__version__}/estimate-{ESTIMATE_VERSION}"
+"""Stored rows are made again when voiceguide or its estimate changes."""
 
 Fingerprint = list[list[Any]]
 """``[path, mtime_ns, size]`` for each file: lists, so that it survives a JSON round trip."""
@@ -61,7 +64,7 @@ def _read_index(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) and data.get("version") == __version__ else {}
+    return data if isinstance(data, dict) and data.get("version") == _VERSION else {}
 
 
 def _row(entry: library.Entry, memo: dict[Path, Any]) -> tuple[Listed, list[Path]]:
@@ -124,7 +127,7 @@ def list_routines(index_path: Path | None = None) -> tuple[list[Listed], list[st
         }
     if fresh != old:
         try:
-            index = {"version": __version__, "routines": fresh}
+            index = {"version": _VERSION, "routines": fresh}
             write_text_atomic(index_path, json.dumps(index, ensure_ascii=False))
         except VoiceguideError:
             pass  # an index that cannot be written costs time, not correctness
