@@ -198,17 +198,55 @@ def test_ctrl_c_stops_the_sound_at_once_and_exits_130(tmp_path: Path) -> None:
                 stream.close()
 
 
-def read_until(fd: int, wanted: bytes, timeout_s: float = 30.0) -> bytes:
-    """Read from ``fd`` until ``wanted`` has come (or fail after ``timeout_s``)."""
-    data = b""
+def wait_until_stopped(pid: int, timeout_s: float) -> bool:
+    """Wait for ``pid`` to stop (not end); False if it has not within ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
-    while wanted not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"{wanted!r} never came: {data[-300:]!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            data += os.read(fd, 65536)
-    return data
+    while time.monotonic() < deadline:
+        found, status = os.waitpid(pid, os.WUNTRACED | os.WNOHANG)
+        if found:
+            return os.WIFSTOPPED(status)
+        time.sleep(0.02)
+    return False
+
+
+class Screen(threading.Thread):
+    """What a terminal would do with a pty: read everything the program writes, always.
+
+    A pty holds only a few kilobytes; a test that stops reading (to wait for the child to
+    stop, say) would otherwise block the program's next redraw, and with it the program.
+    """
+
+    def __init__(self, master: int) -> None:
+        super().__init__(daemon=True)
+        self.master = master
+        self.data = b""
+        self.seen = 0
+        self.changed = threading.Condition()
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                chunk = b""  # the other end closed (EIO)
+            with self.changed:
+                if not chunk:
+                    self.changed.notify_all()
+                    return
+                self.data += chunk
+                self.changed.notify_all()
+
+    def read_until(self, wanted: bytes, timeout_s: float = 30.0) -> bytes:
+        """Return what came since the last call, up to and including ``wanted``."""
+        deadline = time.monotonic() + timeout_s
+        with self.changed:
+            while (found := self.data.find(wanted, self.seen)) < 0:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{wanted!r} never came: {self.data[-300:]!r}"
+                self.changed.wait(left)
+            end = found + len(wanted)
+            piece, self.seen = self.data[self.seen : end], end
+            return piece
 
 
 def test_ctrl_z_gives_the_terminal_back_with_its_cursor(tmp_path: Path) -> None:
@@ -225,28 +263,34 @@ def test_ctrl_z_gives_the_terminal_back_with_its_cursor(tmp_path: Path) -> None:
         stdin=slave,
         stdout=slave,
         stderr=subprocess.PIPE,
+        # A group of its own in this session, as a shell gives a job. Were it left in a
+        # group with no parent outside it (pytest started from a detached job, setsid),
+        # the kernel would discard the stop that SIGTSTP asks for.
+        process_group=0,
     )
+    screen = Screen(master)
+    screen.start()
     try:
-        read_until(master, b"Playing")  # drawn once keys are read: Ctrl-Z is handled
+        screen.read_until(b"Playing")  # drawn once keys are read: Ctrl-Z is handled
         process.send_signal(signal.SIGTSTP)
-        _, status = os.waitpid(process.pid, os.WUNTRACED)
-        assert os.WIFSTOPPED(status)
-        shown = read_until(master, b"\x1b[?25h", timeout_s=5)
+        assert wait_until_stopped(process.pid, timeout_s=10)
+        shown = screen.read_until(b"\x1b[?25h", timeout_s=5)
         assert b"Paused" in shown.rsplit(b"\x1b[?25l", 1)[-1]  # the block as it was left
         assert termios.tcgetattr(slave) == before  # echo and line editing back
         process.send_signal(signal.SIGCONT)  # fg
-        after = read_until(master, b"Paused")
+        after = screen.read_until(b"Paused")
         assert after.startswith(b"\x1b[?25l\x1b[2K")  # a new block, not drawn over the shell's
         os.write(master, b"q")
         assert process.wait(10) == 0
-        assert read_until(master, b"\x1b[?25h", timeout_s=5)  # the cursor is back at the end
+        assert screen.read_until(b"\x1b[?25h", timeout_s=5)  # the cursor is back at the end
         assert termios.tcgetattr(slave) == before
     finally:
         process.kill()
         process.wait()
         reader.close()
-        os.close(master)
         os.close(slave)
+        screen.join(timeout=5)
+        os.close(master)
         if process.stderr is not None:
             process.stderr.close()
 
