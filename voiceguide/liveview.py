@@ -72,7 +72,6 @@ class TerminalView:
         self._drawn = 0
         self._last: tuple[object, ...] | None = None
         self._last_time = 0.0
-        self._starts = [c.start for c in timeline.cues]
 
     def started(self, position: int) -> None:
         """Nothing to do: the next update shows the new place."""
@@ -149,7 +148,7 @@ class TerminalView:
 
     def _last_speech(self, position: int) -> Cue | None:
         cues = self.timeline.cues
-        i = bisect.bisect_right(self._starts, position) - 1
+        i = self.timeline.index_at(position) if cues else -1
         while i >= 0:
             if cues[i].kind == "speech":
                 return cues[i]
@@ -181,14 +180,13 @@ class LineView:
         self.stream = stream
         self.timeline = timeline
         self.steps = steps
-        self._starts = [c.start for c in timeline.cues]
         self._next = 0
         self._step: int | None = None
         self._state: str | None = None
 
     def started(self, position: int) -> None:
         """Print from the first cue that starts at or after ``position``."""
-        self._next = bisect.bisect_left(self._starts, position)
+        self._next = bisect.bisect_left(self.timeline.starts, position)
 
     def said(self, text: str, position: int) -> None:
         """Print what the controls say."""

@@ -43,6 +43,16 @@ class Speech:
     sample_rate: int
 
 
+def normal_label(label: str) -> str:
+    """Fold case and spelling variants of a voice name: ``en_US`` and ``en-us`` are one."""
+    return label.strip().lower().replace("_", "-")
+
+
+def quote_phrase(phrase: str) -> str:
+    """Quote a phrase for an error message, shortened past 60 characters."""
+    return repr(phrase if len(phrase) <= 60 else phrase[:57] + "...")
+
+
 class SpeechEngine(Protocol):
     """Turns text into audio, one phrase at a time."""
 

@@ -55,7 +55,7 @@ import numpy as np
 
 from voiceguide.atomic import replace_quietly
 from voiceguide.engines import UnknownVoiceError
-from voiceguide.engines.base import Speech, Voice, VoiceSettings
+from voiceguide.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
 from voiceguide.errors import EngineError
 
 logger = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def _versions() -> str:
 def _memo_path(wanted: str | None) -> Path:
     from voiceguide import paths
 
-    material = json.dumps([1, _versions(), None if wanted is None else _normal(wanted)])
+    material = json.dumps([1, _versions(), None if wanted is None else normal_label(wanted)])
     digest = hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
     return paths.user_cache_dir() / "espeak-voices" / f"{digest}.txt"
 
@@ -280,11 +280,6 @@ def _short_id(voice: Voice) -> str:
     return voice.id.rsplit("/", 1)[-1]
 
 
-def _normal(label: str) -> str:
-    """Fold case and spelling variants: ``en_US`` and ``en-us`` name the same voice."""
-    return label.strip().lower().replace("_", "-")
-
-
 def resolve_voice(wanted: str | None, voices: tuple[Voice, ...]) -> Voice:
     """Find a voice by id, short id, name or language; ``None`` picks the default English one."""
     if not voices:
@@ -296,24 +291,24 @@ def resolve_voice(wanted: str | None, voices: tuple[Voice, ...]) -> Voice:
                 return by_id[voice_id]
         english = [v for v in voices if any(lang.startswith("en") for lang in v.languages)]
         return english[0] if english else voices[0]
-    key = _normal(wanted)
+    key = normal_label(wanted)
     for label in (lambda v: v.id, _short_id, lambda v: v.name):
         for voice in voices:
-            if _normal(label(voice)) == key:
+            if normal_label(label(voice)) == key:
                 return voice
     for voice in voices:
-        if key in (_normal(language) for language in voice.languages):
+        if key in (normal_label(language) for language in voice.languages):
             return voice
     raise UnknownVoiceError(_unknown_voice_message(wanted, voices))
 
 
 def _unknown_voice_message(wanted: str, voices: tuple[Voice, ...]) -> str:
-    key = _normal(wanted)
+    key = normal_label(wanted)
 
     def closeness(voice: Voice) -> float:
         labels = (voice.id, _short_id(voice), voice.name, voice.name.split(" (")[0])
         return max(
-            difflib.SequenceMatcher(None, key, _normal(label)).ratio()
+            difflib.SequenceMatcher(None, key, normal_label(label)).ratio()
             for label in (*labels, *voice.languages)
         )
 
@@ -396,11 +391,13 @@ class Pyttsx3Engine:
             except _Cancelled:
                 # A run left over from an earlier failure can make the driver cancel the
                 # next phrase; that costs nothing but time, so try once more.
-                logger.debug("espeak-ng cancelled %s; speaking it again", _quote(phrase))
+                logger.debug("espeak-ng cancelled %s; speaking it again", quote_phrase(phrase))
             try:
                 return self._synthesize_once(phrase, timeout_s)
             except _Cancelled:
-                raise EngineError(f"espeak-ng stopped before the end of {_quote(phrase)}") from None
+                raise EngineError(
+                    f"espeak-ng stopped before the end of {quote_phrase(phrase)}"
+                ) from None
 
     def _synthesize_once(self, phrase: str, timeout_s: float) -> Speech:
         shared = self._shared
@@ -416,7 +413,8 @@ class Pyttsx3Engine:
                 raise EngineError(f"espeak-ng failed: {utterance.errors[0]}")
             if not utterance.done.is_set():
                 raise EngineError(
-                    f"espeak-ng did not finish speaking within {timeout_s:.0f} s: {_quote(phrase)}"
+                    f"espeak-ng did not finish speaking within {timeout_s:.0f} s: "
+                    f"{quote_phrase(phrase)}"
                 )
             if not utterance.completed:
                 raise _Cancelled
@@ -464,14 +462,10 @@ def _abort(engine: Any) -> None:
         engine.proxy.endLoop(True)
 
 
-def _quote(phrase: str) -> str:
-    return repr(phrase if len(phrase) <= 60 else phrase[:57] + "...")
-
-
 def _read_wav(path: Path, phrase: str) -> Speech:
     """Read the driver's WAV file, checking that it is complete."""
     if not path.is_file():
-        raise EngineError(f"espeak-ng wrote no audio for {_quote(phrase)}")
+        raise EngineError(f"espeak-ng wrote no audio for {quote_phrase(phrase)}")
     try:
         with wave.open(str(path), "rb") as wav:
             channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
@@ -486,7 +480,7 @@ def _read_wav(path: Path, phrase: str) -> Speech:
     if frames == 0 or len(data) != 2 * frames:
         raise EngineError(
             f"espeak-ng wrote an incomplete WAV file ({len(data) // 2} of {frames} samples) "
-            f"for {_quote(phrase)}"
+            f"for {quote_phrase(phrase)}"
         )
     samples = np.frombuffer(data, dtype="<i2").astype(np.int16)
     return Speech(samples=samples, sample_rate=rate)

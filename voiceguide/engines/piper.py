@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voiceguide.engines import UnknownVoiceError
-from voiceguide.engines.base import Speech, Voice, VoiceSettings
+from voiceguide.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
 from voiceguide.errors import EngineError, NotFoundError
 from voiceguide.render import to_pcm
 
@@ -259,18 +259,14 @@ def available_models(voice_model: Path | None = None) -> list[PiperModel]:
     return found
 
 
-def _normal(label: str) -> str:
-    return label.strip().lower().replace("_", "-")
-
-
 def choose_model(wanted: str | None, models: list[PiperModel]) -> PiperModel:
     """Pick a model by id, short name (``joe``) or language; ``None`` picks the first."""
     if wanted is None:
         return models[0]
-    key = _normal(wanted)
+    key = normal_label(wanted)
     for model in models:
-        parts = _normal(model.id).split("-")
-        if key in (_normal(model.id), _normal(model.language)) or (
+        parts = normal_label(model.id).split("-")
+        if key in (normal_label(model.id), normal_label(model.language)) or (
             len(parts) >= 3 and key == parts[2]
         ):
             return model
@@ -435,11 +431,11 @@ class PiperEngine:
                 ]
             except Exception as error:
                 raise EngineError(
-                    f"Piper failed on {_quote(phrase)}: {_first_line(error)}"
+                    f"Piper failed on {quote_phrase(phrase)}: {_first_line(error)}"
                 ) from None
         pieces = [piece for piece in pieces if piece.size]
         if not pieces:
-            raise EngineError(f"Piper produced no audio for {_quote(phrase)}")
+            raise EngineError(f"Piper produced no audio for {quote_phrase(phrase)}")
         gap = np.zeros(
             round(SENTENCE_GAP_MS * self.length_scale * self.sample_rate / 1000), np.float32
         )
@@ -448,7 +444,7 @@ class PiperEngine:
             joined += [gap, piece]
         audio = np.concatenate(joined)
         if not np.all(np.isfinite(audio)):
-            raise EngineError(f"Piper produced invalid samples for {_quote(phrase)}")
+            raise EngineError(f"Piper produced invalid samples for {quote_phrase(phrase)}")
         return Speech(samples=to_pcm(audio), sample_rate=self.sample_rate)
 
     def close(self) -> None:
@@ -460,7 +456,3 @@ def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     line = text[0] if text else type(error).__name__
     return line if len(line) <= 200 else line[:197] + "..."
-
-
-def _quote(phrase: str) -> str:
-    return repr(phrase if len(phrase) <= 60 else phrase[:57] + "...")
