@@ -11,8 +11,8 @@ from typing import IO, Any
 import numpy as np
 import pytest
 
-from voiceguide.cache import CacheInfo, PhraseCache, default_cache_root, phrase_key
-from voiceguide.engines.base import Speech
+from voiceguide.sound.cache import CacheInfo, PhraseCache, default_cache_root, phrase_key
+from voiceguide.sound.engines.base import Speech
 
 KEY = phrase_key("fake-engine 1 voice=a rate=150wpm pitch=50", "Press gently.")
 
@@ -104,7 +104,7 @@ def test_a_failed_rename_leaves_nothing_behind(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    with caplog.at_level(logging.WARNING, logger="voiceguide.cache"):
+    with caplog.at_level(logging.WARNING, logger="voiceguide.sound.cache"):
         stored = cache.put(KEY, speech())
 
     assert stored is False

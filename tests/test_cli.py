@@ -244,8 +244,8 @@ def test_shell_completion_completes_routine_names() -> None:
 
 
 def test_cache_clear_removes_phrases_and_derived_files(capsys: pytest.CaptureFixture[str]) -> None:
-    from voiceguide.cache import PhraseCache, phrase_key
-    from voiceguide.engines.base import Speech
+    from voiceguide.sound.cache import PhraseCache, phrase_key
+    from voiceguide.sound.engines.base import Speech
 
     cache = PhraseCache()
     samples = np.zeros(100, dtype=np.int16)

@@ -8,13 +8,13 @@ import pytest
 
 from tests.conftest import DATA
 from tests.golden import check_golden
-from voiceguide.compiler import CompileOptions, compile_routine, phrases_of
+from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
+from voiceguide.compile.estimate import FixedRateLengths
+from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import ScriptError, UsageError
-from voiceguide.estimate import FixedRateLengths
-from voiceguide.library import resolve_include
-from voiceguide.loader import load_points, load_routine
-from voiceguide.model import Routine
-from voiceguide.timeline import Timeline
+from voiceguide.script.library import resolve_include
+from voiceguide.script.loader import load_points, load_routine
+from voiceguide.script.model import Routine
 
 CASES = DATA / "compile"
 LENGTHS = FixedRateLengths()  # 50 ms a character, sample rate 1000: samples are ms

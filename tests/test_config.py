@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from voiceguide import paths
-from voiceguide.config import ConfigError, UserConfig, config_path, load_user_config
 from voiceguide.errors import ExitStatus, UsageError
-from voiceguide.library import load_path
-from voiceguide.model import Routine
+from voiceguide.script.config import ConfigError, UserConfig, config_path, load_user_config
+from voiceguide.script.library import load_path
+from voiceguide.script.model import Routine
 from voiceguide.session import VoiceChoice, resolve_engine, resolve_voice
 
 REPO = Path(__file__).resolve().parent.parent

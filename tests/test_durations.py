@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from voiceguide.durations import DurationSyntaxError, format_clock, format_ms, parse_duration_ms
+from voiceguide.script.durations import (
+    DurationSyntaxError,
+    format_clock,
+    format_ms,
+    parse_duration_ms,
+)
 
 
 @pytest.mark.parametrize(

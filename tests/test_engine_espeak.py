@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from voiceguide.clips import SAMPLE_RATE
-from voiceguide.engines import UnknownVoiceError, make_engine
-from voiceguide.engines.base import Speech, SpeechEngine, VoiceSettings
 from voiceguide.errors import EngineError, ExitStatus, NotFoundError
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.sound.engines import UnknownVoiceError, make_engine
+from voiceguide.sound.engines.base import Speech, SpeechEngine, VoiceSettings
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -285,7 +285,7 @@ def test_an_unknown_engine_lists_the_known_ones() -> None:
 def test_a_stuck_driver_times_out_and_the_engine_recovers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from voiceguide.engines.espeak import Pyttsx3Engine
+    from voiceguide.sound.engines.espeak import Pyttsx3Engine
 
     speaker = Pyttsx3Engine(VoiceSettings(), timeout_s=1.0)
     outcome: list[BaseException] = []

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voiceguide.clips import SAMPLE_RATE
-from voiceguide.engines import UnknownVoiceError, make_engine
-from voiceguide.engines.base import Speech, VoiceSettings
 from voiceguide.errors import EngineError, ExitStatus, NotFoundError
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.sound.engines import UnknownVoiceError, make_engine
+from voiceguide.sound.engines.base import Speech, VoiceSettings
 
 pytestmark = pytest.mark.audio
 
@@ -51,8 +51,8 @@ def shared_memo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def packaged_dir(shared_memo: Path) -> Path:
     """The packaged voice's folder; the model loaded (once per process) and its digest known."""
     pytest.importorskip("piper", reason=NEEDS_EXTRA)
-    from voiceguide.engines import digests
-    from voiceguide.engines import piper as engine_module
+    from voiceguide.sound.engines import digests
+    from voiceguide.sound.engines import piper as engine_module
 
     folder = engine_module.packaged_voice_dir()
     if folder is None:
@@ -66,8 +66,8 @@ def packaged_dir(shared_memo: Path) -> Path:
 @pytest.fixture
 def piper(packaged_dir: Path, shared_memo: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The engine module, with the module's shared digest memo."""
-    from voiceguide.engines import digests
-    from voiceguide.engines import piper as engine_module
+    from voiceguide.sound.engines import digests
+    from voiceguide.sound.engines import piper as engine_module
 
     monkeypatch.setattr(digests, "default_memo_path", lambda: shared_memo)
     return engine_module
@@ -191,8 +191,8 @@ def test_identity_changes_with_the_model_file(
 
 
 def test_a_routine_can_ask_for_the_piper_engine(piper: Any, tmp_path: Path) -> None:
-    from voiceguide.compiler import CompileOptions
-    from voiceguide.library import load_path
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.script.library import load_path
     from voiceguide.session import open_session
 
     script = tmp_path / "natural.yaml"
@@ -317,7 +317,7 @@ def test_a_missing_packaged_voice_gives_the_install_hint(
 def test_the_model_digest_is_remembered(
     piper: Any, packaged_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voiceguide.engines import digests
+    from voiceguide.sound.engines import digests
 
     memo = tmp_path / "memo.json"
     monkeypatch.setattr(digests, "default_memo_path", lambda: memo)
@@ -340,7 +340,7 @@ def test_the_model_digest_is_remembered(
 
 
 def test_a_changed_file_is_hashed_again(tmp_path: Path) -> None:
-    from voiceguide.engines.digests import file_sha256
+    from voiceguide.sound.engines.digests import file_sha256
 
     memo = tmp_path / "memo.json"
     target = tmp_path / "model.onnx"
@@ -456,7 +456,7 @@ def test_without_the_extra_the_command_line_prints_one_line(
 
 def test_importing_the_engines_does_not_import_piper() -> None:
     code = (
-        "import sys, voiceguide.engines, voiceguide.session, voiceguide.cli;"
+        "import sys, voiceguide.sound.engines, voiceguide.session, voiceguide.cli;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('piper', 'onnxruntime')))"
     )
     out = subprocess.run(
@@ -504,7 +504,7 @@ def test_synthesis_works_with_no_network(
     packaged_dir: Path, no_network_namespace: list[str], isolated_home: Path
 ) -> None:
     code = (
-        "from voiceguide.engines import make_engine;"
+        "from voiceguide.sound.engines import make_engine;"
         "s = make_engine('piper').synthesize('Breathe out slowly.');"
         "print(len(s.samples) > 10000)"
     )

@@ -6,11 +6,11 @@ import pytest
 
 from tests.conftest import DATA
 from tests.golden import check_golden
-from voiceguide.compiler import compile_routine
+from voiceguide.compile.compiler import compile_routine
+from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.errors import ScriptError
-from voiceguide.estimate import FixedRateLengths
-from voiceguide.library import resolve_include
-from voiceguide.loader import load_points, load_routine
+from voiceguide.script.library import resolve_include
+from voiceguide.script.loader import load_points, load_routine
 
 CASES = DATA / "errors"
 

@@ -30,13 +30,13 @@ import soundfile
 
 from tests.helpers import TWO_SIDED_ROUTINE
 from tests.helpers import run_cli as run
-from voiceguide import export as ex
 from voiceguide import paths
 from voiceguide.cli import main
-from voiceguide.engines.base import Speech, Voice, VoiceSettings
+from voiceguide.compile.timeline import Cue, CueKind, Timeline
 from voiceguide.errors import AudioError, ExportError, UsageError
-from voiceguide.render import render
-from voiceguide.timeline import Cue, CueKind, Timeline
+from voiceguide.output import export as ex
+from voiceguide.sound.engines.base import Speech, Voice, VoiceSettings
+from voiceguide.sound.render import render
 
 SR = 22_050
 MS = SR // 1000  # whole samples per millisecond, for tolerances
@@ -703,7 +703,7 @@ class FakeEngine:
 @pytest.fixture(autouse=True)
 def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """Speak with :class:`FakeEngine` whatever engine is asked for."""
-    from voiceguide import engines
+    from voiceguide.sound import engines
 
     def make_engine(*args: object, **kwargs: object) -> FakeEngine:
         return FakeEngine()
@@ -720,8 +720,8 @@ def tiny(tmp_path: Path) -> Path:
 
 def session_timeline(path: Path, *extra: str) -> Timeline:
     """The timeline the CLI exports for ``path`` with the same options."""
-    from voiceguide import library
     from voiceguide.cli.app import compile_options
+    from voiceguide.script import library
     from voiceguide.session import open_session
 
     skip = "--skip-intro" in extra
@@ -849,7 +849,8 @@ def test_export_checks_each_file_twice_and_finds_the_routine_once(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Once in the command, before synthesis; once in atomic_path, before writing.
-    from voiceguide import atomic, library
+    from voiceguide import atomic
+    from voiceguide.script import library
 
     checked: list[str] = []
     found: list[str] = []
@@ -876,7 +877,7 @@ def test_export_checks_each_file_twice_and_finds_the_routine_once(
 def test_the_progress_bar_reads_the_clock_as_show_does(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from voiceguide.durations import format_clock
+    from voiceguide.script.durations import format_clock
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -24,8 +24,8 @@ import soundfile
 from tests.helpers import TWO_SIDED_ROUTINE
 from tests.helpers import run_cli as run
 from tests.test_export import listing, parse_captions, read_id3
-from voiceguide.loudness import integrated_lufs, peak_dbfs
-from voiceguide.speech import LEAD_PAD_MS
+from voiceguide.sound.loudness import integrated_lufs, peak_dbfs
+from voiceguide.sound.speech import LEAD_PAD_MS
 
 pytestmark = [
     pytest.mark.audio,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import NotFoundError, ScriptError
-from voiceguide.library import resolve_include
-from voiceguide.loader import load_routine
-from voiceguide.model import Routine
+from voiceguide.script.library import resolve_include
+from voiceguide.script.loader import load_routine
+from voiceguide.script.model import Routine
 
 LOLS = ", ".join(["{say: lol}"] * 9)
 BILLION_LAUGHS = (

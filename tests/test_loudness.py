@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from voiceguide import loudness
-from voiceguide.clips import SAMPLE_RATE
 from voiceguide.errors import AudioError
-from voiceguide.tones import TONE_NAMES, Sounds
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.sound import loudness
+from voiceguide.sound.tones import TONE_NAMES, Sounds
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -72,10 +72,10 @@ def exported_pcm(args: list[str], env: dict[str, str], tmp_path: Path) -> bytes:
             assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 22_050)
             return wav.readframes(wav.getnframes())
     # No export command: render in this process, with the same VOICEGUIDE_HOME (phrase cache).
-    from voiceguide import library
-    from voiceguide.compiler import CompileOptions
-    from voiceguide.render import render
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.script import library
     from voiceguide.session import open_session
+    from voiceguide.sound.render import render
 
     session = open_session(library.load(args[0]), CompileOptions(intro="--skip-intro" not in args))
     return render(session.timeline, session.clips, gain=session.gain).astype("<i2").tobytes()
@@ -322,8 +322,8 @@ def test_a_warm_start_names_the_voice_without_starting_pyttsx3() -> None:
     """Time to first sound: with every phrase cached, pyttsx3 is never started."""
     script = (
         "import json, sys\n"
-        "from voiceguide.engines import espeak, make_engine\n"
-        "from voiceguide.engines.base import VoiceSettings\n"
+        "from voiceguide.sound.engines import espeak, make_engine\n"
+        "from voiceguide.sound.engines.base import VoiceSettings\n"
         "ids = [make_engine('espeak', VoiceSettings(voice=v, rate_wpm=r)).identity()\n"
         "       for v, r in ((None, 150), ('en_US', 150), ('en-gb', 150), (None, 170))]\n"
         "print(json.dumps([ids, espeak._shared is not None]))\n"

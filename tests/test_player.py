@@ -1,7 +1,7 @@
 """Playback without a device: position, controls, --from, views, terminal, no-device errors.
 
 Timelines are compiled with lengths by rule at 1000 samples a second (samples are ms), and a
-:class:`~voiceguide.player.NullPlayer` on a clock the test moves records what would be heard.
+:class:`~voiceguide.play.player.NullPlayer` on a clock the test moves records what would be heard.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ import numpy.typing as npt
 import pytest
 
 from tests.conftest import DATA
-from voiceguide import phrases
-from voiceguide.cache import PhraseCache
-from voiceguide.compiler import CompileOptions, compile_routine
-from voiceguide.controls import (
+from voiceguide.compile import phrases
+from voiceguide.compile.compiler import CompileOptions, compile_routine
+from voiceguide.compile.estimate import FixedRateLengths
+from voiceguide.compile.timeline import Timeline
+from voiceguide.errors import AudioDeviceError, EngineError, UsageError
+from voiceguide.play.controls import (
     LAST_STEP,
     LOUDEST,
     QUIETEST,
@@ -44,16 +46,14 @@ from voiceguide.controls import (
     steps_of,
     where_words,
 )
-from voiceguide.errors import AudioDeviceError, EngineError, UsageError
-from voiceguide.estimate import FixedRateLengths
-from voiceguide.library import resolve_include
-from voiceguide.liveview import LineView, TerminalView
-from voiceguide.loader import load_points, load_routine
-from voiceguide.playback import RUN_LIMIT_MS, NoKeys, Playback, Status, split_point
-from voiceguide.player import NullPlayer, SimpleaudioPlayer, describe_simpleaudio_error
-from voiceguide.render import render, to_pcm
-from voiceguide.terminal import TerminalKeys
-from voiceguide.timeline import Timeline
+from voiceguide.play.liveview import LineView, TerminalView
+from voiceguide.play.playback import RUN_LIMIT_MS, NoKeys, Playback, Status, split_point
+from voiceguide.play.player import NullPlayer, SimpleaudioPlayer, describe_simpleaudio_error
+from voiceguide.play.terminal import TerminalKeys
+from voiceguide.script.library import resolve_include
+from voiceguide.script.loader import load_points, load_routine
+from voiceguide.sound.cache import PhraseCache
+from voiceguide.sound.render import render, to_pcm
 
 RATE = 1000
 
@@ -182,7 +182,7 @@ def test_every_documented_key_is_in_help_and_docs() -> None:
     from typer.testing import CliRunner
 
     from voiceguide.cli import app
-    from voiceguide.controls import KEY_HELP
+    from voiceguide.play.controls import KEY_HELP
 
     result = CliRunner().invoke(app, ["play", "--help"], terminal_width=100)
     docs = (Path(__file__).parent.parent / "docs" / "play.md").read_text(encoding="utf-8")
@@ -271,7 +271,7 @@ def test_session_time_left_is_said_in_minutes_when_long() -> None:
     timeline = timeline_of("press-reps")
     long = Timeline(timeline.sample_rate, timeline.cues, timeline.title, timeline.routine)
     assert "about" not in where_words(long, [], 0)
-    from voiceguide.controls import session_left_words
+    from voiceguide.play.controls import session_left_words
 
     stretched = Timeline(60, timeline.cues, "t", "t")  # 98,700 samples at 60 Hz: 27 minutes
     assert session_left_words(stretched, 0) == "about twenty-seven minutes left in the session"
@@ -809,7 +809,7 @@ def test_terminal_is_restored_on_sigterm() -> None:
     script = textwrap.dedent(
         """
         import sys
-        from voiceguide.terminal import TerminalKeys, exit_on_signals
+        from voiceguide.play.terminal import TerminalKeys, exit_on_signals
         with exit_on_signals(), TerminalKeys(0) as keys:
             print("ready", flush=True)
             while True:
@@ -940,8 +940,8 @@ def fake_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     def fake_open_session(
         routine: object, options: CompileOptions | None = None, *args: object, **kwargs: object
     ) -> session_module.Session:
-        from voiceguide.engines.base import VoiceSettings
-        from voiceguide.model import Routine
+        from voiceguide.script.model import Routine
+        from voiceguide.sound.engines.base import VoiceSettings
 
         assert isinstance(routine, Routine)
         clips = FakeClips()
@@ -1014,7 +1014,7 @@ def test_speed_without_dry_run_is_refused(
 def test_no_audio_device_is_one_line_and_exit_4(
     fake_session: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voiceguide import player
+    from voiceguide.play import player
 
     monkeypatch.setattr(player, "probe_alsa", lambda device=b"default": "No such file or directory")
     code, out, err = run_cli(["play", str(fake_session)], capsys)
@@ -1028,7 +1028,7 @@ def test_no_audio_device_is_one_line_and_exit_4(
 def test_a_device_that_fails_when_playing_starts_is_one_line_and_exit_4(
     fake_session: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voiceguide import player
+    from voiceguide.play import player
 
     monkeypatch.setattr(player, "probe_alsa", lambda device=b"default": None)
     monkeypatch.setitem(sys.modules, "simpleaudio", FakeSimpleaudio(fail=True))
@@ -1042,7 +1042,7 @@ def test_a_device_that_fails_when_playing_starts_is_one_line_and_exit_4(
 
 
 def test_a_session_with_nothing_said_is_one_step() -> None:
-    from voiceguide.timeline import Cue
+    from voiceguide.compile.timeline import Cue
 
     silence = Cue(0, 5000, "silence", "", "pause", "steps[0]", None, "Quiet")
     timeline = Timeline(RATE, (silence,), "Quiet", "quiet")

@@ -14,11 +14,22 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide import library, paths
-from voiceguide.compiler import compile_routine
-from voiceguide.estimate import FixedRateLengths
-from voiceguide.model import Activity, Include, Pause, Press, Repeat, Routine, Say, Sides, Step
-from voiceguide.timeline import Timeline
+from voiceguide import paths
+from voiceguide.compile.compiler import compile_routine
+from voiceguide.compile.estimate import FixedRateLengths
+from voiceguide.compile.timeline import Timeline
+from voiceguide.script import library
+from voiceguide.script.model import (
+    Activity,
+    Include,
+    Pause,
+    Press,
+    Repeat,
+    Routine,
+    Say,
+    Sides,
+    Step,
+)
 
 TECHNIQUES = (
     "lower-back",

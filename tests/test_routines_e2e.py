@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from voiceguide import library
 from voiceguide.cli import main
+from voiceguide.script import library
 from voiceguide.session import open_session
 
 pytestmark = pytest.mark.audio

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from voiceguide.cache import PhraseCache
-from voiceguide.clips import SAMPLE_RATE, ClipSource
-from voiceguide.engines.base import Speech, Voice
 from voiceguide.errors import EngineError
-from voiceguide.speech import LEAD_PAD_MS, TAIL_PAD_MS, SpeechClips, resample
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.sound.cache import PhraseCache
+from voiceguide.sound.clips import ClipSource
+from voiceguide.sound.engines.base import Speech, Voice
+from voiceguide.sound.speech import LEAD_PAD_MS, TAIL_PAD_MS, SpeechClips, resample
 
 if TYPE_CHECKING:
-    from voiceguide.clips import FloatArray
+    from voiceguide.sound.clips import FloatArray
 
 LEAD_MS = 60
 TAIL_MS = 400
@@ -209,7 +210,7 @@ def test_the_normalizer_sees_the_trimmed_clip_and_its_rate() -> None:
 
 
 def test_the_default_normalizer_matches_speech_loudness() -> None:
-    from voiceguide import loudness
+    from voiceguide.sound import loudness
 
     quiet = FakeEngine(amplitude=0.05)
     clip = SpeechClips(quiet, None, FakeSounds()).speech("Breathe out slowly and rest.")
@@ -267,8 +268,8 @@ def test_sounds_are_handed_through() -> None:
 
 @pytest.mark.audio
 def test_real_speech_is_trimmed_to_within_a_few_ms_of_the_voice() -> None:
-    from voiceguide.engines import make_engine
-    from voiceguide.engines.base import VoiceSettings
+    from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.engines.base import VoiceSettings
 
     engine = make_engine("espeak", VoiceSettings())
     raw = engine.synthesize("Press gently.")
@@ -284,8 +285,8 @@ def test_real_speech_is_trimmed_to_within_a_few_ms_of_the_voice() -> None:
 def test_many_phrases_are_spoken_in_worker_processes_alike(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from voiceguide import speech
-    from voiceguide.engines.espeak import Pyttsx3Engine
+    from voiceguide.sound import speech
+    from voiceguide.sound.engines.espeak import Pyttsx3Engine
 
     texts = [f"Phrase number {n}, said slowly and calmly." for n in range(14)]
     engine = Pyttsx3Engine()

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from voiceguide import loudness, paths
-from voiceguide.clips import SAMPLE_RATE
+from voiceguide import paths
 from voiceguide.errors import AudioError, ExitStatus, NotFoundError
-from voiceguide.tones import LEVEL_OFFSET_DB, TONE_NAMES, Sounds, resample
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.sound import loudness
+from voiceguide.sound.tones import LEVEL_OFFSET_DB, TONE_NAMES, Sounds, resample
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -305,7 +306,7 @@ def test_empty_sound_file_names_the_file(user_dir: Path) -> None:
 def test_finished_sounds_are_kept_in_the_cache_and_made_again_when_the_file_changes(
     tmp_path: Path,
 ) -> None:
-    from voiceguide.cache import PhraseCache
+    from voiceguide.sound.cache import PhraseCache
 
     folder = tmp_path / "audio"
     folder.mkdir()

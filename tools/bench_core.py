@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from voiceguide.compiler import CompileOptions, compile_routine
-from voiceguide.durations import format_ms
-from voiceguide.estimate import FixedRateLengths
-from voiceguide.library import load_path
+from voiceguide.compile.compiler import CompileOptions, compile_routine
+from voiceguide.compile.estimate import FixedRateLengths
+from voiceguide.script.durations import format_ms
+from voiceguide.script.library import load_path
 
 RUNS = 15
 

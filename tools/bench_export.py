@@ -25,10 +25,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from voiceguide import library, paths
-from voiceguide.compiler import CompileOptions
+from voiceguide import paths
+from voiceguide.compile.compiler import CompileOptions
+from voiceguide.compile.timeline import Timeline
+from voiceguide.script import library
 from voiceguide.session import VoiceChoice, open_session, resolve_voice
-from voiceguide.timeline import Timeline
 
 ROUTINE = "back-pain"
 TWO_HOURS_MS = 2 * 3600 * 1000

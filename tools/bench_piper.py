@@ -93,9 +93,9 @@ def figures() -> None:
         import piper  # noqa: F401
 
         timed("import piper (and onnxruntime)", started)
-        from voiceguide.engines import make_engine
-        from voiceguide.engines.base import VoiceSettings
-        from voiceguide.engines.piper import PiperEngine, _load_voice
+        from voiceguide.sound.engines import make_engine
+        from voiceguide.sound.engines.base import VoiceSettings
+        from voiceguide.sound.engines.piper import PiperEngine, _load_voice
 
         started = time.perf_counter()
         engine = make_engine("piper", VoiceSettings())
@@ -115,7 +115,7 @@ def figures() -> None:
 
 def routine_cold() -> None:
     """Synthesize every phrase of the routine with an empty cache, in this process."""
-    from voiceguide import library
+    from voiceguide.script import library
     from voiceguide.session import VoiceChoice, open_session
 
     routine = library.load(ROUTINE)
@@ -164,13 +164,13 @@ ESPEAK_RATES = (100, 150, 250)
 
 def calibrate() -> None:
     """Fit the packaged voice's seconds per word against length scale, on espeak-ng's scale."""
-    from voiceguide import library
-    from voiceguide.compiler import CompileOptions, phrases_of
-    from voiceguide.engines import make_engine
-    from voiceguide.engines.base import VoiceSettings
-    from voiceguide.engines.piper import PACKAGED_PACE, PiperEngine
-    from voiceguide.estimate import EstimatedLengths
-    from voiceguide.speech import resample, to_float, trim_silence
+    from voiceguide.compile.compiler import CompileOptions, phrases_of
+    from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.script import library
+    from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.engines.base import VoiceSettings
+    from voiceguide.sound.engines.piper import PACKAGED_PACE, PiperEngine
+    from voiceguide.sound.speech import resample, to_float, trim_silence
 
     texts: dict[str, None] = {}
     for name in sorted(library.entries()):

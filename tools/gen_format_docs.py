@@ -1,4 +1,4 @@
-"""Write docs/format-reference.md from voiceguide.spec: every key, its kind, default and meaning.
+"""Write docs/format-reference.md from voiceguide.script.spec: every key, its kind and meaning.
 
 Run after changing the format:  python tools/gen_format_docs.py
 A test fails while the committed file is out of date.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from voiceguide import spec
-from voiceguide.durations import EXAMPLES as DURATION_EXAMPLES
-from voiceguide.durations import format_ms
+from voiceguide.script import spec
+from voiceguide.script.durations import EXAMPLES as DURATION_EXAMPLES
+from voiceguide.script.durations import format_ms
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "format-reference.md"
 

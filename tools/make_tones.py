@@ -18,8 +18,8 @@ start     2.5 s     C4 singing bowl, shimmering             one long, low, warm 
 end       3.0 s     G4 → E4 → C4 on the bowl                descending, settling home
 ========  ========  ======================================  ============================
 
-Levels are set by :func:`voiceguide.loudness.match_sound` with the offsets in
-:data:`voiceguide.tones.LEVEL_OFFSET_DB`, so the files play at the level voiceguide uses.
+Levels are set by :func:`voiceguide.sound.loudness.match_sound` with the offsets in
+:data:`voiceguide.sound.tones.LEVEL_OFFSET_DB`, so the files play at the level voiceguide uses.
 """
 
 from __future__ import annotations
@@ -191,8 +191,8 @@ def _dc_correction(samples: Float64Array) -> Float64Array:
 
 def render(tone: Tone, rate: int) -> npt.NDArray[np.int16]:
     """Render ``tone`` at its playback level as 16-bit PCM."""
-    from voiceguide.loudness import match_sound
-    from voiceguide.tones import LEVEL_OFFSET_DB
+    from voiceguide.sound.loudness import match_sound
+    from voiceguide.sound.tones import LEVEL_OFFSET_DB
 
     leveled = match_sound(synthesize(tone, rate), rate, offset_db=LEVEL_OFFSET_DB.get(tone.name, 0))
     pcm: npt.NDArray[np.int16] = np.round(leveled.astype(np.float64) * 32767).astype(np.int16)
@@ -209,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))  # run from a checkout without installing
     import soundfile
 
-    from voiceguide.clips import SAMPLE_RATE
-    from voiceguide.loudness import max_momentary_lufs, peak_dbfs
+    from voiceguide.pcm import SAMPLE_RATE
+    from voiceguide.sound.loudness import max_momentary_lufs, peak_dbfs
 
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceguide import __version__, library, paths
-from voiceguide.estimate import ESTIMATE_VERSION
+from voiceguide import __version__, paths
+from voiceguide.compile.estimate import ESTIMATE_VERSION
+from voiceguide.script import library
 
 INDEX_NAME = "list-index.json"
 _VERSION = f"{__version__}/estimate-{ESTIMATE_VERSION}"
@@ -68,9 +69,9 @@ def _read_index(path: Path) -> dict[str, Any]:
 
 
 def _row(entry: library.Entry, memo: dict[Path, Any]) -> tuple[Listed, list[Path]]:
-    from voiceguide.compiler import CompileOptions, compile_routine
-    from voiceguide.engines.base import DEFAULT_RATE_WPM
-    from voiceguide.estimate import EstimatedLengths
+    from voiceguide.compile.compiler import CompileOptions, compile_routine
+    from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.sound.engines.base import DEFAULT_RATE_WPM
 
     routine = library.load_path(entry.path, memo)
     lengths = EstimatedLengths(routine.settings.rate_wpm or DEFAULT_RATE_WPM)

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide import spec
-from voiceguide.compiler import CompileOptions, compile_routine, phrases_of
-from voiceguide.engines import DEFAULT_ENGINE
-from voiceguide.engines.base import DEFAULT_RATE_WPM, VoiceSettings
+from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
 from voiceguide.errors import UsageError
+from voiceguide.script import spec
+from voiceguide.sound.engines import DEFAULT_ENGINE
+from voiceguide.sound.engines.base import DEFAULT_RATE_WPM, VoiceSettings
 
 if TYPE_CHECKING:
-    from voiceguide.config import UserConfig
-    from voiceguide.model import Routine
-    from voiceguide.speech import SpeechClips
-    from voiceguide.timeline import Timeline
+    from voiceguide.compile.timeline import Timeline
+    from voiceguide.script.config import UserConfig
+    from voiceguide.script.model import Routine
+    from voiceguide.sound.speech import SpeechClips
 
 DEFAULT_PITCH = 50
 DEFAULT_VOLUME_PCT = 100
@@ -107,7 +107,7 @@ def resolve_voice(
     ``config`` defaults to the user's config file. Its voice applies only when the
     engine in use is the config's engine (a voice names one engine's voice).
     """
-    from voiceguide.config import load_user_config
+    from voiceguide.script.config import load_user_config
 
     config = config if config is not None else load_user_config()
     settings = routine.settings
@@ -131,11 +131,11 @@ def open_session(
     progress: Progress | None = None,
 ) -> Session:
     """Synthesize what ``routine`` says (cached) and compile it to a timeline."""
-    from voiceguide.cache import PhraseCache
-    from voiceguide.config import load_user_config
-    from voiceguide.engines import make_engine
-    from voiceguide.speech import SpeechClips
-    from voiceguide.tones import Sounds
+    from voiceguide.script.config import load_user_config
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.speech import SpeechClips
+    from voiceguide.sound.tones import Sounds
 
     options = options or CompileOptions()
     choice = choice or VoiceChoice()

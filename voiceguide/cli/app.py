@@ -20,8 +20,8 @@ from voiceguide import __version__
 from voiceguide.errors import ExitStatus, ScriptError, VoiceguideError
 
 if TYPE_CHECKING:
-    from voiceguide.compiler import CompileOptions
-    from voiceguide.model import Routine
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.script.model import Routine
     from voiceguide.session import Session, VoiceChoice
 
 app = typer.Typer(
@@ -37,7 +37,7 @@ _state = {"debug": False}
 
 def complete_routine(incomplete: str) -> list[str]:
     """Shell completion: routine names that start with what was typed."""
-    from voiceguide import library
+    from voiceguide.script import library
 
     return sorted(name for name in library.entries() if name.startswith(incomplete))
 
@@ -91,7 +91,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for other progr
 
 def compile_options(skip_intro: bool, pace: float, repeat: int, no_tones: bool) -> CompileOptions:
     """Build compile options from the shared command-line options."""
-    from voiceguide.compiler import CompileOptions
+    from voiceguide.compile.compiler import CompileOptions
 
     return CompileOptions(
         intro=not skip_intro, tones=False if no_tones else None, pace=pace, repeat=repeat
@@ -157,7 +157,7 @@ def open_named_session(
 
     ``name`` is what the user typed (a routine name or path), or a ``Path`` already found.
     """
-    from voiceguide import library
+    from voiceguide.script import library
     from voiceguide.session import open_session
 
     routine = library.load_path(name) if isinstance(name, Path) else library.load(name)
@@ -211,8 +211,12 @@ def _fail(exc: VoiceguideError) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning errors into one line and an exit code."""
+    from voiceguide.signals import exit_on_signals
+
     try:
-        app(args=argv, prog_name="voiceguide", standalone_mode=True)
+        # SIGTERM and SIGHUP unwind like Ctrl-C: temporary files go, the terminal is restored.
+        with exit_on_signals():
+            app(args=argv, prog_name="voiceguide", standalone_mode=True)
     except VoiceguideError as exc:
         if _state["debug"]:
             raise

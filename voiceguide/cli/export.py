@@ -30,10 +30,10 @@ from voiceguide.cli.app import (
 from voiceguide.errors import ExitStatus, UsageError, VoiceguideError
 
 if TYPE_CHECKING:
-    from voiceguide.compiler import CompileOptions
-    from voiceguide.export import Format, Outputs
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.compile.timeline import Timeline
+    from voiceguide.output.export import Format, Outputs
     from voiceguide.session import Session, VoiceChoice
-    from voiceguide.timeline import Timeline
 
 STDOUT = "-"
 
@@ -111,7 +111,7 @@ def export(
 
     Example: voiceguide export back-pain --captions vtt
     """
-    from voiceguide.export import STREAM_FORMAT, choose_format
+    from voiceguide.output.export import STREAM_FORMAT, choose_format
 
     options = compile_options(skip_intro, pace, repeat, no_tones)
     choice = voice_choice(engine, voice, rate, pitch, volume, voice_model)
@@ -145,22 +145,22 @@ def _plan(
     captions: str | None,
     cues: str | None,
 ) -> Outputs:
-    from voiceguide.export import Outputs
+    from voiceguide.output.export import Outputs
 
     return Outputs.plan(target or folder / f"{name}.{fmt}", fmt, captions, cues)
 
 
 def _clock(timeline: Timeline) -> Callable[[int], str]:
     """Read a count of samples as a clock reading of the session, as 'show' prints them."""
-    from voiceguide.durations import format_clock
+    from voiceguide.script.durations import format_clock
 
     return lambda samples: format_clock(timeline.to_ms(samples))
 
 
 def _write(session: Session, outputs: Outputs) -> str:
     """Export ``session`` to ``outputs`` with a progress bar; return the line to report."""
-    from voiceguide.durations import format_ms
-    from voiceguide.export import Metadata, export
+    from voiceguide.output.export import Metadata, export
+    from voiceguide.script.durations import format_ms
 
     routine, timeline = session.routine, session.timeline
     meta = Metadata(title=routine.title, comment=routine.summary or "")
@@ -184,9 +184,9 @@ def _export_one(
     choice: VoiceChoice,
 ) -> None:
     """Export the routine ``name`` to the file ``output``, into that folder, or to ./NAME.FORMAT."""
-    from voiceguide import library
     from voiceguide.atomic import check_target
-    from voiceguide.export import choose_format
+    from voiceguide.output.export import choose_format
+    from voiceguide.script import library
 
     target = Path(output) if output is not None else None
     folder = Path(".")
@@ -213,8 +213,8 @@ def _export_all(
     choice: VoiceChoice,
 ) -> ExitStatus:
     """Export every named routine into ``folder``; return the worst exit status met."""
-    from voiceguide import library
-    from voiceguide.export import make_folders, remove_empty_folders
+    from voiceguide.output.export import make_folders, remove_empty_folders
+    from voiceguide.script import library
 
     created = make_folders(folder)
     worst = ExitStatus.OK
@@ -241,8 +241,8 @@ def _export_all(
 def _export_to_stdout(name: str, fmt: Format, options: CompileOptions, choice: VoiceChoice) -> None:
     import contextlib
 
-    from voiceguide import library
-    from voiceguide.export import Metadata, export_stream
+    from voiceguide.output.export import Metadata, export_stream
+    from voiceguide.script import library
 
     if sys.stdout.isatty():
         raise UsageError("standard output is a terminal; pipe it to a program, or give -o FILE")

@@ -32,7 +32,7 @@ from voiceguide.cli.app import (
 from voiceguide.errors import AudioDeviceError, UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.controls import Step
+    from voiceguide.play.controls import Step
     from voiceguide.session import Session
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
@@ -99,8 +99,8 @@ def play(
 
     Example: voiceguide play sitting-foot --skip-intro
     """
-    from voiceguide import library
-    from voiceguide.controls import parse_from, steps_of
+    from voiceguide.play.controls import parse_from, steps_of
+    from voiceguide.script import library
     from voiceguide.session import open_session
 
     if not 0 < speed <= MAX_SPEED:
@@ -113,7 +113,7 @@ def play(
     audible = not (dry_run or list_steps)
     if audible:
         # Before synthesizing, which can take a while: no device, no point.
-        from voiceguide.player import SimpleaudioPlayer
+        from voiceguide.play.player import SimpleaudioPlayer
 
         with _export_hint(routine):
             SimpleaudioPlayer.check()
@@ -122,7 +122,7 @@ def play(
     timeline = session.timeline
     steps = steps_of(timeline)
     if list_steps:
-        from voiceguide.durations import format_clock
+        from voiceguide.script.durations import format_clock
 
         table(
             ["STEP", "TIME", "TITLE", "FIRST WORDS"],
@@ -161,10 +161,11 @@ def _play(
     session: Session, steps: list[Step], start: int, *, dry_run: bool, speed: float, quiet: bool
 ) -> None:
     """Play ``session`` from sample ``start`` with a view and keys fit for where we run."""
-    from voiceguide.liveview import LineView, TerminalView
-    from voiceguide.playback import Playback
-    from voiceguide.player import NullPlayer, Player, SimpleaudioPlayer
-    from voiceguide.terminal import exit_on_signals, stdin_keys
+    from voiceguide.play.liveview import LineView, TerminalView
+    from voiceguide.play.playback import Playback
+    from voiceguide.play.player import NullPlayer, Player, SimpleaudioPlayer
+    from voiceguide.play.terminal import stdin_keys
+    from voiceguide.signals import exit_on_signals
 
     timeline = session.timeline
     keys = stdin_keys()

@@ -47,8 +47,8 @@ def list_routines(as_json: AsJson = False) -> None:
     """
     from dataclasses import asdict
 
-    from voiceguide.durations import format_ms
     from voiceguide.listing import list_routines as listed
+    from voiceguide.script.durations import format_ms
 
     found, problems = listed()
     rows: list[dict[str, Any]] = [asdict(row) for row in found]
@@ -93,7 +93,7 @@ def show(
 
     Example: voiceguide show sitting-foot --skip-intro
     """
-    from voiceguide.durations import format_clock, format_ms
+    from voiceguide.script.durations import format_clock, format_ms
 
     _, session = open_named_session(
         routine,
@@ -138,13 +138,13 @@ def check(
 
     Example: voiceguide check my-routine.yaml scripts/*.yaml
     """
-    from voiceguide import library
-    from voiceguide.compiler import CompileOptions, compile_routine
-    from voiceguide.durations import format_ms
-    from voiceguide.engines.base import DEFAULT_RATE_WPM
-    from voiceguide.estimate import EstimatedLengths
-    from voiceguide.loader import load_points
+    from voiceguide.compile.compiler import CompileOptions, compile_routine
+    from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.script import library
+    from voiceguide.script.durations import format_ms
+    from voiceguide.script.loader import load_points
     from voiceguide.session import open_session
+    from voiceguide.sound.engines.base import DEFAULT_RATE_WPM
 
     worst = ExitStatus.OK
     for name in routines:
@@ -225,9 +225,10 @@ def new(
     """
     import re
 
-    from voiceguide import paths, spec
+    from voiceguide import paths
     from voiceguide.atomic import write_text_atomic
-    from voiceguide.schema import routine_schema
+    from voiceguide.script import spec
+    from voiceguide.script.schema import routine_schema
 
     if not re.fullmatch(spec.Name().pattern, name):
         raise UsageError(f"name: expected lowercase letters, digits and dashes, got {name!r}")
@@ -254,7 +255,7 @@ def schema(
 
     Example: voiceguide schema -o routine.schema.json
     """
-    from voiceguide.schema import routine_schema
+    from voiceguide.script.schema import routine_schema
 
     text = json.dumps(routine_schema(), indent=2) + "\n"
     if output is None:

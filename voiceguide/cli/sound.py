@@ -24,9 +24,9 @@ def voices(engine: Engine = None, voice_model: VoiceModel = None, as_json: AsJso
 
     Example: voiceguide voices --engine piper
     """
-    from voiceguide.config import load_user_config
-    from voiceguide.engines import make_engine
+    from voiceguide.script.config import load_user_config
     from voiceguide.session import VoiceChoice, resolve_engine
+    from voiceguide.sound.engines import make_engine
 
     choice = VoiceChoice(engine=engine, voice_model=voice_model)
     name, model = resolve_engine(choice, load_user_config())
@@ -54,7 +54,7 @@ def cache_info(as_json: AsJson = False) -> None:
 
     Example: voiceguide cache info
     """
-    from voiceguide.cache import PhraseCache
+    from voiceguide.sound.cache import PhraseCache
 
     info = PhraseCache().info()
     if as_json:
@@ -76,10 +76,10 @@ def cache_clear() -> None:
     import shutil
 
     from voiceguide import paths
-    from voiceguide.cache import PhraseCache
-    from voiceguide.engines.digests import MEMO_NAME
     from voiceguide.errors import VoiceguideError
     from voiceguide.listing import INDEX_NAME
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.engines.digests import MEMO_NAME
 
     try:
         removed = PhraseCache().clear()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from voiceguide import paths
 from voiceguide.atomic import replace_quietly
-from voiceguide.engines.base import Speech
+from voiceguide.sound.engines.base import Speech
 
 logger = logging.getLogger(__name__)
 

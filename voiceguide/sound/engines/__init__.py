@@ -1,4 +1,4 @@
-"""Speech engines behind one interface (see :mod:`voiceguide.engines.base`).
+"""Speech engines behind one interface (see :mod:`voiceguide.sound.engines.base`).
 
 Engine modules import their text-to-speech libraries only when an engine is made,
 so importing this package stays cheap.
@@ -13,7 +13,7 @@ from voiceguide.errors import EngineError, NotFoundError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from voiceguide.engines.base import SpeechEngine, VoiceSettings
+    from voiceguide.sound.engines.base import SpeechEngine, VoiceSettings
 
 DEFAULT_ENGINE = "espeak"
 ENGINE_NAMES = ("espeak", "piper")
@@ -42,9 +42,9 @@ def make_engine(
     if voice_model is not None and name != "piper":
         raise EngineError(f"a voice model file is for the piper engine, not {name}")
     if name == "espeak":
-        from voiceguide.engines.espeak import Pyttsx3Engine
+        from voiceguide.sound.engines.espeak import Pyttsx3Engine
 
         return Pyttsx3Engine(settings)
-    from voiceguide.engines.piper import PiperEngine
+    from voiceguide.sound.engines.piper import PiperEngine
 
     return PiperEngine(settings, voice_model)

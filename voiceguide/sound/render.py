@@ -16,8 +16,8 @@ from voiceguide.errors import AudioError
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-    from voiceguide.clips import ClipSource, FloatArray
-    from voiceguide.timeline import Cue, Timeline
+    from voiceguide.compile.timeline import Cue, Timeline
+    from voiceguide.sound.clips import ClipSource, FloatArray
 
 BLOCK_SAMPLES = 1 << 16
 """About three seconds at 22,050 Hz: small enough to start playing at once."""

@@ -1,7 +1,7 @@
-"""Load routine scripts: YAML in, typed :mod:`voiceguide.model` out.
+"""Load routine scripts: YAML in, typed :mod:`voiceguide.script.model` out.
 
 The only module that knows YAML. Loading is safe: no tags that construct
-objects, aliases expanded under a bound (:data:`~voiceguide.spec.MAX_NODES`),
+objects, aliases expanded under a bound (:data:`~voiceguide.script.spec.MAX_NODES`),
 nesting bounded, large or non-UTF-8 files refused before parsing. Every
 problem is collected with its ``path:line:column`` and all are raised together
 in one :class:`~voiceguide.errors.ScriptError`.
@@ -19,10 +19,10 @@ from typing import Any, NoReturn
 
 import yaml
 
-from voiceguide import spec
-from voiceguide.durations import DurationSyntaxError, format_ms, parse_duration_ms
 from voiceguide.errors import NotFoundError, Position, Problem, ScriptError
-from voiceguide.model import (
+from voiceguide.script import spec
+from voiceguide.script.durations import DurationSyntaxError, format_ms, parse_duration_ms
+from voiceguide.script.model import (
     Activity,
     Include,
     Offset,

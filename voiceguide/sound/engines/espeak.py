@@ -54,9 +54,9 @@ from typing import Any
 import numpy as np
 
 from voiceguide.atomic import replace_quietly
-from voiceguide.engines import UnknownVoiceError
-from voiceguide.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
 from voiceguide.errors import EngineError
+from voiceguide.sound.engines import UnknownVoiceError
+from voiceguide.sound.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
 
 logger = logging.getLogger(__name__)
 

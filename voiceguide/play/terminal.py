@@ -15,31 +15,13 @@ import os
 import select
 import signal
 import sys
-from collections.abc import Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
-from voiceguide.controls import Command, parse_keys
+from voiceguide.play.controls import Command, parse_keys
+from voiceguide.signals import Terminated, exit_on_signals
 
-
-class Terminated(SystemExit):
-    """The process was asked to end (SIGTERM, SIGHUP); exits with 128 + the signal."""
-
-
-@contextlib.contextmanager
-def exit_on_signals(*signals: signal.Signals) -> Iterator[None]:
-    """Turn ``signals`` (default SIGTERM and SIGHUP) into :class:`Terminated` while inside."""
-    wanted = signals or (signal.SIGTERM, signal.SIGHUP)
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Terminated(128 + signum)
-
-    previous = {s: signal.signal(s, handler) for s in wanted}
-    try:
-        yield
-    finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
+__all__ = ["TerminalKeys", "Terminated", "exit_on_signals", "stdin_keys"]
 
 
 class TerminalKeys:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceguide import paths, spec
+from voiceguide import paths
 from voiceguide.errors import Position, UsageError
+from voiceguide.script import spec
 
 CONFIG_NAME = "config.yaml"
 MAX_CONFIG_BYTES = 65_536
@@ -112,7 +113,7 @@ def _value(path: Path, key: str, node: Any) -> Any:
         return None
     raw = str(node.value)
     if key == "engine":
-        from voiceguide.engines import ENGINE_NAMES
+        from voiceguide.sound.engines import ENGINE_NAMES
 
         if raw not in ENGINE_NAMES:
             raise ConfigError(f"{where}: engine: expected {' or '.join(ENGINE_NAMES)}, got {raw!r}")

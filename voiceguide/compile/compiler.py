@@ -1,4 +1,4 @@
-"""Compile a routine into a :class:`~voiceguide.timeline.Timeline`.
+"""Compile a routine into a :class:`~voiceguide.compile.timeline.Timeline`.
 
 Pure and deterministic: a routine, the lengths of its phrases and sounds, and
 the options go in; a timeline comes out. No clock, no files, no randomness.
@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from voiceguide import phrases, spec
-from voiceguide.clips import Lengths
-from voiceguide.durations import format_ms, ms_to_samples
+from voiceguide.compile import phrases
+from voiceguide.compile.lengths import Lengths
+from voiceguide.compile.timeline import Cue, CueKind, Phase, Timeline
 from voiceguide.errors import Position, Problem, ScriptError, UsageError
-from voiceguide.model import (
+from voiceguide.script import spec
+from voiceguide.script.durations import format_ms, ms_to_samples
+from voiceguide.script.model import (
     Activity,
     Include,
     Offset,
@@ -33,7 +35,6 @@ from voiceguide.model import (
     Sound,
     Step,
 )
-from voiceguide.timeline import Cue, CueKind, Phase, Timeline
 
 BREATH_AFTER_SPEECH_MS = 600
 """Silence after an instruction before whatever comes next."""
@@ -458,7 +459,7 @@ def compile_routine(
     """Lay the routine out on a timeline, every cue placed to the sample.
 
     Raises :class:`ScriptError` when speech does not fit its phase or the
-    session is longer than :data:`voiceguide.spec.MAX_SESSION_MS`.
+    session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
     """
     options = options or CompileOptions()
     builder = _Builder(routine, lengths, options)

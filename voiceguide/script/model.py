@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from voiceguide.durations import ms_to_samples
 from voiceguide.errors import Position
+from voiceguide.script.durations import ms_to_samples
 
 Pressure = Literal["gentle", "medium", "firm"]
 PRESSURES: tuple[Pressure, ...] = ("gentle", "medium", "firm")

@@ -1,6 +1,6 @@
 """Spoken phrases as clips: synthesized once, cached, trimmed and loudness-matched.
 
-:class:`SpeechClips` is the :class:`voiceguide.clips.ClipSource` the compiler and the
+:class:`SpeechClips` is the :class:`voiceguide.sound.clips.ClipSource` the compiler and the
 renderer share: the compiler asks how long each phrase is, the renderer asks for the
 samples, and both get the very same array, made once per process.
 """
@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from voiceguide.cache import phrase_key
-from voiceguide.clips import SAMPLE_RATE
-from voiceguide.engines.base import Speech
 from voiceguide.errors import EngineError
-from voiceguide.render import to_pcm
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.sound.cache import phrase_key
+from voiceguide.sound.engines.base import Speech
+from voiceguide.sound.render import to_pcm
 
 if TYPE_CHECKING:
-    from voiceguide.cache import PhraseCache
-    from voiceguide.clips import FloatArray
-    from voiceguide.engines.base import SpeechEngine, VoiceSettings
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.clips import FloatArray
+    from voiceguide.sound.engines.base import SpeechEngine, VoiceSettings
 
 Normalizer = Callable[["FloatArray", int], "FloatArray"]
 """Takes mono float32 samples and their rate; returns them at the level the mix expects."""
@@ -64,8 +64,8 @@ class SoundSource(Protocol):
 
 
 def match_speech(samples: FloatArray, sample_rate: int) -> FloatArray:
-    """Bring a phrase to the speech loudness of the mix (see :mod:`voiceguide.loudness`)."""
-    from voiceguide import loudness
+    """Bring a phrase to the speech loudness of the mix (see :mod:`voiceguide.sound.loudness`)."""
+    from voiceguide.sound import loudness
 
     return loudness.match_speech(samples, sample_rate)
 
@@ -86,7 +86,7 @@ def resample(samples: FloatArray, from_rate: int, to_rate: int) -> FloatArray:
     # espeak-ng and the packaged Piper voice speak at SAMPLE_RATE and never come here;
     # a Piper voice of the user's own may speak at 16 kHz, say. Linear interpolation
     # would alias; the sounds' FFT resampler does not, and phrases are short.
-    from voiceguide.tones import resample as band_limited
+    from voiceguide.sound.tones import resample as band_limited
 
     return band_limited(samples, from_rate, to_rate)
 
@@ -135,7 +135,7 @@ _speaker: dict[str, SpeechEngine] = {}
 def _start_speaker(name: str, settings: VoiceSettings) -> None:
     """Make this worker process's engine (Ctrl-C is the parent's to handle)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from voiceguide.engines import make_engine
+    from voiceguide.sound.engines import make_engine
 
     _speaker["engine"] = make_engine(name, settings)
 
@@ -273,7 +273,9 @@ class SpeechClips:
         context = multiprocessing.get_context("forkserver")
         # Workers fork from a server that has imported these once, rather than each
         # importing numpy and pyttsx3 for itself.
-        context.set_forkserver_preload(["voiceguide.speech", "voiceguide.engines.espeak"])
+        context.set_forkserver_preload(
+            ["voiceguide.sound.speech", "voiceguide.sound.engines.espeak"]
+        )
         processes = max(1, min(_SPEAKER_PROCESSES, count // _PARALLEL_MIN_PHRASES))
         with ProcessPoolExecutor(
             processes, mp_context=context, initializer=_start_speaker, initargs=(name, settings)

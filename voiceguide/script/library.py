@@ -12,7 +12,7 @@ from voiceguide import paths
 from voiceguide.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from voiceguide.model import Point, Routine
+    from voiceguide.script.model import Point, Routine
 
 POINTS_FILE = "points.yaml"
 SUFFIXES = (".yaml", ".yml")
@@ -91,7 +91,7 @@ def resolve_include(name: str, including: Path) -> Path:
 
 @cache
 def _points_in(path: Path, mtime_ns: int) -> dict[str, Point]:
-    from voiceguide.loader import load_points
+    from voiceguide.script.loader import load_points
 
     return load_points(path)
 
@@ -123,7 +123,7 @@ def load_path(path: Path, memo: dict[Path, Routine] | None = None) -> Routine:
 
     Pass the same ``memo`` to load many routines that share included parts.
     """
-    from voiceguide.loader import load_routine
+    from voiceguide.script.loader import load_routine
 
     return load_routine(path, resolve=resolve_include, shared_points=shared_points(), memo=memo)
 

@@ -4,7 +4,7 @@ On a terminal, :class:`TerminalView` keeps one block of lines redrawn in place: 
 is being said, phase, side, round and press, time left in the phase and the session, a
 progress bar, the volume and the keys. Elsewhere (a pipe, a file, ``--dry-run``),
 :class:`LineView` prints one plain line per cue as it starts, and a line for each thing the
-controls say. Both read the position from :class:`~voiceguide.playback.Status`.
+controls say. Both read the position from :class:`~voiceguide.play.playback.Status`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from voiceguide.controls import TIMED_PHASES, Step, phase_end, step_at
-from voiceguide.durations import format_clock
+from voiceguide.play.controls import TIMED_PHASES, Step, phase_end, step_at
+from voiceguide.script.durations import format_clock
 
 if TYPE_CHECKING:
-    from voiceguide.playback import Status
-    from voiceguide.timeline import Cue, Timeline
+    from voiceguide.compile.timeline import Cue, Timeline
+    from voiceguide.play.playback import Status
 
 REDRAW_S = 0.2
 """The block is redrawn at most this often unless something changed."""

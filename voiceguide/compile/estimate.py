@@ -10,9 +10,9 @@ import wave
 from pathlib import Path
 
 from voiceguide import paths
-from voiceguide.clips import SAMPLE_RATE
-from voiceguide.engines.base import DEFAULT_RATE_WPM
 from voiceguide.errors import NotFoundError
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.sound.engines.base import DEFAULT_RATE_WPM
 
 _SOUND_EXTENSIONS = (".wav",)
 

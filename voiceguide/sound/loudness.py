@@ -80,7 +80,7 @@ if TYPE_CHECKING:
 
     import numpy.typing as npt
 
-    from voiceguide.clips import FloatArray
+    from voiceguide.sound.clips import FloatArray
 
     AnyFloatArray = npt.NDArray[np.floating[Any]]
     Float64Array = npt.NDArray[np.float64]

@@ -2,7 +2,7 @@
 
 Only this module knows the device. :class:`SimpleaudioPlayer` plays through simpleaudio
 (ALSA on Linux); :class:`NullPlayer` plays nothing, in real time or faster, for
-``--dry-run`` and tests. Both take mono int16 PCM at :data:`~voiceguide.clips.SAMPLE_RATE`,
+``--dry-run`` and tests. Both take mono int16 PCM at :data:`~voiceguide.pcm.SAMPLE_RATE`,
 one buffer at a time.
 
 simpleaudio has traps, handled here (see DESIGN.md):
@@ -13,7 +13,7 @@ simpleaudio has traps, handled here (see DESIGN.md):
   against the buffer's length; the end of the buffer is when ``is_playing()`` turns false
   (that is after ALSA has drained, so it is when the last sample was heard).
 * Every buffer opens the device and closes it at the end, so two buffers in a row leave a gap
-  of tens of milliseconds: callers hand over long buffers (see :mod:`voiceguide.playback`).
+  of tens of milliseconds: callers hand over long buffers (see :mod:`voiceguide.play.playback`).
 * ``stop()`` only sets a flag; the device falls quiet after its ~0.1 s buffer drains, and
   ``is_playing()`` turns false about then. :meth:`SimpleaudioPlayer.stop` waits for that, so
   nothing plays on after it returns, and the next buffer can open the device.
@@ -31,8 +31,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from voiceguide.clips import SAMPLE_RATE
 from voiceguide.errors import AudioDeviceError
+from voiceguide.pcm import SAMPLE_RATE
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,4 +1,4 @@
-"""The JSON Schema of routine scripts, generated from :mod:`voiceguide.spec`.
+"""The JSON Schema of routine scripts, generated from :mod:`voiceguide.script.spec`.
 
 Editors that speak the YAML language server use it to complete and check
 scripts: put ``# yaml-language-server: $schema=<path or URL>`` on the first line.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from voiceguide import spec
-from voiceguide.durations import EXAMPLES as DURATION_EXAMPLES
+from voiceguide.script import spec
+from voiceguide.script.durations import EXAMPLES as DURATION_EXAMPLES
 
 SCHEMA_ID = "https://voiceguide.invalid/schema/routine.json"
 DURATION_PATTERN = (

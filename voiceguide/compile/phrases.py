@@ -7,7 +7,7 @@ them the same calm way.
 
 from __future__ import annotations
 
-from voiceguide.model import Point, Pressure
+from voiceguide.script.model import Point, Pressure
 
 _ONES = [
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

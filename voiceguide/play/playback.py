@@ -1,7 +1,7 @@
-"""Play a compiled session through a :class:`~voiceguide.player.Player`, with controls.
+"""Play a compiled session through a :class:`~voiceguide.play.player.Player`, with controls.
 
 **How the audio reaches the device.** The samples are the ones export writes:
-:func:`voiceguide.render.render_blocks`, at the session's gain. simpleaudio opens the device
+:func:`voiceguide.sound.render.render_blocks`, at the session's gain. simpleaudio opens the device
 for each buffer and closes it when the buffer ends, so back-to-back buffers always leave a gap
 (drain, close, open: tens of milliseconds), and short chunks would add one every few seconds.
 So playback hands the device *runs*: one buffer from where playing starts to the end of the
@@ -13,11 +13,11 @@ the next run is rendered before the current one ends.
 
 **Where playing is.** ``run start + samples played``, where the player counts samples from the
 moment it was handed the buffer, against the buffer's length, and knows the buffer's end from
-the device (:meth:`~voiceguide.player.Player.is_playing`). Nothing is summed from sleeps, and
+the device (:meth:`~voiceguide.play.player.Player.is_playing`). Nothing is summed from sleeps, and
 the count starts afresh with every run, so the view and the controls do not drift from what
 is heard.
 
-**Controls** (:mod:`voiceguide.controls`) stop the run, say what they have to say (a short
+**Controls** (:mod:`voiceguide.play.controls`) stop the run, say what they have to say (a short
 clip synthesized with the session's voice) and start a new run where the action says. The
 answers whose words never change ("Paused.", the volumes) are made ready one a tick once the
 first audio is playing, and kept in the phrase cache; the others ("Resuming: left side, hold,
@@ -31,14 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from voiceguide.clips import ClipSource
-from voiceguide.controls import Action, Command, Controller
 from voiceguide.errors import EngineError
+from voiceguide.play.controls import Action, Command, Controller
+from voiceguide.sound.clips import ClipSource
 
 if TYPE_CHECKING:
-    from voiceguide.clips import FloatArray
-    from voiceguide.player import Int16Array, Player
-    from voiceguide.timeline import Timeline
+    from voiceguide.compile.timeline import Timeline
+    from voiceguide.play.player import Int16Array, Player
+    from voiceguide.sound.clips import FloatArray
 
 RUN_LIMIT_MS = 30 * 60_000
 """The longest buffer handed to the device at once (30 minutes: 79 MB)."""
@@ -354,7 +354,7 @@ class Playback:
     def _render(self, start: int, end: int) -> Int16Array:
         import numpy as np
 
-        from voiceguide.render import render_blocks
+        from voiceguide.sound.render import render_blocks
 
         out = np.empty(end - start, dtype=np.int16)
         filled = 0
@@ -382,7 +382,7 @@ class Playback:
     def _speak(self, text: str, then: Action) -> None:
         import numpy as np
 
-        from voiceguide.render import to_pcm
+        from voiceguide.sound.render import to_pcm
 
         self.said.append(text)
         self.view.said(text, then.at)

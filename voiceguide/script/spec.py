@@ -1,6 +1,6 @@
 """The routine format, key by key: the one description the loader checks against.
 
-The loader validates scripts with these specs, :mod:`voiceguide.schema` turns
+The loader validates scripts with these specs, :mod:`voiceguide.script.schema` turns
 them into a JSON Schema, and ``tools/gen_format_docs.py`` into
 ``docs/format-reference.md``. Change the format here and all three follow.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voiceguide.durations import EXAMPLES as DURATION_EXAMPLES
+from voiceguide.script.durations import EXAMPLES as DURATION_EXAMPLES
 
 SECOND_MS = 1000
 MINUTE_MS = 60 * SECOND_MS

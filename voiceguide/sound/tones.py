@@ -4,7 +4,7 @@ A name is looked up as ``<name>.wav``, ``.flac`` or ``.ogg`` in the user's audio
 first, then in the built-in one, so a user replaces a sound by dropping a file with the
 same name into :func:`voiceguide.paths.user_audio_dir`. A routine's ``sound:`` step may
 also name a file directly. Every sound comes back mono float32 at the pipeline's sample
-rate, loudness-matched (:func:`voiceguide.loudness.match_sound`), and an abrupt start or
+rate, loudness-matched (:func:`voiceguide.sound.loudness.match_sound`), and an abrupt start or
 end is faded over 3 ms, so even a user's file cannot click at a cue.
 
 Import this module lazily: it imports numpy at the top.
@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from voiceguide import loudness, paths, spec
-from voiceguide.clips import SAMPLE_RATE
+from voiceguide import paths
 from voiceguide.errors import AudioError, NotFoundError
+from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.script import spec
+from voiceguide.sound import loudness
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     import numpy.typing as npt
 
-    from voiceguide.cache import PhraseCache
-    from voiceguide.clips import FloatArray
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.clips import FloatArray
 
 TONE_NAMES: Final = spec.SOUND_NAMES
 """The built-in vocabulary, in the order a session first meets them."""
@@ -193,10 +195,10 @@ class Sounds:
             return self._make(path, offset_db)
         import hashlib
 
-        from voiceguide.cache import phrase_key
-        from voiceguide.engines.base import Speech
-        from voiceguide.render import to_pcm
-        from voiceguide.speech import to_float
+        from voiceguide.sound.cache import phrase_key
+        from voiceguide.sound.engines.base import Speech
+        from voiceguide.sound.render import to_pcm
+        from voiceguide.sound.speech import to_float
 
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,1 @@
+"""Writing a session to files: audio formats, chapters, captions and cues."""

@@ -1,0 +1,1 @@
+"""Playing a session: the audio device, the playback loop, keys and views."""

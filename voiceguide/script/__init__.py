@@ -1,0 +1,1 @@
+"""The routine as written: the format, the YAML loader, the typed model, the library."""

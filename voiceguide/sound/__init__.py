@@ -1,0 +1,1 @@
+"""Making the audio: speech engines, phrase cache, tones, loudness, the renderer."""
