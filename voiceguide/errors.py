@@ -72,6 +72,19 @@ class UsageError(VoiceguideError):
     exit_code = ExitStatus.INVALID
 
 
+class SettingError(UsageError):
+    """A setting is out of range or cannot be used; ``field`` names it (``pace``, ``volume``).
+
+    The core names the setting as a library caller knows it; the CLI turns the field into
+    the flag that sets it (``--pace``) when it prints the message.
+    """
+
+    def __init__(self, field: str, detail: str) -> None:
+        self.field = field
+        self.detail = detail
+        super().__init__(f"{field}: {detail}")
+
+
 class EngineError(VoiceguideError):
     """The speech engine failed or was configured with something it lacks."""
 
