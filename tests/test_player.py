@@ -6,6 +6,7 @@ Timelines are compiled with lengths by rule at 1000 samples a second (samples ar
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import pty
@@ -56,6 +57,21 @@ from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.render import render, to_pcm
 
 RATE = 1000
+
+WITH_A_PART = """\
+title: Outer
+steps:
+  - say: Before.
+  - include: part.yaml
+  - say: After.
+"""
+PART = """\
+title: The part
+steps:
+  - say: First inside.
+  - pause: 1s
+  - say: Second inside.
+"""
 
 
 class FakeClips(FixedRateLengths):
@@ -214,6 +230,28 @@ def test_without_intro_the_start_sound_belongs_to_step_one_and_a_pause_to_the_st
         (1, 0, 5800, "Sit comfortably."),  # the start sound, the words, the pause, the tick
         (2, 5800, 9150, "Done."),
     ]
+
+
+def test_cues_carry_their_top_level_step_with_an_included_routine_spliced_in(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "part.yaml").write_text(PART, encoding="utf-8")
+    (tmp_path / "outer.yaml").write_text(WITH_A_PART, encoding="utf-8")
+    routine = load_routine(tmp_path / "outer.yaml", resolve=resolve_include)
+    timeline = compile_routine(routine, FakeClips(), CompileOptions(intro=True, repeat=2))
+    said = [(c.text, c.top_step) for c in timeline.cues if c.kind == "speech"]
+    body = [
+        ("Before.", 0), ("First inside.", 1), ("Second inside.", 3), ("After.", 4),
+    ]  # fmt: skip
+    assert said[-10:] == [
+        ("Round one of two.", None), *body, ("Round two of two.", None), *body
+    ]  # fmt: skip
+    assert all(top is None for _, top in said[:-10])  # the introduction
+    texts = [s.text for s in steps_of(timeline)][1:]
+    assert texts == [text for text, _ in said[-10:]]  # the part is two steps, as in its file
+    # The step paths (display strings, relative to each file) play no part.
+    blank = tuple(dataclasses.replace(c, step="") for c in timeline.cues)
+    assert steps_of(Timeline(RATE, blank, timeline.title, timeline.routine)) == steps_of(timeline)
 
 
 def test_next_and_previous_step() -> None:

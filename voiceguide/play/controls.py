@@ -1,11 +1,12 @@
 """What the keys do during playback, worked out on the timeline alone (no device, no clock).
 
 A session is divided into *steps* for moving about: the introduction (step 0), then each
-top-level step of the routine, split further where the side, the round or the chapter
-changes. A step starts where its first cue starts; a stretch with nothing said (a pause, the
-closing sound) belongs to the step before it. :class:`Controller` turns a key into an
-:class:`Action`: where the main audio goes on, whether it plays or waits, and what is said
-first. Playback (:mod:`voiceguide.play.playback`) carries the actions out.
+top-level step of the routine (:attr:`~voiceguide.compile.timeline.Cue.top_step`), split
+further where the side, the round or the chapter changes. A step starts where its first cue
+starts; a stretch with nothing said (a pause, the closing sound) belongs to the step before
+it. :class:`Controller` turns a key into an :class:`Action`: where the main audio goes on,
+whether it plays or waits, and what is said first. Playback (:mod:`voiceguide.play.playback`)
+carries the actions out.
 """
 
 from __future__ import annotations
@@ -84,7 +85,6 @@ def parse_keys(data: bytes) -> list[Command]:
 
 # -- steps -----------------------------------------------------------------------------------
 
-INTRO_STEP = "intro"
 PREVIOUS_GRACE_MS = 3000
 """Within this much of a step's start, 'previous' goes to the step before, not back to its start."""
 REPEAT_GRACE_MS = 1000
@@ -108,9 +108,8 @@ class Step:
     """The first thing said in it."""
 
 
-def _step_key(cue: Cue) -> tuple[str, str, str | None, int | None]:
-    top = INTRO_STEP if cue.step == INTRO_STEP else cue.step.split(".", 1)[0]
-    return (top, cue.chapter, cue.side, cue.round)
+def _step_key(cue: Cue) -> tuple[int | None, str, str | None, int | None]:
+    return (cue.top_step, cue.chapter, cue.side, cue.round)
 
 
 def steps_of(timeline: Timeline) -> list[Step]:
@@ -141,7 +140,7 @@ def steps_of(timeline: Timeline) -> list[Step]:
     if not merged:  # nothing is said at all: one step
         return [Step(1, 0, timeline.total, timeline.title, "")] if timeline.cues else []
     steps = []
-    has_intro = merged[0][2][0].step == INTRO_STEP
+    has_intro = merged[0][2][0].phase == "intro"  # only the introduction speaks in it
     for i, (start, end, speech) in enumerate(merged):
         number = i if has_intro else i + 1
         steps.append(Step(number, start, end, speech[0].chapter, speech[0].text))
@@ -234,9 +233,8 @@ def phase_end(timeline: Timeline, index: int) -> int:
 
 def _rounds(timeline: Timeline, cue: Cue) -> int:
     """How many rounds the repeat that ``cue`` is in has (its largest round number)."""
-    top = _step_key(cue)[0]
     return max(
-        (c.round or 0 for c in timeline.cues if _step_key(c)[0] == top and c.side == cue.side),
+        (c.round or 0 for c in timeline.cues if c.top_step == cue.top_step and c.side == cue.side),
         default=cue.round or 0,
     )
 
