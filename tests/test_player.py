@@ -29,25 +29,18 @@ from voiceguide.compile.compiler import CompileOptions, compile_routine
 from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import AudioDeviceError, EngineError, UsageError
-from voiceguide.play.controls import (
-    LAST_STEP,
-    LOUDEST,
-    QUIETEST,
-    Action,
-    Command,
-    Controller,
+from voiceguide.play.answers import place_words, resume_words, where_words
+from voiceguide.play.controller import Action, Controller
+from voiceguide.play.keys import Command, parse_keys
+from voiceguide.play.liveview import LineView, TerminalView
+from voiceguide.play.navigation import (
     last_instruction_start,
     next_step_start,
     parse_from,
-    parse_keys,
-    place_words,
     previous_step_start,
-    resume_words,
     sound_start,
     steps_of,
-    where_words,
 )
-from voiceguide.play.liveview import LineView, TerminalView
 from voiceguide.play.playback import RUN_LIMIT_MS, NoKeys, Playback, Status, split_point
 from voiceguide.play.player import NullPlayer, SimpleaudioPlayer, describe_simpleaudio_error
 from voiceguide.play.terminal import TerminalKeys
@@ -198,7 +191,7 @@ def test_every_documented_key_is_in_help_and_docs() -> None:
     from typer.testing import CliRunner
 
     from voiceguide.cli import app
-    from voiceguide.play.controls import KEY_HELP
+    from voiceguide.play.keys import KEY_HELP
 
     result = CliRunner().invoke(app, ["play", "--help"], terminal_width=100)
     docs = (Path(__file__).parent.parent / "docs" / "play.md").read_text(encoding="utf-8")
@@ -309,7 +302,7 @@ def test_session_time_left_is_said_in_minutes_when_long() -> None:
     timeline = timeline_of("press-reps")
     long = Timeline(timeline.sample_rate, timeline.cues, timeline.title, timeline.routine)
     assert "about" not in where_words(long, [], 0)
-    from voiceguide.play.controls import session_left_words
+    from voiceguide.play.answers import session_left_words
 
     stretched = Timeline(60, timeline.cues, "t", "t")  # 98,700 samples at 60 Hz: 27 minutes
     assert session_left_words(stretched, 0) == "about twenty-seven minutes left in the session"
@@ -338,7 +331,7 @@ def test_controller_moves_and_says_when_there_is_nowhere_to_go() -> None:
     assert controller.handle(Command.NEXT, position=79_000, paused=False) == Action(
         "play",
         77950,
-        LAST_STEP,  # from the start of the words it cut into
+        phrases.LAST_STEP,  # from the start of the words it cut into
     )
     assert controller.handle(Command.PREVIOUS, position=30_000, paused=False) == Action(
         "play", 21350
@@ -353,7 +346,7 @@ def test_controller_moves_and_says_when_there_is_nowhere_to_go() -> None:
 def test_controller_volume_steps_and_limits() -> None:
     controller = Controller(timeline_of("press-reps"), volume_pct=100)
     assert controller.handle(Command.LOUDER, position=25_000, paused=False) == Action(
-        "play", 25_000, LOUDEST
+        "play", 25_000, phrases.LOUDEST
     )
     assert controller.handle(Command.SOFTER, position=25_000, paused=False) == Action(
         "play", 25_000, None, volume_pct=90
@@ -361,7 +354,7 @@ def test_controller_volume_steps_and_limits() -> None:
     paused = controller.handle(Command.SOFTER, position=25_000, paused=True)
     assert paused == Action("pause", 25_000, "Volume, eighty percent.", volume_pct=80)
     quiet = Controller(timeline_of("press-reps"), volume_pct=5)  # --volume 5
-    assert quiet.handle(Command.SOFTER, position=0, paused=False).say == QUIETEST
+    assert quiet.handle(Command.SOFTER, position=0, paused=False).say == phrases.QUIETEST
     assert quiet.handle(Command.LOUDER, position=0, paused=False).volume_pct == 15
 
 
@@ -370,7 +363,7 @@ def test_every_volume_answer_is_a_fixed_sentence() -> None:
     for start in (100, 75, 5):
         controller = Controller(timeline, volume_pct=start)
         fixed = controller.fixed_sentences()
-        assert fixed[:4] == [phrases.PAUSED, LOUDEST, QUIETEST, LAST_STEP]
+        assert fixed[:4] == [phrases.PAUSED, phrases.LOUDEST, phrases.QUIETEST, phrases.LAST_STEP]
         assert len(fixed) == len(set(fixed))
         said = set()
         for presses in range(12):  # down to the bottom and back up to the top, paused
@@ -1086,7 +1079,10 @@ def test_a_session_with_nothing_said_is_one_step() -> None:
     timeline = Timeline(RATE, (silence,), "Quiet", "quiet")
     steps = steps_of(timeline)
     assert [(s.number, s.start, s.end) for s in steps] == [(1, 0, 5000)]
-    assert Controller(timeline).handle(Command.NEXT, position=10, paused=False).say == LAST_STEP
+    assert (
+        Controller(timeline).handle(Command.NEXT, position=10, paused=False).say
+        == phrases.LAST_STEP
+    )
     assert where_words(timeline, steps, 1000) == (
         "Step one of one. Pause, four seconds left. Four seconds left in the session."
     )

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from voiceguide.play.controls import TIMED_PHASES, Step, phase_end, step_at
+from voiceguide.play.navigation import TIMED_PHASES, Step, phase_end, step_at
 from voiceguide.script.durations import format_clock
 
 if TYPE_CHECKING:

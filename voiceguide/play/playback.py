@@ -17,7 +17,7 @@ the device (:meth:`~voiceguide.play.player.Player.is_playing`). Nothing is summe
 the count starts afresh with every run, so the view and the controls do not drift from what
 is heard.
 
-**Controls** (:mod:`voiceguide.play.controls`) stop the run, say what they have to say (a short
+**Controls** (:mod:`voiceguide.play.controller`) stop the run, say what they have to say (a short
 clip synthesized with the session's voice) and start a new run where the action says. The
 answers whose words never change ("Paused.", the volumes) are made ready one a tick once the
 first audio is playing, and kept in the phrase cache; the others ("Resuming: left side, hold,
@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from voiceguide.errors import EngineError
-from voiceguide.play.controls import Action, Command, Controller
+from voiceguide.play.controller import Action, Controller
+from voiceguide.play.keys import Command
 from voiceguide.sound.clips import ClipSource
 
 if TYPE_CHECKING:
