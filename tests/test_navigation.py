@@ -10,7 +10,7 @@ import pytest
 from tests.play_helpers import RATE, FakeClips, timeline_of
 from voiceguide.compile.compiler import CompileOptions, compile_routine
 from voiceguide.compile.timeline import Timeline
-from voiceguide.errors import UsageError
+from voiceguide.errors import SettingError
 from voiceguide.play.navigation import (
     last_instruction_start,
     next_step_start,
@@ -120,19 +120,19 @@ def test_from_takes_a_step_number_a_time_or_a_title() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "detail"),
     [
-        ("9", "--from: expected a step number from 0 to 6 "
+        ("9", "expected a step number from 0 to 6 "
          "('voiceguide play ROUTINE --steps' lists them), got 9"),
-        ("5:00", "--from: 5:00 is past the end of the session (1:26.700)"),
-        ("1:75", "--from: expected a time such as 2:30, got '1:75'"),
-        ("side", "--from: 'side' matches several steps ('Foot: right side', 'Foot: left side'); "
+        ("5:00", "5:00 is past the end of the session (1:26.700)"),
+        ("1:75", "expected a time such as 2:30, got '1:75'"),
+        ("side", "'side' matches several steps ('Foot: right side', 'Foot: left side'); "
          "say which"),
-        ("elbow", "--from: expected a step number, a time (M:SS) or a step's title "
+        ("elbow", "expected a step number, a time (M:SS) or a step's title "
          "('Introduction', 'Foot: right side', 'Foot: left side'), got 'elbow'"),
     ],
 )  # fmt: skip
-def test_from_errors_say_what_was_expected(text: str, message: str) -> None:
-    with pytest.raises(UsageError) as caught:
+def test_from_errors_name_the_setting_and_say_what_was_expected(text: str, detail: str) -> None:
+    with pytest.raises(SettingError) as caught:
         parse_from(text, timeline_of("sides-repeat", intro=True))
-    assert str(caught.value) == message
+    assert (caught.value.field, caught.value.detail) == ("from", detail)

@@ -99,6 +99,17 @@ def test_steps_and_from(fake_session: Path, capsys: pytest.CaptureFixture[str]) 
     assert out.splitlines()[0] == "-- Introduction: Introduction"
 
 
+def test_a_bad_from_is_one_line_naming_the_flag_and_exit_2(
+    fake_session: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["play", str(fake_session), "--dry-run", "--from", "9"], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        "voiceguide: --from: expected a step number from 0 to 3 "
+        "('voiceguide play ROUTINE --steps' lists them), got 9\n"
+    )
+
+
 def test_speed_without_dry_run_is_refused(
     fake_session: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

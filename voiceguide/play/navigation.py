@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from voiceguide.compile.timeline import Cue, Timeline
-from voiceguide.errors import UsageError
+from voiceguide.errors import SettingError
 
 PREVIOUS_GRACE_MS = 3000
 """Within this much of a step's start, 'previous' goes to the step before, not back to its start."""
@@ -151,9 +151,10 @@ _UNIT_TEXT = re.compile(r"(\d+(\.\d+)?(h|m|s|ms))+")
 
 
 def parse_from(text: str, timeline: Timeline, steps: list[Step] | None = None) -> int:
-    """Find where ``--from`` says to start: a step number, a time (``M:SS``) or a step's title.
+    """Find where to start: a step number, a time (``M:SS``) or a step's title.
 
-    A time inside a sound starts at that sound's beginning.
+    A time inside a sound starts at that sound's beginning. Raises :class:`SettingError`
+    for the setting ``from`` when ``text`` names no place in the session.
     """
     from voiceguide.script.durations import DurationSyntaxError, format_clock, parse_duration_ms
 
@@ -165,19 +166,20 @@ def parse_from(text: str, timeline: Timeline, steps: list[Step] | None = None) -
             if step.number == number:
                 return step.start
         low, high = (steps[0].number, steps[-1].number) if steps else (1, 0)
-        raise UsageError(
-            f"--from: expected a step number from {low} to {high} "
-            f"('voiceguide play ROUTINE --steps' lists them), got {number}"
+        raise SettingError(
+            "from",
+            f"expected a step number from {low} to {high} "
+            f"('voiceguide play ROUTINE --steps' lists them), got {number}",
         )
     if _CLOCK_TEXT.fullmatch(value) or _UNIT_TEXT.fullmatch(value.lower()):
         try:
             ms = parse_duration_ms(value)
         except DurationSyntaxError:
-            raise UsageError(f"--from: expected a time such as 2:30, got {value!r}") from None
+            raise SettingError("from", f"expected a time such as 2:30, got {value!r}") from None
         if ms >= timeline.total_ms:
-            raise UsageError(
-                f"--from: {value} is past the end of the session "
-                f"({format_clock(timeline.total_ms)})"
+            raise SettingError(
+                "from",
+                f"{value} is past the end of the session ({format_clock(timeline.total_ms)})",
             )
         return sound_start(timeline, ms * timeline.sample_rate // 1000)
     wanted = value.casefold()
@@ -189,9 +191,9 @@ def parse_from(text: str, timeline: Timeline, steps: list[Step] | None = None) -
         return found[0].start
     known = ", ".join(repr(t) for t in dict.fromkeys(s.title for s in steps))
     if not found:
-        raise UsageError(
-            f"--from: expected a step number, a time (M:SS) or a step's title "
-            f"({known}), got {value!r}"
+        raise SettingError(
+            "from",
+            f"expected a step number, a time (M:SS) or a step's title ({known}), got {value!r}",
         )
     listed = ", ".join(repr(t) for t in titles)
-    raise UsageError(f"--from: {value!r} matches several steps ({listed}); say which")
+    raise SettingError("from", f"{value!r} matches several steps ({listed}); say which")
