@@ -17,8 +17,9 @@ from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import EngineError
 from voiceguide.play.keys import Command
-from voiceguide.play.playback import RUN_LIMIT_MS, Playback
+from voiceguide.play.playback import Playback
 from voiceguide.play.player import NullPlayer
+from voiceguide.play.runs import RUN_LIMIT_MS
 from voiceguide.script.library import resolve_include
 from voiceguide.script.loader import load_points, load_routine
 from voiceguide.sound.render import render, to_pcm

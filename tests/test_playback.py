@@ -15,13 +15,12 @@ from tests.play_helpers import (
     playback,
     rendered,
     spoken,
-    timeline_of,
 )
 from voiceguide.compile import phrases
 from voiceguide.play.answers import resume_words, where_words
 from voiceguide.play.keys import Command
 from voiceguide.play.navigation import last_instruction_start, steps_of
-from voiceguide.play.playback import NoKeys, split_point
+from voiceguide.play.playback import NoKeys
 from voiceguide.sound.cache import PhraseCache
 
 
@@ -60,12 +59,6 @@ def test_long_sessions_are_split_at_a_breath_and_play_every_sample() -> None:
     assert pb.status().mode == "finished"
     assert len(player.buffers) >= 3
     np.testing.assert_array_equal(np.concatenate(player.buffers), rendered(pb))
-
-
-def test_split_point_without_a_breath_is_the_limit() -> None:
-    timeline = timeline_of("press-reps")
-    assert split_point(timeline, 20_000, 10_000, 5000) == 30_000  # inside a hold: no breath
-    assert split_point(timeline, 0, 10**6, 5000) == timeline.total
 
 
 # -- playback: controls ------------------------------------------------------------------------
