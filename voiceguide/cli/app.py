@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from voiceguide import __version__
-from voiceguide.errors import ExitStatus, ScriptError, VoiceguideError
+from voiceguide.errors import ExitStatus, ScriptError, SettingError, VoiceguideError
 
 if TYPE_CHECKING:
     from voiceguide.compile.compiler import CompileOptions
@@ -198,6 +198,8 @@ def _main(
 def report(exc: VoiceguideError) -> int:
     """Print an error for a user (one line a problem) and return its exit code."""
     message = str(exc) or (type(exc).__doc__ or "failed").splitlines()[0]
+    if isinstance(exc, SettingError):  # the core names the setting; the user knows its flag
+        message = f"--{exc.field.replace('_', '-')}: {exc.detail}"
     if isinstance(exc, ScriptError):
         typer.echo(message, err=True)
     else:

@@ -32,7 +32,7 @@ from voiceguide.cli.app import (
 from voiceguide.errors import AudioDeviceError, UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.play.controls import Step
+    from voiceguide.play.navigation import Step
     from voiceguide.session import Session
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
@@ -99,7 +99,7 @@ def play(
 
     Example: voiceguide play sitting-foot --skip-intro
     """
-    from voiceguide.play.controls import parse_from, steps_of
+    from voiceguide.play.navigation import parse_from, steps_of
     from voiceguide.script import library
     from voiceguide.session import open_session
 

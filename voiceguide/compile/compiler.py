@@ -76,6 +76,7 @@ class _Where:
     round: int | None = None
     rep: int | None = None
     reps: int | None = None
+    top_step: int | None = None
     values: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
@@ -129,6 +130,8 @@ class _Builder:
         self.rate = lengths.sample_rate
         self.options = options
         self.tones = routine.settings.tones if options.tones is None else options.tones
+        self.top_steps = 0
+        """Top-level steps numbered so far in this round of the session."""
 
     def samples(self, ms: int) -> int:
         return ms_to_samples(ms, self.rate)
@@ -143,11 +146,18 @@ class _Builder:
         for round_ in range(1, self.options.repeat + 1):
             if self.options.repeat > 1:
                 yield self.say(phrases.session_round(round_, self.options.repeat), where)
-            yield from self.steps(self.routine.steps, where, top=True)
+            self.top_steps = 0
+            yield from self.steps(self.routine.steps, where, top=True, numbered=True)
 
-    def steps(self, steps: tuple[Step, ...], where: _Where, *, top: bool) -> Iterator[_Segment]:
+    def steps(
+        self, steps: tuple[Step, ...], where: _Where, *, top: bool, numbered: bool = False
+    ) -> Iterator[_Segment]:
+        """``numbered``: each of ``steps`` is a top-level step (see ``Cue.top_step``)."""
         for step in steps:
             here = replace(where, step=step.path, source=step.position)
+            if numbered and not isinstance(step, Include):  # an include's steps are numbered
+                here = replace(here, top_step=self.top_steps)
+                self.top_steps += 1
             if top:
                 title = _title(step)
                 if title:
@@ -156,9 +166,9 @@ class _Builder:
                         # A titled instruction starts a section that goes on; a titled
                         # block (an include, a press, sides) is a chapter of its own.
                         where = replace(where, chapter=title)
-            yield from self.step(step, here)
+            yield from self.step(step, here, numbered=numbered)
 
-    def step(self, step: Step, where: _Where) -> Iterator[_Segment]:
+    def step(self, step: Step, where: _Where, *, numbered: bool = False) -> Iterator[_Segment]:
         if isinstance(step, Say):
             yield self.say(phrases.fill(step.text, where.values), where)
         elif isinstance(step, Pause):
@@ -193,7 +203,7 @@ class _Builder:
                 here = replace(where, round=round_, values=values)
                 yield from self.steps(step.steps, here, top=False)
         elif isinstance(step, Include):
-            yield from self.steps(step.routine.steps, where, top=False)
+            yield from self.steps(step.routine.steps, where, top=False, numbered=numbered)
         else:  # pragma: no cover - every step kind is handled above
             raise TypeError(step)
 
@@ -345,7 +355,7 @@ class _Layout:
             Cue(
                 start=start, duration=duration, kind=kind, text=text, phase=phase,
                 step=where.step, source=where.source, chapter=where.chapter, side=where.side,
-                round=where.round, rep=where.rep, reps=where.reps,
+                round=where.round, rep=where.rep, reps=where.reps, top_step=where.top_step,
             )
         )  # fmt: skip
 

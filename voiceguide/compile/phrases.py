@@ -132,3 +132,71 @@ def side_title(side: str) -> str:
 def fill(text: str, values: dict[str, str]) -> str:
     """Fill ``{side}``, ``{round}``… into an author's text (checked by the loader)."""
     return text.format_map(values) if "{" in text else text
+
+
+# -- answers to the keys during playback (voiceguide.play.answers chooses what is said) -------
+
+LOUDEST = "This is as loud as it goes."
+QUIETEST = "This is as quiet as it goes."
+LAST_STEP = "This is the last step."
+INTRODUCTION = "Introduction"
+PHASE_NAMES = {
+    "intro": "introduction",
+    "find": "finding the point",
+    "hold": "hold",
+    "rest": "rest",
+    "release": "release",
+    "activity": "activity",
+    "pause": "pause",
+    "closing": "the end",
+}
+"""How a phase is named in an answer (the others go unnamed)."""
+
+
+def volume(volume_pct: int) -> str:
+    """Say a volume: 'Volume, eighty percent.'"""
+    return f"Volume, {number_words(volume_pct)} percent."
+
+
+def resuming(place: str) -> str:
+    """What is said on resuming: 'Resuming: left side, hold, twelve seconds left.'"""
+    return sentence(f"Resuming: {place}" if place else "Resuming")
+
+
+def step_of(number: int, last: int) -> str:
+    """Which step of how many: 'Step three of five' (step 0 is the introduction)."""
+    return f"Step {number_words(number)} of {number_words(last)}" if number else INTRODUCTION
+
+
+def step_named(number: int) -> str:
+    """A step inside a sentence: 'step three', or 'the introduction'."""
+    return f"step {number_words(number)}" if number else "the introduction"
+
+
+def side_named(side: str) -> str:
+    """A side inside a sentence: 'left side'."""
+    return f"{side} side"
+
+
+def round_of(round_: int, rounds: int) -> str:
+    """Which round of a repeat: 'round two of three' ('round two' when it has one)."""
+    of = f" of {number_words(rounds)}" if rounds > 1 else ""
+    return f"round {number_words(round_)}{of}"
+
+
+def press_of(press: int, presses: int, *, resting: bool) -> str:
+    """Which press: 'second of three', or in the rest before it 'before the second of three'."""
+    of = f"{ordinal_words(press)} of {number_words(presses)}"
+    return f"before the {of}" if resting else of
+
+
+def time_left(ms: int) -> str:
+    """Time left in a phase: 'twelve seconds left'."""
+    return f"{duration_words(ms)} left"
+
+
+def session_left(ms: int) -> str:
+    """Time left in the session: 'about four minutes left in the session' (seconds under two)."""
+    if ms < 120_000:
+        return f"{duration_words(ms)} left in the session"
+    return f"about {number_words(round(ms / 60_000))} minutes left in the session"

@@ -38,6 +38,10 @@ class Cue:
     rep: int | None = None
     """Which press of a ``press`` step (1-based), during its hold and rest."""
     reps: int | None = None
+    top_step: int | None = None
+    """Which top-level step of the routine it comes from (0-based; the steps of a routine
+    included there count as top-level steps); ``None`` for the introduction, the closing
+    and the round announcements of ``repeat``. Controls move by it."""
 
     @property
     def end(self) -> int:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from voiceguide.play.controls import TIMED_PHASES, Step, phase_end, step_at
+from voiceguide.play.keys import key_help_line
+from voiceguide.play.navigation import TIMED_PHASES, Step, phase_end, step_at
 from voiceguide.script.durations import format_clock
 
 if TYPE_CHECKING:
@@ -42,11 +43,6 @@ def describe_cue(cue: Cue) -> str:
     if cue.kind == "speech":
         return cue.text
     return f"[{Path(cue.text).stem} sound]"
-
-
-def key_help_line() -> str:
-    """The keys on one short line (the full list is in ``voiceguide play --help``)."""
-    return "Space pause | n/p next/previous | r repeat | w where am I | +/- volume | q quit"
 
 
 class TerminalView:

@@ -1,15 +1,14 @@
 """Play a compiled session through a :class:`~voiceguide.play.player.Player`, with controls.
 
-**How the audio reaches the device.** The samples are the ones export writes:
-:func:`voiceguide.sound.render.render_blocks`, at the session's gain. simpleaudio opens the device
-for each buffer and closes it when the buffer ends, so back-to-back buffers always leave a gap
-(drain, close, open: tens of milliseconds), and short chunks would add one every few seconds.
-So playback hands the device *runs*: one buffer from where playing starts to the end of the
-session, rendered before it is handed over (the renderer makes about a minute of audio per
-millisecond and a half), and starts a new run only when a control asks for it (pause, a move,
-volume). A session longer than :data:`RUN_LIMIT_MS` (memory: 2.6 MB a minute) is split into
-runs at the breath after an instruction, where a few milliseconds more silence go unheard;
-the next run is rendered before the current one ends.
+**The loop** (:meth:`Playback.run`) waits for keys a short while (:meth:`Playback.timeout`),
+carries out each command (:meth:`Playback.command`), then notices what the device finished and
+starts what comes next (:meth:`Playback.tick`). Nothing is scheduled by sleeping: the device
+plays the session's samples, and the loop only follows it. The session is in one mode:
+
+* ``playing``: a run of the session (:mod:`voiceguide.play.runs`) is on the device;
+* ``speaking``: an answer to a key is on the device, and the action that follows is kept;
+* ``paused``: nothing plays; the session waits at a sample;
+* ``finished`` or ``quit``: the loop ends, with the device stopped.
 
 **Where playing is.** ``run start + samples played``, where the player counts samples from the
 moment it was handed the buffer, against the buffer's length, and knows the buffer's end from
@@ -17,7 +16,7 @@ the device (:meth:`~voiceguide.play.player.Player.is_playing`). Nothing is summe
 the count starts afresh with every run, so the view and the controls do not drift from what
 is heard.
 
-**Controls** (:mod:`voiceguide.play.controls`) stop the run, say what they have to say (a short
+**Controls** (:mod:`voiceguide.play.controller`) stop the run, say what they have to say (a short
 clip synthesized with the session's voice) and start a new run where the action says. The
 answers whose words never change ("Paused.", the volumes) are made ready one a tick once the
 first audio is playing, and kept in the phrase cache; the others ("Resuming: left side, hold,
@@ -32,25 +31,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from voiceguide.errors import EngineError
-from voiceguide.play.controls import Action, Command, Controller
+from voiceguide.play.controller import Action, Controller
+from voiceguide.play.keys import Command
+from voiceguide.play.runs import RUN_LIMIT_MS, Run, Runs
 from voiceguide.sound.clips import ClipSource
 
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
-    from voiceguide.play.player import Int16Array, Player
+    from voiceguide.play.player import Player
     from voiceguide.sound.clips import FloatArray
 
-RUN_LIMIT_MS = 30 * 60_000
-"""The longest buffer handed to the device at once (30 minutes: 79 MB)."""
-SPLIT_WINDOW_MS = 5 * 60_000
-"""A long session is split at the last breath within this much before the limit."""
-PREPARE_AHEAD_MS = 20_000
-"""Render the next run when the current one has this much left."""
 POLL_S = 0.05
 """How often the view is refreshed and keys are looked at."""
 END_POLL_S = 0.002
 """How often the end of a run is looked for once it is due (keeps the gap between runs short)."""
-_BREATH_PHASES = frozenset({"intro", "instruction", "find", "release"})
 
 Mode = Literal["playing", "speaking", "paused", "finished", "quit"]
 
@@ -135,27 +129,6 @@ class _NoView:
         pass
 
 
-def split_point(timeline: Timeline, start: int, limit: int, window: int) -> int:
-    """Where a run from ``start`` ends: the session's end, or a breath before ``start + limit``."""
-    end = start + limit
-    if end >= timeline.total:
-        return timeline.total
-    cues = timeline.cues
-    best = None
-    for i in range(max(1, timeline.index_at(end - window)), len(cues)):
-        cue, before = cues[i], cues[i - 1]
-        if cue.start > end:
-            break
-        if (
-            cue.kind == "silence"
-            and before.kind == "speech"
-            and before.phase in _BREATH_PHASES
-            and end - window <= cue.start
-        ):
-            best = cue.start
-    return best if best is not None and best > start else end
-
-
 class Playback:
     """One session playing: the device, where it is, and what the keys do."""
 
@@ -181,12 +154,9 @@ class Playback:
         self.volume_pct = volume_pct
         self.mode: Mode = "paused"
         self._start = max(0, min(start, timeline.total))
-        rate = timeline.sample_rate
-        self._limit = max(rate, run_limit_ms * rate // 1000)
-        self._window = min(self._limit // 2, SPLIT_WINDOW_MS * rate // 1000)
-        self._ahead = PREPARE_AHEAD_MS * rate // 1000
-        self._run_start = self._run_end = self._start
-        self._next_run: tuple[int, int, Int16Array] | None = None
+        self._runs = Runs(timeline, clips, run_limit_ms=run_limit_ms)
+        self._run: Run | None = None
+        """The run on the device while playing (the last one, after)."""
         self._then: Action | None = None
         """While speaking: what to do once the interjection ends."""
         self._waiting_at = self._start
@@ -204,8 +174,8 @@ class Playback:
     @property
     def position(self) -> int:
         """The sample of the session heard now (or where it waits, or will go on)."""
-        if self.mode == "playing":
-            return min(self._run_start + self.player.played(), self._run_end)
+        if self.mode == "playing" and self._run is not None:
+            return min(self._run.start + self.player.played(), self._run.end)
         if self.mode == "speaking" and self._then is not None:
             return self._then.at
         if self.mode == "finished":
@@ -248,13 +218,13 @@ class Playback:
 
         Then, if there is time, make one more fixed answer ready (see :meth:`run`).
         """
-        if self.mode == "playing":
+        if self.mode == "playing" and self._run is not None:
             if self.player.is_playing():
-                self._prepare_next_run()
-            elif self._run_end >= self.timeline.total:
+                self._runs.prepare_next(self._run, self.position, self._gain)
+            elif self._run.end >= self.timeline.total:
                 self.mode = "finished"
             else:
-                self._play_run(self._run_end)
+                self._play_run(self._run.end)
         elif self.mode == "speaking" and not self.player.is_playing():
             then, self._then, self._saying = self._then, None, None
             if then is not None:
@@ -264,9 +234,9 @@ class Playback:
 
     def timeout(self) -> float:
         """How long the loop may wait before the next :meth:`tick`."""
-        if self.mode != "playing":
+        if self.mode != "playing" or self._run is None:
             return POLL_S
-        left = (self._run_end - self.position) / self.timeline.sample_rate
+        left = (self._run.end - self.position) / self.timeline.sample_rate
         return max(END_POLL_S, min(POLL_S, left))
 
     def run(self, keys: KeySource | None = None) -> Mode:
@@ -300,9 +270,13 @@ class Playback:
 
     # -- inside ------------------------------------------------------------------------------
 
+    @property
+    def _gain(self) -> float:
+        return self.volume_pct / 100
+
     def _carry_out(self, action: Action) -> None:
         """Say what ``action`` says, then play or wait where it says (the device is stopped)."""
-        self._next_run = None
+        self._runs.forget()
         if action.volume_pct is not None:
             self.volume_pct = action.volume_pct
         if action.then == "quit":
@@ -316,53 +290,22 @@ class Playback:
 
     def _carry_on(self, action: Action) -> None:
         if action.then == "play" and action.at < self.timeline.total:
-            self._play_from(action.at)
+            self.view.started(action.at)
+            self._play_run(action.at)
         elif action.then == "play":
             self.mode = "finished"
         else:
             self._waiting_at = action.at
             self.mode = "paused"
 
-    def _play_from(self, position: int) -> None:
-        self.view.started(position)
-        self._play_run(position)
-
     def _play_run(self, start: int) -> None:
-        prepared = self._next_run
-        self._next_run = None
-        if prepared is not None and prepared[0] == start:
-            _, end, samples = prepared
-        else:
-            end = split_point(self.timeline, start, self._limit, self._window)
-            samples = self._render(start, end)
-        self.player.play(samples)
-        self._run_start, self._run_end = start, end
+        run = self._runs.run_from(start, self._gain)
+        self.player.play(run.samples)
+        self._run = run
         self.mode = "playing"
         if self._on_first_audio is not None:
             first, self._on_first_audio = self._on_first_audio, None
             first()
-
-    def _prepare_next_run(self) -> None:
-        if self._next_run is not None or self._run_end >= self.timeline.total:
-            return
-        if self._run_end - self.position > self._ahead:
-            return
-        start = self._run_end
-        end = split_point(self.timeline, start, self._limit, self._window)
-        self._next_run = (start, end, self._render(start, end))
-
-    def _render(self, start: int, end: int) -> Int16Array:
-        import numpy as np
-
-        from voiceguide.sound.render import render_blocks
-
-        out = np.empty(end - start, dtype=np.int16)
-        filled = 0
-        gain = self.volume_pct / 100
-        for block in render_blocks(self.timeline, self.clips, gain=gain, start=start, end=end):
-            out[filled : filled + len(block)] = block
-            filled += len(block)
-        return out
 
     def _prepare_answer(self) -> None:
         """Make one more fixed answer ready, unless something is due soon."""
@@ -370,8 +313,8 @@ class Playback:
             return  # while speaking, the end of the answer comes first
         if (
             self.mode == "playing"
-            and self._run_end < self.timeline.total
-            and self._run_end - self.position <= self._ahead
+            and self._run is not None
+            and self._runs.next_due(self._run, self.position)
         ):
             return  # the next run comes first: a gap between runs would be heard
         try:
@@ -396,4 +339,4 @@ class Playback:
             return
         self._then, self._saying = then, text
         self.mode = "speaking"
-        self.player.play(to_pcm(clip * np.float32(self.volume_pct / 100)))
+        self.player.play(to_pcm(clip * np.float32(self._gain)))

@@ -48,7 +48,15 @@ _POLL_S = 0.002
 
 
 class Player(Protocol):
-    """Plays one buffer of mono int16 PCM at a time and says how much of it has played."""
+    """Plays one buffer of mono int16 PCM at a time and says how much of it has played.
+
+    What playback builds on (any player must keep to it): :meth:`played` counts samples
+    *heard* since :meth:`play`, not samples taken, so it is the position within the buffer;
+    it never goes back, and it stops at the buffer's length. :meth:`is_playing` turns false
+    only once the last sample was heard. Once :meth:`stop` returns nothing more is heard, and
+    :meth:`played` stays where the sound stopped. The caller does not change a buffer once
+    handed over (simpleaudio reads it in place).
+    """
 
     @property
     def sample_rate(self) -> int:

@@ -18,7 +18,7 @@ import sys
 from types import FrameType, TracebackType
 from typing import Any
 
-from voiceguide.play.controls import Command, parse_keys
+from voiceguide.play.keys import Command, parse_keys
 from voiceguide.signals import Terminated, exit_on_signals
 
 __all__ = ["TerminalKeys", "Terminated", "exit_on_signals", "stdin_keys"]
