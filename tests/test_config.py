@@ -10,6 +10,7 @@ import pytest
 
 from voiceguide import paths
 from voiceguide.errors import ExitStatus, UsageError
+from voiceguide.prefs import VoicePrefs
 from voiceguide.script.config import ConfigError, UserConfig, config_path, load_user_config
 from voiceguide.script.library import load_path
 from voiceguide.script.model import Routine
@@ -51,7 +52,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     path = write_config("engine: piper\nvoice: joe\nrate: 140\nvoice_model: voices/mine.onnx\n")
 
     assert load_user_config() == UserConfig(
-        engine="piper", voice="joe", rate_wpm=140, voice_model=model, path=path
+        VoicePrefs(engine="piper", voice="joe", rate_wpm=140, voice_model=model), path=path
     )
 
 
@@ -101,7 +102,7 @@ def test_a_bad_config_stops_a_command_with_one_line(capsys: pytest.CaptureFixtur
 
 
 def test_the_config_sits_between_the_routine_and_the_defaults(routine: Routine) -> None:
-    config = UserConfig(engine="piper", voice="joe", rate_wpm=140)
+    config = UserConfig(VoicePrefs(engine="piper", voice="joe", rate_wpm=140))
 
     engine, voice, volume = resolve_voice(routine, VoiceChoice(), UserConfig())
     assert (engine, voice.voice, voice.rate_wpm, volume) == ("espeak", None, 150, 100)
@@ -128,7 +129,7 @@ def test_the_config_file_is_read_when_no_config_is_given(routine: Routine) -> No
 
 def test_a_voice_model_means_the_piper_engine(tmp_path: Path) -> None:
     model = tmp_path / "mine.onnx"
-    config = UserConfig(engine="espeak", voice_model=tmp_path / "config-model.onnx")
+    config = UserConfig(VoicePrefs(engine="espeak", voice_model=tmp_path / "config-model.onnx"))
 
     assert resolve_engine(VoiceChoice(voice_model=model), config, "espeak") == ("piper", model)
     # The config's model is used whenever the engine is piper, and only then.

@@ -92,10 +92,10 @@ def resolve_engine(
         choice.engine
         or ("piper" if choice.voice_model is not None else None)
         or routine_engine
-        or config.engine
+        or config.prefs.engine
         or DEFAULT_ENGINE
     )
-    model = choice.voice_model or (config.voice_model if engine == "piper" else None)
+    model = choice.voice_model or (config.prefs.voice_model if engine == "piper" else None)
     return engine, model
 
 
@@ -112,10 +112,10 @@ def resolve_voice(
     config = config if config is not None else load_user_config()
     settings = routine.settings
     engine, _ = resolve_engine(choice, config, settings.engine)
-    config_voice = config.voice if engine == (config.engine or DEFAULT_ENGINE) else None
+    config_voice = config.prefs.voice if engine == (config.prefs.engine or DEFAULT_ENGINE) else None
     voice = VoiceSettings(
         voice=choice.voice or settings.voice or config_voice,
-        rate_wpm=choice.rate_wpm or settings.rate_wpm or config.rate_wpm or DEFAULT_RATE_WPM,
+        rate_wpm=choice.rate_wpm or settings.rate_wpm or config.prefs.rate_wpm or DEFAULT_RATE_WPM,
         pitch=choice.pitch if choice.pitch is not None else (
             settings.pitch if settings.pitch is not None else DEFAULT_PITCH
         ),

@@ -17,12 +17,13 @@ relative to the config file's folder. A bad value stops with one line naming
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voiceguide import paths
 from voiceguide.errors import Position, UsageError
+from voiceguide.prefs import VoicePrefs
 from voiceguide.script import spec
 
 CONFIG_NAME = "config.yaml"
@@ -38,10 +39,8 @@ class ConfigError(UsageError):
 class UserConfig:
     """What the user's config file sets; ``None`` leaves a value to the built-in default."""
 
-    engine: str | None = None
-    voice: str | None = None
-    rate_wpm: int | None = None
-    voice_model: Path | None = None
+    prefs: VoicePrefs = field(default_factory=VoicePrefs)
+    """The voice the user prefers (engine, voice, rate, voice model)."""
     path: Path | None = None
     """The file it was read from, if there was one."""
 
@@ -89,13 +88,13 @@ def load_user_config(path: Path | None = None) -> UserConfig:
         if key in values:
             raise ConfigError(f"{_at(path, key_node.start_mark)}: {key} is given twice")
         values[key] = _value(path, key, value_node)
-    return UserConfig(
+    prefs = VoicePrefs(
         engine=values.get("engine"),
         voice=values.get("voice"),
         rate_wpm=values.get("rate"),
         voice_model=values.get("voice_model"),
-        path=path,
     )
+    return UserConfig(prefs=prefs, path=path)
 
 
 def _at(path: Path, mark: Any) -> str:
