@@ -290,3 +290,15 @@ def test_new_with_output_tells_how_to_check_that_file(
     code, out, err = run(["check", "--estimate", str(target)], capsys)
     assert out.startswith("ok: ")
     assert (code, err) == (0, "")
+
+
+def test_the_core_names_settings_and_the_command_line_names_flags(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(["show", "hand", "--repeat", "0"], capsys)
+    assert (code, err) == (ExitStatus.INVALID, "voiceguide: --repeat: expected 1 to 20, got 0\n")
+    code, _, err = run(["export", "hand", "--captions", "txt"], capsys)
+    assert (code, err) == (
+        ExitStatus.INVALID,
+        "voiceguide: --captions: expected vtt or srt, got 'txt'\n",
+    )

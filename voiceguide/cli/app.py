@@ -195,11 +195,27 @@ def _main(
     _state["debug"] = debug or bool(os.environ.get("VOICEGUIDE_DEBUG"))
 
 
+FLAGS = {
+    "pace": "--pace",
+    "repeat": "--repeat",
+    "format": "--format",
+    "captions": "--captions",
+    "cues": "--cues",
+    "from": "--from",
+}
+"""The flag that sets each setting the core may name in a :class:`SettingError`."""
+
+
+def flag_message(error: SettingError) -> str:
+    """Say ``error`` as the command line sets it: ``--pace: …`` rather than ``pace: …``."""
+    return f"{FLAGS.get(error.field, error.field)}: {error.detail}"
+
+
 def report(exc: VoiceguideError) -> int:
     """Print an error for a user (one line a problem) and return its exit code."""
     message = str(exc) or (type(exc).__doc__ or "failed").splitlines()[0]
-    if isinstance(exc, SettingError):  # the core names the setting; the user knows its flag
-        message = f"--{exc.field.replace('_', '-')}: {exc.detail}"
+    if isinstance(exc, SettingError):
+        message = flag_message(exc)  # the core names the setting; the user typed a flag
     if isinstance(exc, ScriptError):
         typer.echo(message, err=True)
     else:

@@ -178,6 +178,10 @@ RATE_WPM = Integer(80, 400)
 """Speaking rate in words per minute, wherever a user sets it."""
 PITCH = Integer(0, 100)
 VOLUME_PCT = Integer(1, 100)
+MIN_PACE, MAX_PACE = 0.25, 4.0
+"""How far ``pace`` may scale holds, rests and pauses."""
+REPEAT = Integer(1, 20)
+"""How many times a whole session may run."""
 
 TITLE = Key(
     "title", Text(max_chars=120, placeholders=False), "Chapter title for exports and the live view."
