@@ -35,7 +35,9 @@ from voiceguide.cli import main
 from voiceguide.compile.timeline import Cue, CueKind, Timeline
 from voiceguide.errors import AudioError, ExportError, SettingError, UsageError
 from voiceguide.output import export as ex
-from voiceguide.sound.engines.base import Speech, Voice, VoiceSettings
+from voiceguide.prefs import VoiceSettings
+from voiceguide.script.spec import DEFAULT_VOICE
+from voiceguide.sound.engines.base import Speech, Voice
 from voiceguide.sound.render import render
 
 SR = 22_050
@@ -683,7 +685,7 @@ class FakeEngine:
     name = "fake"
 
     def __init__(self, settings: VoiceSettings | None = None) -> None:
-        self.settings = settings or VoiceSettings()
+        self.settings = settings or DEFAULT_VOICE
 
     def identity(self) -> str:
         return f"fake-export 1 rate={self.settings.rate_wpm}"
@@ -720,12 +722,11 @@ def tiny(tmp_path: Path) -> Path:
 
 def session_timeline(path: Path, *extra: str) -> Timeline:
     """The timeline the CLI exports for ``path`` with the same options."""
-    from voiceguide.cli.app import compile_options
-    from voiceguide.script import library
-    from voiceguide.session import open_session
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.session import SessionRequest, open_session
 
-    skip = "--skip-intro" in extra
-    return open_session(library.load(str(path)), compile_options(skip, 1.0, 1, False)).timeline
+    options = CompileOptions(intro="--skip-intro" not in extra)
+    return open_session(SessionRequest(str(path), options)).timeline
 
 
 def test_export_writes_a_file_and_one_line(

@@ -26,7 +26,6 @@ from voiceguide.errors import Position, UsageError
 from voiceguide.prefs import VoicePrefs
 from voiceguide.script import spec
 
-CONFIG_NAME = "config.yaml"
 MAX_CONFIG_BYTES = 65_536
 KEYS = ("engine", "voice", "rate", "voice_model")
 
@@ -47,7 +46,7 @@ class UserConfig:
 
 def config_path() -> Path:
     """Return where the user's config file lives."""
-    return paths.user_config_dir() / CONFIG_NAME
+    return paths.user_config_file()
 
 
 def load_user_config(path: Path | None = None) -> UserConfig:
@@ -112,10 +111,8 @@ def _value(path: Path, key: str, node: Any) -> Any:
         return None
     raw = str(node.value)
     if key == "engine":
-        from voiceguide.sound.engines import ENGINE_NAMES
-
-        if raw not in ENGINE_NAMES:
-            raise ConfigError(f"{where}: engine: expected {' or '.join(ENGINE_NAMES)}, got {raw!r}")
+        if raw not in spec.ENGINES:
+            raise ConfigError(f"{where}: engine: expected {' or '.join(spec.ENGINES)}, got {raw!r}")
         return raw
     if key == "rate":
         try:
