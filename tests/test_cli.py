@@ -425,3 +425,17 @@ def test_the_core_names_settings_and_the_command_line_names_flags(
         ExitStatus.INVALID,
         "voiceguide: --captions: expected vtt or srt, got 'txt'\n",
     )
+
+
+def test_the_command_reference_states_the_spec_bounds_and_defaults() -> None:
+    from voiceguide.script import spec
+
+    text = " ".join((REPO / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    rate, pitch, volume = spec.RATE_WPM, spec.PITCH, spec.VOLUME_PCT
+    assert f"{rate.minimum} to {rate.maximum} words per minute" in text
+    assert f"{pitch.minimum} to {pitch.maximum}" in text
+    assert f"{volume.minimum} to {volume.maximum} percent" in text
+    assert f"{spec.MIN_PACE} to {spec.MAX_PACE}" in text
+    assert f"{spec.REPEAT.minimum} to {spec.REPEAT.maximum}" in text
+    defaults = spec.VOICE_DEFAULTS
+    assert f"{defaults.rate_wpm} words per minute, pitch {defaults.pitch}" in text
