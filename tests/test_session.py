@@ -93,3 +93,21 @@ def test_the_estimate_speaks_at_the_rate_a_session_would(script: Path) -> None:
 
     assert slower > at_default
     assert estimate(fast, config=slow_config).total_ms == at_default
+
+
+def test_an_export_takes_a_routine_by_name_path_or_as_loaded(
+    script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voiceguide import exporting
+    from voiceguide.sound import engines
+
+    monkeypatch.setattr(engines, "make_engine", lambda *args, **kwargs: ToneEngine())
+    options = CompileOptions(intro=False)
+    for routine in (str(script), script, load_path(script)):
+        target = tmp_path / "out" / "tiny.wav"
+        line = exporting.export_one(SessionRequest(routine, options), str(target))
+        assert line.startswith(f"wrote {target} (")
+        assert target.stat().st_size > 44
+        target.unlink()
+    with pytest.raises(UsageError, match="no routine given"):
+        exporting.export_one(SessionRequest(), str(tmp_path / "x.wav"))

@@ -54,7 +54,6 @@ def export_one(
     """
     from voiceguide.atomic import check_target
     from voiceguide.output.export import choose_format
-    from voiceguide.script import library
 
     target = Path(output) if output is not None else None
     folder = Path(".")
@@ -66,10 +65,10 @@ def export_one(
         if target is not None:
             check_target(target)  # "not a regular file" says more than "no format in the name"
         raise
-    entry = library.find(_named(request))
-    outputs = _plan(entry.name, target, folder, chosen, captions, cues)
+    name, request = _named(request)
+    outputs = _plan(name, target, folder, chosen, captions, cues)
     outputs.check()  # before synthesis: refuse a folder or a device at once
-    return _write(_open(replace(request, routine=entry.path), bar), outputs, bar)
+    return _write(_open(request, bar), outputs, bar)
 
 
 def export_all(
@@ -111,10 +110,9 @@ def export_stream(
 ) -> None:
     """Write the requested routine to ``binary`` (standard output, say), as WAV unless ``fmt``."""
     from voiceguide.output.export import STREAM_FORMAT, Metadata, choose_format, export_stream
-    from voiceguide.script import library
 
     chosen = choose_format(None, fmt or STREAM_FORMAT)
-    session = _open(replace(request, routine=library.find(_named(request)).path), bar)
+    session = _open(_named(request)[1], bar)
     routine = session.routine
     meta = Metadata(title=routine.title, comment=routine.summary or "")
     with bar("Writing", _clock(session.timeline)) as progress:
@@ -129,11 +127,17 @@ def export_stream(
         )
 
 
-def _named(request: SessionRequest) -> str:
-    """The routine a request names, as the user typed it."""
-    if not isinstance(request.routine, str):
-        raise UsageError("give a ROUTINE to export, or --all DIR")
-    return request.routine
+def _named(request: SessionRequest) -> tuple[str, SessionRequest]:
+    """The name files are called after, and the request with the routine found."""
+    from voiceguide.script import library
+    from voiceguide.script.model import Routine
+
+    if isinstance(request.routine, Routine):
+        return request.routine.name, request
+    if request.routine is None:
+        raise UsageError("no routine given")
+    entry = library.find(str(request.routine))
+    return entry.name, replace(request, routine=entry.path)
 
 
 def _open(request: SessionRequest, bar: ProgressBar) -> Session:
