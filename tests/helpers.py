@@ -1,10 +1,15 @@
-"""What several test files share: running the CLI in-process, a small routine."""
+"""What several test files share: running the CLI in-process, a small routine, a voice."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from voiceguide.cli import main
+from voiceguide.prefs import VoiceSettings
+from voiceguide.script.spec import DEFAULT_VOICE
 
 TWO_SIDED_ROUTINE = """\
 title: Hand point, both sides
@@ -35,3 +40,8 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def voice_settings(**fields: Any) -> VoiceSettings:
+    """The default voice with ``fields`` changed (``engine="piper"``, ``rate_wpm=120``)."""
+    return replace(DEFAULT_VOICE, **fields)

@@ -290,3 +290,152 @@ def test_new_with_output_tells_how_to_check_that_file(
     code, out, err = run(["check", "--estimate", str(target)], capsys)
     assert out.startswith("ok: ")
     assert (code, err) == (0, "")
+
+
+# --- options declared once, checked at the edge -----------------------------------------------
+
+SESSION_OPTIONS = {
+    "--skip-intro", "--pace", "--repeat", "--no-tones", "--engine", "--voice", "--rate",
+    "--pitch", "--volume", "--voice-model",
+}  # fmt: skip
+
+
+def options_of(name: str) -> set[str]:
+    import typer.main
+
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    return {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+
+
+@pytest.mark.parametrize("command", ["play", "export", "show"])
+def test_play_export_and_show_take_the_same_session_options(command: str) -> None:
+    assert options_of(command) >= SESSION_OPTIONS
+
+
+def test_every_flag_the_core_may_name_is_an_option() -> None:
+    from voiceguide.cli.options import FLAGS
+
+    every = set().union(*(options_of(name[0]) for name in command_names() if len(name) == 1))
+    assert set(FLAGS.values()) <= every
+
+
+FESTIVAL = "--engine: expected espeak or piper, got 'festival'"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show", "hand", "--engine", "festival"], FESTIVAL),
+        (["play", "hand", "--engine", "festival"], FESTIVAL),
+        (["export", "hand", "--engine", "festival"], FESTIVAL),
+        (["voices", "--engine", "festival"], FESTIVAL),
+        (["show", "hand", "--voice", ""],
+         "--voice: expected a voice id or name ('voiceguide voices' lists them), got ''"),
+        (["show", "hand", "--rate", "900"], "--rate: expected 80 to 400 words per minute, got 900"),
+        (["show", "hand", "--rate", "x"], "--rate: expected 80 to 400 words per minute, got 'x'"),
+        (["play", "hand", "--pitch", "101"], "--pitch: expected 0 to 100, got 101"),
+        (["export", "hand", "--volume", "0"], "--volume: expected 1 to 100 percent, got 0"),
+        (["show", "hand", "--repeat", "abc"], "--repeat: expected 1 to 20, got 'abc'"),
+        (["show", "hand", "--pace", "nan"], "--pace: expected 0.25 to 4.0, got nan"),
+        (["play", "hand", "--dry-run", "--speed", "1e-300"],
+         "--speed: expected 1 to 1000, got 1e-300"),
+        (["export", "hand", "-f", "aac"],
+         "--format: expected one of mp3, wav, flac, ogg, got 'aac'"),
+    ],
+)  # fmt: skip
+def test_a_bad_option_is_a_usage_error_before_any_work(
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voiceguide import session
+
+    def no_session(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a session was opened")
+
+    monkeypatch.setattr(session, "open_session", no_session)
+    code, out, err = run(args, capsys)
+    assert (code, out) == (ExitStatus.INVALID, "")
+    assert err == f"voiceguide: {message}\n"
+
+
+def test_help_names_the_allowed_values(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["play", "--help"], capsys)
+    assert code == 0
+    assert "{" not in out.replace("{ROUTINE}", "")
+    for allowed in ("80 to 400 words", "0 to 100", "1 to 100 percent", "0.25 to 4.0", "1 to 20"):
+        assert allowed in " ".join(out.split())
+
+
+def test_commands_stay_thin() -> None:
+    """Each command's body (past its docstring) is at most 15 lines: the work is in the core."""
+    import ast
+    import inspect
+    import textwrap
+
+    import typer.main
+
+    group = typer.main.get_command(app)
+    callbacks = []
+    for command in group.commands.values():  # type: ignore[attr-defined]
+        callbacks += [s.callback for s in getattr(command, "commands", {}).values()] or [
+            command.callback
+        ]
+    for callback in callbacks:
+        function = inspect.unwrap(callback)
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        body = tree.body[0].body  # type: ignore[attr-defined]
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        lines = body[-1].end_lineno - body[0].lineno + 1
+        assert lines <= 15, f"{function.__name__}: {lines} lines"
+
+
+# --- the voice a session would speak with, everywhere ------------------------------------------
+
+
+def test_list_and_check_estimate_at_the_configured_rate(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def listed() -> int:
+        return {r.name: r.estimated_ms for r in listing.list_routines()[0]}["hand"]
+
+    def checked() -> str:
+        code, out, _ = run(["check", "--estimate", "hand"], capsys)
+        assert code == 0
+        return out
+
+    at_default, check_default = listed(), checked()
+    config = paths.user_config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text("rate: 130\n", encoding="utf-8")
+
+    assert listed() > at_default  # the index notices the config changed
+    assert checked() != check_default
+
+
+def test_the_core_names_settings_and_the_command_line_names_flags(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(["show", "hand", "--repeat", "0"], capsys)
+    assert (code, err) == (ExitStatus.INVALID, "voiceguide: --repeat: expected 1 to 20, got 0\n")
+    code, _, err = run(["export", "hand", "--captions", "txt"], capsys)
+    assert (code, err) == (
+        ExitStatus.INVALID,
+        "voiceguide: --captions: expected vtt or srt, got 'txt'\n",
+    )
+
+
+def test_the_command_reference_states_the_spec_bounds_and_defaults() -> None:
+    from voiceguide.script import spec
+
+    text = " ".join((REPO / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    rate, pitch, volume = spec.RATE_WPM, spec.PITCH, spec.VOLUME_PCT
+    assert f"{rate.minimum} to {rate.maximum} words per minute" in text
+    assert f"{pitch.minimum} to {pitch.maximum}" in text
+    assert f"{volume.minimum} to {volume.maximum} percent" in text
+    assert f"{spec.MIN_PACE} to {spec.MAX_PACE}" in text
+    assert f"{spec.REPEAT.minimum} to {spec.REPEAT.maximum}" in text
+    defaults = spec.VOICE_DEFAULTS
+    assert f"{defaults.rate_wpm} words per minute, pitch {defaults.pitch}" in text

@@ -11,7 +11,7 @@ from tests.golden import check_golden
 from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
 from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
-from voiceguide.errors import ScriptError, UsageError
+from voiceguide.errors import ScriptError, SettingError
 from voiceguide.script.library import resolve_include
 from voiceguide.script.loader import load_points, load_routine
 from voiceguide.script.model import Routine
@@ -137,11 +137,13 @@ def test_repeat_whole_session() -> None:
     assert twice.total > 2 * once.total - 5_000
 
 
-def test_options_out_of_range() -> None:
-    with pytest.raises(UsageError, match="--pace"):
+def test_options_out_of_range_name_the_setting() -> None:
+    with pytest.raises(SettingError) as caught:
         CompileOptions(pace=10)
-    with pytest.raises(UsageError, match="--repeat"):
+    assert (caught.value.field, caught.value.detail) == ("pace", "expected 0.25 to 4.0, got 10")
+    with pytest.raises(SettingError) as caught:
         CompileOptions(repeat=0)
+    assert (caught.value.field, caught.value.detail) == ("repeat", "expected 1 to 20, got 0")
 
 
 def test_compile_is_deterministic() -> None:
@@ -167,7 +169,7 @@ def test_session_longer_than_six_hours_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_pace_too_fast_for_the_words_is_blamed_on_the_pace() -> None:
-    with pytest.raises(UsageError, match=r"--pace 0.25: what is said no longer fits \(press-reps"):
+    with pytest.raises(SettingError, match=r"^pace: at 0.25, what is said no longer fits \(press-"):
         compile_routine(load("press-reps"), LENGTHS, CompileOptions(pace=0.25))
 
 

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import run_cli as run
 from voiceguide import paths
-from voiceguide.errors import ExitStatus, UsageError
+from voiceguide.errors import ExitStatus, SettingError
+from voiceguide.prefs import VoicePrefs
 from voiceguide.script.config import ConfigError, UserConfig, config_path, load_user_config
 from voiceguide.script.library import load_path
 from voiceguide.script.model import Routine
-from voiceguide.session import VoiceChoice, resolve_engine, resolve_voice
+from voiceguide.session import resolve_voice
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,8 +32,9 @@ def routine() -> Routine:
     return load_path(REPO / "scripts" / "sitting-foot.yaml")
 
 
-def with_settings(routine: Routine, **settings: Any) -> Routine:
-    return replace(routine, settings=replace(routine.settings, **settings))
+def with_prefs(routine: Routine, **prefs: Any) -> Routine:
+    settings = routine.settings
+    return replace(routine, settings=replace(settings, prefs=replace(settings.prefs, **prefs)))
 
 
 def test_the_config_lives_in_the_user_config_folder() -> None:
@@ -51,7 +54,7 @@ def test_every_key_is_read(tmp_path: Path) -> None:
     path = write_config("engine: piper\nvoice: joe\nrate: 140\nvoice_model: voices/mine.onnx\n")
 
     assert load_user_config() == UserConfig(
-        engine="piper", voice="joe", rate_wpm=140, voice_model=model, path=path
+        VoicePrefs(engine="piper", voice="joe", rate_wpm=140, voice_model=model), path=path
     )
 
 
@@ -101,48 +104,80 @@ def test_a_bad_config_stops_a_command_with_one_line(capsys: pytest.CaptureFixtur
 
 
 def test_the_config_sits_between_the_routine_and_the_defaults(routine: Routine) -> None:
-    config = UserConfig(engine="piper", voice="joe", rate_wpm=140)
+    config = UserConfig(VoicePrefs(engine="piper", voice="joe", rate_wpm=140))
 
-    engine, voice, volume = resolve_voice(routine, VoiceChoice(), UserConfig())
-    assert (engine, voice.voice, voice.rate_wpm, volume) == ("espeak", None, 150, 100)
+    voice = resolve_voice(VoicePrefs(), routine, UserConfig())
+    assert (voice.engine, voice.voice, voice.rate_wpm, voice.volume_pct) == (
+        "espeak", None, 150, 100,
+    )  # fmt: skip
 
-    engine, voice, _ = resolve_voice(routine, VoiceChoice(), config)
-    assert (engine, voice.voice, voice.rate_wpm) == ("piper", "joe", 140)
+    voice = resolve_voice(VoicePrefs(), routine, config)
+    assert (voice.engine, voice.voice, voice.rate_wpm) == ("piper", "joe", 140)
 
-    own = with_settings(routine, engine="espeak", rate_wpm=160)
-    engine, voice, _ = resolve_voice(own, VoiceChoice(), config)
+    own = with_prefs(routine, engine="espeak", rate_wpm=160)
+    voice = resolve_voice(VoicePrefs(), own, config)
     # The routine's engine wins, so the config's voice (a Piper voice) does not apply.
-    assert (engine, voice.voice, voice.rate_wpm) == ("espeak", None, 160)
+    assert (voice.engine, voice.voice, voice.rate_wpm) == ("espeak", None, 160)
 
-    engine, voice, _ = resolve_voice(own, VoiceChoice(engine="piper", rate_wpm=120), config)
-    assert (engine, voice.voice, voice.rate_wpm) == ("piper", "joe", 120)
+    voice = resolve_voice(VoicePrefs(engine="piper", rate_wpm=120), own, config)
+    assert (voice.engine, voice.voice, voice.rate_wpm) == ("piper", "joe", 120)
 
 
 def test_the_config_file_is_read_when_no_config_is_given(routine: Routine) -> None:
     write_config("engine: piper\nrate: 130\n")
 
-    engine, voice, _ = resolve_voice(routine, VoiceChoice())
+    voice = resolve_voice(VoicePrefs(), routine)
 
-    assert (engine, voice.rate_wpm) == ("piper", 130)
+    assert (voice.engine, voice.rate_wpm) == ("piper", 130)
 
 
-def test_a_voice_model_means_the_piper_engine(tmp_path: Path) -> None:
+def test_a_voice_model_means_the_piper_engine(routine: Routine, tmp_path: Path) -> None:
     model = tmp_path / "mine.onnx"
-    config = UserConfig(engine="espeak", voice_model=tmp_path / "config-model.onnx")
+    config = UserConfig(VoicePrefs(engine="espeak", voice_model=tmp_path / "config-model.onnx"))
+    espeak = with_prefs(routine, engine="espeak")
 
-    assert resolve_engine(VoiceChoice(voice_model=model), config, "espeak") == ("piper", model)
+    voice = resolve_voice(VoicePrefs(voice_model=model), espeak, config)
+    assert (voice.engine, voice.voice_model) == ("piper", model)
     # The config's model is used whenever the engine is piper, and only then.
-    assert resolve_engine(VoiceChoice(engine="piper"), config) == (
-        "piper",
-        tmp_path / "config-model.onnx",
-    )
-    assert resolve_engine(VoiceChoice(), config) == ("espeak", None)
+    voice = resolve_voice(VoicePrefs(engine="piper"), routine, config)
+    assert (voice.engine, voice.voice_model) == ("piper", tmp_path / "config-model.onnx")
+    voice = resolve_voice(VoicePrefs(), routine, config)
+    assert (voice.engine, voice.voice_model) == ("espeak", None)
 
 
-def test_a_voice_model_with_another_engine_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError) as caught:
-        VoiceChoice(engine="espeak", voice_model=tmp_path / "mine.onnx")
+@pytest.mark.parametrize(
+    ("prefs", "field", "detail"),
+    [
+        (VoicePrefs(rate_wpm=79), "rate_wpm", "expected a whole number from 80 to 400, got 79"),
+        (VoicePrefs(pitch=101), "pitch", "expected a whole number from 0 to 100, got 101"),
+        (VoicePrefs(volume_pct=0), "volume_pct", "expected a whole number from 1 to 100, got 0"),
+        (VoicePrefs(engine="festival"), "engine", "expected espeak or piper, got 'festival'"),
+        (VoicePrefs(voice=" "), "voice", "expected a voice id or name, got ' '"),
+        (
+            VoicePrefs(engine="espeak", voice_model=Path("mine.onnx")),
+            "voice_model",
+            "a Piper voice model needs the piper engine, not espeak",
+        ),
+    ],
+)
+def test_what_no_layer_may_ask_is_refused_naming_the_setting(
+    prefs: VoicePrefs, field: str, detail: str, routine: Routine
+) -> None:
+    with pytest.raises(SettingError) as caught:
+        resolve_voice(prefs, routine, UserConfig())
 
-    assert str(caught.value) == (
-        "--voice-model is a Piper voice model: use it with --engine piper, not --engine espeak"
+    assert (caught.value.field, caught.value.detail) == (field, detail)
+    assert caught.value.exit_code == ExitStatus.INVALID
+
+
+def test_a_voice_model_with_another_engine_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["show", "hand", "--engine", "espeak", "--voice-model", str(tmp_path / "mine.onnx")]
+    code, out, err = run(args, capsys)
+
+    assert (code, out) == (ExitStatus.INVALID, "")
+    assert err == (
+        "voiceguide: --voice-model is a Piper voice model: use it with --engine piper, "
+        "not --engine espeak\n"
     )

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
+from tests.helpers import voice_settings
 from voiceguide.errors import EngineError, ExitStatus, NotFoundError
 from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.script.spec import DEFAULT_VOICE
 from voiceguide.sound.engines import UnknownVoiceError, make_engine
-from voiceguide.sound.engines.base import Speech, SpeechEngine, VoiceSettings
+from voiceguide.sound.engines.base import Speech, SpeechEngine
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -26,7 +28,7 @@ PHRASE = "Press gently on the point between your big toe and second toe."
 
 
 def engine(voice: str | None = None, rate_wpm: int = 150, pitch: int = 50) -> SpeechEngine:
-    return make_engine("espeak", VoiceSettings(voice=voice, rate_wpm=rate_wpm, pitch=pitch))
+    return make_engine(voice_settings(engine="espeak", voice=voice, rate_wpm=rate_wpm, pitch=pitch))
 
 
 def seconds(speech: Speech) -> float:
@@ -233,12 +235,12 @@ def test_a_voice_in_another_language_speaks_it() -> None:
     ],
 )
 def test_identity_names_each_setting(other: dict[str, int | str], changed: str) -> None:
-    base = make_engine("espeak", VoiceSettings())
-    varied = make_engine("espeak", VoiceSettings(**other))  # type: ignore[arg-type]
+    base = make_engine(voice_settings(engine="espeak"))
+    varied = make_engine(voice_settings(engine="espeak", **other))
 
     assert base.identity() != varied.identity()
     assert changed in varied.identity()
-    assert base.identity() == make_engine("espeak", VoiceSettings()).identity()
+    assert base.identity() == make_engine(voice_settings(engine="espeak")).identity()
 
 
 def test_identity_names_the_engine_versions() -> None:
@@ -278,7 +280,7 @@ def test_an_unknown_engine_lists_the_known_ones() -> None:
     with pytest.raises(
         EngineError, match=r"^unknown speech engine 'festival'; known engines: espeak, piper$"
     ):
-        make_engine("festival", VoiceSettings())
+        make_engine(voice_settings(engine="festival"))
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -287,7 +289,7 @@ def test_a_stuck_driver_times_out_and_the_engine_recovers(
 ) -> None:
     from voiceguide.sound.engines.espeak import Pyttsx3Engine
 
-    speaker = Pyttsx3Engine(VoiceSettings(), timeout_s=1.0)
+    speaker = Pyttsx3Engine(DEFAULT_VOICE, timeout_s=1.0)
     outcome: list[BaseException] = []
 
     @contextlib.contextmanager

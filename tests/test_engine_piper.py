@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.helpers import voice_settings
 from voiceguide.errors import EngineError, ExitStatus, NotFoundError
 from voiceguide.pcm import SAMPLE_RATE
 from voiceguide.sound.engines import UnknownVoiceError, make_engine
-from voiceguide.sound.engines.base import Speech, VoiceSettings
+from voiceguide.sound.engines.base import Speech
 
 pytestmark = pytest.mark.audio
 
@@ -59,7 +60,7 @@ def packaged_dir(shared_memo: Path) -> Path:
         pytest.skip(NEEDS_EXTRA)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(digests, "default_memo_path", lambda: shared_memo)
-        make_engine("piper").synthesize("Hello.")  # loads the model
+        make_engine(voice_settings(engine="piper")).synthesize("Hello.")  # loads the model
     return folder
 
 
@@ -74,7 +75,7 @@ def piper(packaged_dir: Path, shared_memo: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def piper_engine(rate_wpm: int = 150, **settings: Any) -> Any:
-    return make_engine("piper", VoiceSettings(rate_wpm=rate_wpm, **settings))
+    return make_engine(voice_settings(engine="piper", rate_wpm=rate_wpm, **settings))
 
 
 def own_model(folder: Path, source: Path, name: str = "en_GB-mine-medium") -> Path:
@@ -184,7 +185,7 @@ def test_identity_changes_with_the_model_file(
         file.write(b"\0")  # a different model: the phrase cache must not mix them
     shutil.copyfile(packaged_dir / "en_US-joe-medium.onnx.json", f"{model}.json")
 
-    changed = make_engine("piper", VoiceSettings(), voice_model=model)
+    changed = make_engine(voice_settings(engine="piper", voice_model=model))
 
     assert "model=sha256:" in changed.identity()
     assert piper.PACKAGED_MODEL_SHA256 not in changed.identity()
@@ -193,7 +194,7 @@ def test_identity_changes_with_the_model_file(
 def test_a_routine_can_ask_for_the_piper_engine(piper: Any, tmp_path: Path) -> None:
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.script.library import load_path
-    from voiceguide.session import open_session
+    from voiceguide.session import SessionRequest, open_session
 
     script = tmp_path / "natural.yaml"
     script.write_text(
@@ -201,7 +202,9 @@ def test_a_routine_can_ask_for_the_piper_engine(piper: Any, tmp_path: Path) -> N
         "steps:\n  - say: Sit comfortably.\n  - pause: 2s\n  - say: Done.\n"
     )
 
-    session = open_session(load_path(script), CompileOptions(intro=False, tones=False))
+    session = open_session(
+        SessionRequest(load_path(script), CompileOptions(intro=False, tones=False))
+    )
 
     assert session.engine == "piper"
     assert session.voice.rate_wpm == 140
@@ -219,7 +222,7 @@ def test_voices_list_the_packaged_voice_and_a_model_of_ones_own(
     assert [v.id for v in piper_engine().voices()] == ["en_US-joe-medium"]
 
     model = own_model(tmp_path, packaged_dir)
-    engine = make_engine("piper", VoiceSettings(), voice_model=model)
+    engine = make_engine(voice_settings(engine="piper", voice_model=model))
 
     assert [v.id for v in engine.voices()] == ["en_GB-mine-medium", "en_US-joe-medium"]
     assert engine.model.id == "en_GB-mine-medium"  # type: ignore[attr-defined]
@@ -333,7 +336,8 @@ def test_the_model_digest_is_remembered(
 
     piper_engine()
     piper_engine()
-    make_engine("piper", voice_model=model)  # the same file under another name
+    # the same file under another name
+    make_engine(voice_settings(engine="piper", voice_model=model))
 
     assert hashed == [(packaged_dir / "en_US-joe-medium.onnx").resolve()]
     assert memo.is_file()
@@ -362,7 +366,7 @@ def test_a_voice_model_without_its_json_is_refused(piper: Any, tmp_path: Path) -
     model.write_bytes(b"not really a model")
 
     with pytest.raises(NotFoundError) as caught:
-        make_engine("piper", voice_model=model)
+        make_engine(voice_settings(engine="piper", voice_model=model))
 
     assert isinstance(caught.value, EngineError)
     assert str(caught.value) == (
@@ -375,9 +379,9 @@ def test_a_missing_voice_model_or_its_json_given_instead_is_refused(
     piper: Any, tmp_path: Path
 ) -> None:
     with pytest.raises(NotFoundError, match=r"nope\.onnx: no such voice model file$"):
-        make_engine("piper", voice_model=tmp_path / "nope.onnx")
+        make_engine(voice_settings(engine="piper", voice_model=tmp_path / "nope.onnx"))
     with pytest.raises(EngineError, match=r"give the \.onnx voice model, not its \.json"):
-        make_engine("piper", voice_model=tmp_path / "nope.onnx.json")
+        make_engine(voice_settings(engine="piper", voice_model=tmp_path / "nope.onnx.json"))
 
 
 def test_a_broken_config_or_model_of_ones_own_is_refused(piper: Any, tmp_path: Path) -> None:
@@ -385,7 +389,7 @@ def test_a_broken_config_or_model_of_ones_own_is_refused(piper: Any, tmp_path: P
     model.write_bytes(b"\x08\x07 not an onnx model")
     Path(f"{model}.json").write_text('{"audio": {}}')
     with pytest.raises(EngineError, match=r"not a usable Piper voice config: expected audio\."):
-        make_engine("piper", voice_model=model)
+        make_engine(voice_settings(engine="piper", voice_model=model))
 
     config = {
         "audio": {"sample_rate": 22050},
@@ -399,11 +403,12 @@ def test_a_broken_config_or_model_of_ones_own_is_refused(piper: Any, tmp_path: P
 
     Path(f"{model}.json").write_text(json.dumps(config))
     with pytest.raises(EngineError, match=r"phoneme_type 'pinyin' is not supported offline"):
-        make_engine("piper", voice_model=model)
+        make_engine(voice_settings(engine="piper", voice_model=model))
 
     config["phoneme_type"] = "espeak"
     Path(f"{model}.json").write_text(json.dumps(config))
-    engine = make_engine("piper", voice_model=model)  # the model loads on the first phrase
+    # the model loads on the first phrase
+    engine = make_engine(voice_settings(engine="piper", voice_model=model))
     with pytest.raises(EngineError) as caught:
         engine.synthesize(PHRASE)
     assert str(caught.value).startswith(f"{model}: cannot load the Piper voice model: ")
@@ -414,7 +419,7 @@ def test_a_voice_model_is_for_the_piper_engine_only(tmp_path: Path) -> None:
     with pytest.raises(
         EngineError, match=r"^a voice model file is for the piper engine, not espeak$"
     ):
-        make_engine("espeak", voice_model=tmp_path / "x.onnx")
+        make_engine(voice_settings(engine="espeak", voice_model=tmp_path / "x.onnx"))
 
 
 # --- without the extra --------------------------------------------------------------------
@@ -429,7 +434,7 @@ def without_piper(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("without_piper")
 def test_without_the_extra_the_engine_says_how_to_install_it() -> None:
     with pytest.raises(EngineError) as caught:
-        make_engine("piper", VoiceSettings())
+        make_engine(voice_settings(engine="piper"))
 
     assert caught.value.exit_code == ExitStatus.ERROR
     message = str(caught.value)
@@ -505,7 +510,8 @@ def test_synthesis_works_with_no_network(
 ) -> None:
     code = (
         "from voiceguide.sound.engines import make_engine;"
-        "s = make_engine('piper').synthesize('Breathe out slowly.');"
+        "from voiceguide.script.spec import DEFAULT_VOICE; from dataclasses import replace;"
+        "s = make_engine(replace(DEFAULT_VOICE, engine='piper')).synthesize('Breathe out slowly.');"
         "print(len(s.samples) > 10000)"
     )
     result = subprocess.run(

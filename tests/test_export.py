@@ -33,9 +33,11 @@ from tests.helpers import run_cli as run
 from voiceguide import paths
 from voiceguide.cli import main
 from voiceguide.compile.timeline import Cue, CueKind, Timeline
-from voiceguide.errors import AudioError, ExportError, UsageError
+from voiceguide.errors import AudioError, ExportError, SettingError, UsageError
 from voiceguide.output import export as ex
-from voiceguide.sound.engines.base import Speech, Voice, VoiceSettings
+from voiceguide.prefs import VoiceSettings
+from voiceguide.script.spec import DEFAULT_VOICE
+from voiceguide.sound.engines.base import Speech, Voice
 from voiceguide.sound.render import render
 
 SR = 22_050
@@ -213,8 +215,8 @@ def test_the_format_comes_from_the_option_or_the_name(
     [
         ("x.aac", None, "x.aac: cannot tell the format from the name; end it in .mp3, "),
         ("session", None, "session: cannot tell the format from the name"),
-        ("x.wav", "mp3", "--format mp3 does not match the file name x.wav (wav)"),
-        (None, "aac", "--format: expected one of mp3, wav, flac, ogg, got 'aac'"),
+        ("x.wav", "mp3", "format: mp3 does not match the file name x.wav (wav)"),
+        (None, "aac", "format: expected one of mp3, wav, flac, ogg, got 'aac'"),
     ],
 )
 def test_a_format_that_cannot_be_settled_is_refused(
@@ -236,9 +238,9 @@ def test_sidecars_are_named_after_the_audio(tmp_path: Path) -> None:
     outputs = ex.Outputs.plan(tmp_path / "a.b.mp3", "mp3", "VTT", "json")
     assert outputs.paths() == [tmp_path / "a.b.mp3", tmp_path / "a.b.vtt", tmp_path / "a.b.json"]
     assert outputs.caption_format == "vtt"
-    with pytest.raises(UsageError, match=r"^--captions: expected vtt or srt, got 'ass'$"):
+    with pytest.raises(SettingError, match=r"^captions: expected vtt or srt, got 'ass'$"):
         ex.Outputs.plan(tmp_path / "a.mp3", "mp3", "ass")
-    with pytest.raises(UsageError, match=r"^--cues: expected json, got 'csv'$"):
+    with pytest.raises(SettingError, match=r"^cues: expected json, got 'csv'$"):
         ex.Outputs.plan(tmp_path / "a.mp3", "mp3", None, "csv")
     with pytest.raises(UsageError, match="would have the same name"):
         ex.Outputs.plan(tmp_path / "a.json", "wav", None, "json")
@@ -683,7 +685,7 @@ class FakeEngine:
     name = "fake"
 
     def __init__(self, settings: VoiceSettings | None = None) -> None:
-        self.settings = settings or VoiceSettings()
+        self.settings = settings or DEFAULT_VOICE
 
     def identity(self) -> str:
         return f"fake-export 1 rate={self.settings.rate_wpm}"
@@ -720,12 +722,11 @@ def tiny(tmp_path: Path) -> Path:
 
 def session_timeline(path: Path, *extra: str) -> Timeline:
     """The timeline the CLI exports for ``path`` with the same options."""
-    from voiceguide.cli.app import compile_options
-    from voiceguide.script import library
-    from voiceguide.session import open_session
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.session import SessionRequest, open_session
 
-    skip = "--skip-intro" in extra
-    return open_session(library.load(str(path)), compile_options(skip, 1.0, 1, False)).timeline
+    options = CompileOptions(intro="--skip-intro" not in extra)
+    return open_session(SessionRequest(str(path), options)).timeline
 
 
 def test_export_writes_a_file_and_one_line(
@@ -757,7 +758,7 @@ def test_export_defaults_to_an_mp3_named_after_the_routine(
     [
         (["-o", "{tmp}/tiny.yaml/x.mp3"], 1, "voiceguide: {tmp}/tiny.yaml/x.mp3: {tmp}/tiny.yaml"),
         (["-o", "/dev/null"], 1, "voiceguide: /dev/null: is not a regular file; refusing"),
-        (["-o", "x.wav", "-f", "ogg"], 2, "voiceguide: --format ogg does not match the file"),
+        (["-o", "x.wav", "-f", "ogg"], 2, "voiceguide: --format: ogg does not match the file"),
         (["-o", "-", "--captions", "vtt"], 2, "voiceguide: --captions and --cues need a file"),
         (["--all", "{tmp}"], 2, "voiceguide: --all exports every routine; give no ROUTINE"),
         (["--captions", "txt"], 2, "voiceguide: --captions: expected vtt or srt, got 'txt'\n"),

@@ -74,10 +74,11 @@ def exported_pcm(args: list[str], env: dict[str, str], tmp_path: Path) -> bytes:
     # No export command: render in this process, with the same VOICEGUIDE_HOME (phrase cache).
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.script import library
-    from voiceguide.session import open_session
+    from voiceguide.session import SessionRequest, open_session
     from voiceguide.sound.render import render
 
-    session = open_session(library.load(args[0]), CompileOptions(intro="--skip-intro" not in args))
+    options = CompileOptions(intro="--skip-intro" not in args)
+    session = open_session(SessionRequest(library.load(args[0]), options))
     return render(session.timeline, session.clips, gain=session.gain).astype("<i2").tobytes()
 
 
@@ -323,8 +324,9 @@ def test_a_warm_start_names_the_voice_without_starting_pyttsx3() -> None:
     script = (
         "import json, sys\n"
         "from voiceguide.sound.engines import espeak, make_engine\n"
-        "from voiceguide.sound.engines.base import VoiceSettings\n"
-        "ids = [make_engine('espeak', VoiceSettings(voice=v, rate_wpm=r)).identity()\n"
+        "from voiceguide.script.spec import DEFAULT_VOICE\n"
+        "from dataclasses import replace\n"
+        "ids = [make_engine(replace(DEFAULT_VOICE, voice=v, rate_wpm=r)).identity()\n"
         "       for v, r in ((None, 150), ('en_US', 150), ('en-gb', 150), (None, 170))]\n"
         "print(json.dumps([ids, espeak._shared is not None]))\n"
     )

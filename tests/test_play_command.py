@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.play_helpers import FakeClips, FakeSimpleaudio
-from voiceguide.compile.compiler import CompileOptions, compile_routine
+from voiceguide.compile.compiler import compile_routine
 
 ROUTINE = """\
 title: Tiny
@@ -34,16 +34,17 @@ def fake_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.write_text(ROUTINE, encoding="utf-8")
 
     def fake_open_session(
-        routine: object, options: CompileOptions | None = None, *args: object, **kwargs: object
+        request: session_module.SessionRequest, **kwargs: object
     ) -> session_module.Session:
         from voiceguide.script.model import Routine
-        from voiceguide.sound.engines.base import VoiceSettings
+        from voiceguide.script.spec import DEFAULT_VOICE
 
+        routine = request.routine
         assert isinstance(routine, Routine)
         clips = FakeClips()
-        timeline = compile_routine(routine, clips, options)
+        timeline = compile_routine(routine, clips, request.options)
         fake: Any = clips  # Session wants SpeechClips; the renderer needs only a ClipSource
-        return session_module.Session(routine, timeline, fake, "fake", VoiceSettings(), 100, 0)
+        return session_module.Session(routine, timeline, fake, DEFAULT_VOICE, 0)
 
     monkeypatch.setattr(session_module, "open_session", fake_open_session)
     return path

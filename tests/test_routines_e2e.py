@@ -9,7 +9,7 @@ import soundfile as sf
 
 from voiceguide.cli import main
 from voiceguide.script import library
-from voiceguide.session import open_session
+from voiceguide.session import SessionRequest, open_session
 
 pytestmark = pytest.mark.audio
 
@@ -25,7 +25,7 @@ def test_every_built_in_routine_exports_to_its_exact_length(
     built_in = {name for name, entry in library.entries().items() if entry.origin == "built-in"}
     assert set(written) == built_in
     for name in sorted(built_in):
-        timeline = open_session(library.load(name)).timeline  # the phrases are cached now
+        timeline = open_session(SessionRequest(name)).timeline  # the phrases are cached now
         info = sf.info(str(written[name]))
         assert info.samplerate == timeline.sample_rate
         assert info.frames == timeline.total, name

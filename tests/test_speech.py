@@ -268,10 +268,10 @@ def test_sounds_are_handed_through() -> None:
 
 @pytest.mark.audio
 def test_real_speech_is_trimmed_to_within_a_few_ms_of_the_voice() -> None:
+    from tests.helpers import voice_settings
     from voiceguide.sound.engines import make_engine
-    from voiceguide.sound.engines.base import VoiceSettings
 
-    engine = make_engine("espeak", VoiceSettings())
+    engine = make_engine(voice_settings(engine="espeak"))
     raw = engine.synthesize("Press gently.")
     clip = SpeechClips(engine, None, FakeSounds(), normalize=None).speech("Press gently.")
 

@@ -29,7 +29,7 @@ from voiceguide import paths
 from voiceguide.compile.compiler import CompileOptions
 from voiceguide.compile.timeline import Timeline
 from voiceguide.script import library
-from voiceguide.session import VoiceChoice, open_session, resolve_voice
+from voiceguide.session import SessionRequest, open_session
 
 ROUTINE = "back-pain"
 TWO_HOURS_MS = 2 * 3600 * 1000
@@ -53,10 +53,9 @@ def voiceguide(*args: str, home: Path, cwd: Path) -> tuple[float, int]:
 def timeline_of(name: str, home: Path) -> tuple[Timeline, str, int, int]:
     """Compile ``name`` as ``voiceguide export`` does; return it with voice, rate and pitch."""
     os.environ["VOICEGUIDE_HOME"] = str(home)
-    routine = library.load(name)
-    _, voice, _ = resolve_voice(routine, VoiceChoice())
-    timeline = open_session(routine, CompileOptions()).timeline
-    return timeline, voice.voice or DEFAULT_ESPEAK_VOICE, voice.rate_wpm, voice.pitch
+    session = open_session(SessionRequest(library.load(name), CompileOptions()))
+    voice = session.voice
+    return session.timeline, voice.voice or DEFAULT_ESPEAK_VOICE, voice.rate_wpm, voice.pitch
 
 
 def hand_made(

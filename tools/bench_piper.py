@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 ROUTINE = "back-pain"
@@ -93,15 +94,16 @@ def figures() -> None:
         import piper  # noqa: F401
 
         timed("import piper (and onnxruntime)", started)
+        from voiceguide.script.spec import DEFAULT_VOICE
         from voiceguide.sound.engines import make_engine
-        from voiceguide.sound.engines.base import VoiceSettings
         from voiceguide.sound.engines.piper import PiperEngine, _load_voice
 
+        piper_voice = replace(DEFAULT_VOICE, engine="piper")
         started = time.perf_counter()
-        engine = make_engine("piper", VoiceSettings())
+        engine = make_engine(piper_voice)
         timed("make engine, first start (hash the model)", started)
         started = time.perf_counter()
-        engine = make_engine("piper", VoiceSettings())
+        engine = make_engine(piper_voice)
         timed("make engine, later start (digest remembered)", started)
         assert isinstance(engine, PiperEngine)
         started = time.perf_counter()
@@ -115,12 +117,13 @@ def figures() -> None:
 
 def routine_cold() -> None:
     """Synthesize every phrase of the routine with an empty cache, in this process."""
+    from voiceguide.prefs import VoicePrefs
     from voiceguide.script import library
-    from voiceguide.session import VoiceChoice, open_session
+    from voiceguide.session import SessionRequest, open_session
 
     routine = library.load(ROUTINE)
     started = time.perf_counter()
-    session = open_session(routine, choice=VoiceChoice(engine="piper"))
+    session = open_session(SessionRequest(routine, prefs=VoicePrefs(engine="piper")))
     elapsed = time.perf_counter() - started
     said = {cue.text for cue in session.timeline.sounds() if cue.kind == "speech"}
     clips = session.clips
@@ -167,15 +170,16 @@ def calibrate() -> None:
     from voiceguide.compile.compiler import CompileOptions, phrases_of
     from voiceguide.compile.estimate import EstimatedLengths
     from voiceguide.script import library
+    from voiceguide.script.spec import DEFAULT_VOICE
     from voiceguide.sound.engines import make_engine
-    from voiceguide.sound.engines.base import VoiceSettings
     from voiceguide.sound.engines.piper import PACKAGED_PACE, PiperEngine
     from voiceguide.sound.speech import resample, to_float, trim_silence
 
     texts: dict[str, None] = {}
     for name in sorted(library.entries()):
         routine = library.load(name)
-        texts.update(dict.fromkeys(phrases_of(routine, EstimatedLengths(), CompileOptions())))
+        lengths = EstimatedLengths(DEFAULT_VOICE.rate_wpm)
+        texts.update(dict.fromkeys(phrases_of(routine, lengths, CompileOptions())))
     count = sum(words(text) for text in texts)
     print(f"{len(texts)} phrases, {count} words, from every built-in routine")
 
@@ -191,14 +195,14 @@ def calibrate() -> None:
         # espeak-ng's rate is linear in its measured pace; its ratio sets the scale.
         ratios = []
         for rate in ESPEAK_RATES:
-            measured = 60 / seconds_per_word(make_engine("espeak", VoiceSettings(rate_wpm=rate)))
+            measured = 60 / seconds_per_word(make_engine(replace(DEFAULT_VOICE, rate_wpm=rate)))
             ratios.append(measured / rate)
             print(f"  espeak-ng rate {rate:3}: {measured:6.1f} words per minute measured")
         factor = sum(ratios) / len(ratios)
         print(f"  measured / nominal: {factor:.3f}")
         points = []
         for scale in CALIBRATION_SCALES:
-            engine = make_engine("piper", VoiceSettings())
+            engine = make_engine(replace(DEFAULT_VOICE, engine="piper"))
             assert isinstance(engine, PiperEngine)
             engine.length_scale = scale  # bypass the mapping being calibrated
             nominal_s = seconds_per_word(engine) * factor

@@ -3,20 +3,25 @@
 Listing means loading and compiling every routine, so the rows are kept in a
 small index in the cache folder, keyed by the size and modification time of
 every file that shapes them (the routine, what it includes, the point
-libraries, the sounds) and by voiceguide's version. An unchanged library is
-listed without reading any YAML; a changed file is read again.
+libraries, the sounds, the user's config, whose rate the estimate speaks at)
+and by voiceguide's version. An unchanged library is listed without reading
+any YAML; a changed file is read again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voiceguide import __version__, paths
 from voiceguide.compile.estimate import ESTIMATE_VERSION
 from voiceguide.script import library
+
+if TYPE_CHECKING:
+    from voiceguide.script.config import UserConfig
 
 INDEX_NAME = "list-index.json"
 _VERSION = f"{__version__}/estimate-{ESTIMATE_VERSION}"
@@ -52,8 +57,8 @@ def _stat(files: list[Path]) -> Fingerprint:
 
 
 def _shared_files() -> list[Path]:
-    """Files that shape every routine's row: point libraries and sounds."""
-    files = library.points_files()
+    """Files that shape every routine's row: point libraries, sounds, the user's config."""
+    files = [*library.points_files(), paths.user_config_file()]
     for folder in (paths.builtin_audio_dir(), paths.user_audio_dir()):
         if folder.is_dir():
             files.extend(sorted(p for p in folder.iterdir() if p.is_file()))
@@ -68,14 +73,13 @@ def _read_index(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) and data.get("version") == _VERSION else {}
 
 
-def _row(entry: library.Entry, memo: dict[Path, Any]) -> tuple[Listed, list[Path]]:
-    from voiceguide.compile.compiler import CompileOptions, compile_routine
-    from voiceguide.compile.estimate import EstimatedLengths
-    from voiceguide.sound.engines.base import DEFAULT_RATE_WPM
+def _row(
+    entry: library.Entry, memo: dict[Path, Any], config: Callable[[], UserConfig]
+) -> tuple[Listed, list[Path]]:
+    from voiceguide.session import SessionRequest, estimate
 
     routine = library.load_path(entry.path, memo)
-    lengths = EstimatedLengths(routine.settings.rate_wpm or DEFAULT_RATE_WPM)
-    timeline = compile_routine(routine, lengths, CompileOptions())
+    timeline = estimate(SessionRequest(routine), config=config())
     row = Listed(
         name=entry.name,
         title=routine.title,
@@ -86,6 +90,20 @@ def _row(entry: library.Entry, memo: dict[Path, Any]) -> tuple[Listed, list[Path
         cautions=routine.all_cautions(),
     )
     return row, [Path(r.source) for r in routine.included()]
+
+
+def _lazy_config() -> Callable[[], UserConfig]:
+    """The user's config, read the first time a row must be made (not when all are stored)."""
+    read: list[UserConfig] = []
+
+    def config() -> UserConfig:
+        if not read:
+            from voiceguide.script.config import load_user_config
+
+            read.append(load_user_config())
+        return read[0]
+
+    return config
 
 
 def list_routines(index_path: Path | None = None) -> tuple[list[Listed], list[str]]:
@@ -100,6 +118,7 @@ def list_routines(index_path: Path | None = None) -> tuple[list[Listed], list[st
     problems: list[str] = []
     fresh: dict[str, Any] = {}
     memo: dict[Path, Any] = {}
+    config = _lazy_config()
     for entry in library.entries().values():
         key = str(entry.path)
         cached = old.get(key)
@@ -114,8 +133,12 @@ def list_routines(index_path: Path | None = None) -> tuple[list[Listed], list[st
             rows.append(row)
             continue
         try:
-            row, included = _row(entry, memo)
+            row, included = _row(entry, memo, config)
         except VoiceguideError as exc:
+            from voiceguide.script.config import ConfigError
+
+            if isinstance(exc, ConfigError):
+                raise  # not this routine's fault: one line, not one a routine
             # A script error already begins with the file's path:line:column.
             problems.append(str(exc).splitlines()[0])
             continue

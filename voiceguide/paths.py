@@ -63,3 +63,8 @@ def user_cache_dir() -> Path:
 def user_config_dir() -> Path:
     """The user's configuration folder."""
     return _user_dir("config")
+
+
+def user_config_file() -> Path:
+    """The user's own defaults, ``config.yaml`` (see :mod:`voiceguide.script.config`)."""
+    return user_config_dir() / "config.yaml"

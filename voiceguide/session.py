@@ -1,62 +1,45 @@
-"""From a routine name to a timeline ready to render: the pipeline every command shares.
+"""From a request to a timeline ready to render: the pipeline every command shares.
 
-load → settings (command line over routine over the user's config over defaults) →
-engine, cache and sounds → synthesize every phrase (with progress) → compile. Export
-and play both start here, so they hear the very same timeline.
+A :class:`SessionRequest` names the routine, the compile options and the voice asked
+for. :func:`open_session` loads the routine, settles the voice (the request over the
+routine's settings over the user's config over the spec's defaults), makes the engine,
+cache and sounds unless it is given them, synthesizes every phrase (with progress) and
+compiles. Export and play both start here, so they hear the very same timeline;
+:func:`estimate` compiles the same request without an engine, at the same rate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
-from voiceguide.errors import UsageError
+from voiceguide.errors import SettingError, UsageError
+from voiceguide.prefs import PIPER, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
-from voiceguide.sound.engines import DEFAULT_ENGINE
-from voiceguide.sound.engines.base import DEFAULT_RATE_WPM, VoiceSettings
+from voiceguide.script.model import Routine
 
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
     from voiceguide.script.config import UserConfig
-    from voiceguide.script.model import Routine
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.engines.base import SpeechEngine, Voice
     from voiceguide.sound.speech import SpeechClips
-
-DEFAULT_PITCH = 50
-DEFAULT_VOLUME_PCT = 100
 
 Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class VoiceChoice:
-    """What the command line asks of the voice; ``None`` leaves it to the routine."""
+class SessionRequest:
+    """What to open: a routine, how to compile it, and what is asked of the voice."""
 
-    engine: str | None = None
-    voice: str | None = None
-    rate_wpm: int | None = None
-    pitch: int | None = None
-    volume_pct: int | None = None
-    voice_model: Path | None = None
-    """A Piper voice model file (``.onnx``); implies the piper engine."""
-
-    def __post_init__(self) -> None:
-        for option, value, bounds, unit in (
-            ("--rate", self.rate_wpm, spec.RATE_WPM, " words per minute"),
-            ("--pitch", self.pitch, spec.PITCH, ""),
-            ("--volume", self.volume_pct, spec.VOLUME_PCT, " percent"),
-        ):
-            if value is not None and not bounds.minimum <= value <= bounds.maximum:
-                raise UsageError(
-                    f"{option}: expected {bounds.minimum} to {bounds.maximum}{unit}, got {value}"
-                )
-        if self.voice_model is not None and self.engine not in (None, "piper"):
-            raise UsageError(
-                f"--voice-model is a Piper voice model: use it with --engine piper, "
-                f"not --engine {self.engine}"
-            )
+    routine: str | Path | Routine | None = None
+    """A routine name, a path to its file, or a routine already loaded."""
+    options: CompileOptions = field(default_factory=CompileOptions)
+    prefs: VoicePrefs = field(default_factory=VoicePrefs)
+    """The voice asked for; the routine, the user's config and the defaults fill the rest."""
 
 
 @dataclass(frozen=True)
@@ -66,85 +49,118 @@ class Session:
     routine: Routine
     timeline: Timeline
     clips: SpeechClips
-    engine: str
     voice: VoiceSettings
-    volume_pct: int
+    """The voice settled for the session (its volume applies as gain)."""
     synthesized: int
     """How many phrases the engine had to speak (the rest came from the cache)."""
-    voice_model: Path | None = None
-    """The Piper voice model spoken with, when one was chosen."""
+
+    @property
+    def engine(self) -> str:
+        """The name of the engine spoken with."""
+        return self.voice.engine
+
+    @property
+    def volume_pct(self) -> int:
+        """The volume in percent."""
+        return self.voice.volume_pct
 
     @property
     def gain(self) -> float:
         """The volume as a linear gain."""
-        return self.volume_pct / 100
+        return self.voice.gain
 
 
-def resolve_engine(
-    choice: VoiceChoice, config: UserConfig, routine_engine: str | None = None
-) -> tuple[str, Path | None]:
-    """Settle the engine and the Piper voice model: command line, routine, config, default.
+def load_routine(routine: str | Path | Routine | None) -> Routine:
+    """Return the routine a request names: by name (or typed path), by path, or as given."""
+    from voiceguide.script import library
 
-    A voice model on the command line means the piper engine; the config's model
-    applies whenever the engine is piper.
-    """
-    engine = (
-        choice.engine
-        or ("piper" if choice.voice_model is not None else None)
-        or routine_engine
-        or config.engine
-        or DEFAULT_ENGINE
-    )
-    model = choice.voice_model or (config.voice_model if engine == "piper" else None)
-    return engine, model
+    if isinstance(routine, Routine):
+        return routine
+    if isinstance(routine, Path):
+        return library.load_path(routine)
+    if routine is None:
+        raise UsageError("no routine given")
+    return library.load(routine)
+
+
+def check_prefs(prefs: VoicePrefs) -> None:
+    """Refuse what no layer may ask of the voice: values outside the spec's bounds."""
+    for name, value, bounds in (
+        ("rate_wpm", prefs.rate_wpm, spec.RATE_WPM),
+        ("pitch", prefs.pitch, spec.PITCH),
+        ("volume_pct", prefs.volume_pct, spec.VOLUME_PCT),
+    ):
+        if value is not None and not bounds.minimum <= value <= bounds.maximum:
+            raise SettingError(name, f"expected {bounds.describe()}, got {value}")
+    if prefs.engine is not None and prefs.engine not in spec.ENGINES:
+        raise SettingError("engine", f"expected {' or '.join(spec.ENGINES)}, got {prefs.engine!r}")
+    if prefs.voice is not None and not prefs.voice.strip():
+        raise SettingError("voice", f"expected a voice id or name, got {prefs.voice!r}")
+    if prefs.voice_model is not None and prefs.engine not in (None, PIPER):
+        raise SettingError(
+            "voice_model", f"a Piper voice model needs the piper engine, not {prefs.engine}"
+        )
 
 
 def resolve_voice(
-    routine: Routine, choice: VoiceChoice, config: UserConfig | None = None
-) -> tuple[str, VoiceSettings, int]:
-    """Settle engine, voice settings and volume: command line, routine, user config, defaults.
+    prefs: VoicePrefs, routine: Routine | None = None, config: UserConfig | None = None
+) -> VoiceSettings:
+    """Settle the voice for ``routine``: ``prefs`` over its settings, the config, the defaults.
 
-    ``config`` defaults to the user's config file. Its voice applies only when the
-    engine in use is the config's engine (a voice names one engine's voice).
+    ``config`` defaults to the user's config file.
     """
     from voiceguide.script.config import load_user_config
 
+    check_prefs(prefs)
     config = config if config is not None else load_user_config()
-    settings = routine.settings
-    engine, _ = resolve_engine(choice, config, settings.engine)
-    config_voice = config.voice if engine == (config.engine or DEFAULT_ENGINE) else None
-    voice = VoiceSettings(
-        voice=choice.voice or settings.voice or config_voice,
-        rate_wpm=choice.rate_wpm or settings.rate_wpm or config.rate_wpm or DEFAULT_RATE_WPM,
-        pitch=choice.pitch if choice.pitch is not None else (
-            settings.pitch if settings.pitch is not None else DEFAULT_PITCH
-        ),
-    )  # fmt: skip
-    volume = choice.volume_pct or settings.volume_pct or DEFAULT_VOLUME_PCT
-    return engine, voice, volume
+    asked = routine.settings.prefs if routine is not None else VoicePrefs()
+    return resolve(prefs, asked, config.prefs, spec.VOICE_DEFAULTS)
 
 
 def open_session(
-    routine: Routine,
-    options: CompileOptions | None = None,
-    choice: VoiceChoice | None = None,
+    request: SessionRequest,
+    *,
+    engine: SpeechEngine | None = None,
+    cache: PhraseCache | None = None,
+    config: UserConfig | None = None,
     progress: Progress | None = None,
 ) -> Session:
-    """Synthesize what ``routine`` says (cached) and compile it to a timeline."""
-    from voiceguide.script.config import load_user_config
+    """Synthesize what the requested routine says (cached) and compile it to a timeline.
+
+    ``engine``, ``cache`` and ``config`` replace the ones made from the settled voice, the
+    user's cache folder and the user's config file; an engine given speaks with its own
+    voice. ``progress`` is called with (phrases done, phrases to do).
+    """
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
     from voiceguide.sound.speech import SpeechClips
     from voiceguide.sound.tones import Sounds
 
-    options = options or CompileOptions()
-    choice = choice or VoiceChoice()
-    config = load_user_config()
-    engine_name, voice, volume = resolve_voice(routine, choice, config)
-    _, voice_model = resolve_engine(choice, config, routine.settings.engine)
-    engine = make_engine(engine_name, voice, voice_model=voice_model)
-    cache = PhraseCache()
-    clips = SpeechClips(engine, cache, Sounds(cache=cache))
-    synthesized = clips.prepare(phrases_of(routine, clips, options), progress)
-    timeline = compile_routine(routine, clips, options)
-    return Session(routine, timeline, clips, engine_name, voice, volume, synthesized, voice_model)
+    routine = load_routine(request.routine)
+    voice = resolve_voice(request.prefs, routine, config)
+    cache = cache if cache is not None else PhraseCache()
+    speaker = engine if engine is not None else make_engine(voice)
+    clips = SpeechClips(speaker, cache, Sounds(cache=cache))
+    synthesized = clips.prepare(phrases_of(routine, clips, request.options), progress)
+    timeline = compile_routine(routine, clips, request.options)
+    return Session(routine, timeline, clips, voice, synthesized)
+
+
+def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Timeline:
+    """Compile the requested routine with speech lengths estimated at the settled rate.
+
+    No engine is started: this is what ``list`` and ``check --estimate`` show.
+    """
+    from voiceguide.compile.estimate import EstimatedLengths
+
+    routine = load_routine(request.routine)
+    voice = resolve_voice(request.prefs, routine, config)
+    return compile_routine(routine, EstimatedLengths(voice.rate_wpm), request.options)
+
+
+def engine_voices(prefs: VoicePrefs, config: UserConfig | None = None) -> list[Voice]:
+    """List the voices of the engine (and voice model) a session asking ``prefs`` would use."""
+    from voiceguide.sound.engines import make_engine
+
+    settled = resolve_voice(prefs, config=config)
+    return make_engine(replace(settled, voice=None)).voices()  # any voice: list them all

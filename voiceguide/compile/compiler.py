@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from voiceguide.compile import phrases
 from voiceguide.compile.lengths import Lengths
 from voiceguide.compile.timeline import Cue, CueKind, Phase, Timeline
-from voiceguide.errors import Position, Problem, ScriptError, UsageError
+from voiceguide.errors import Position, Problem, ScriptError, SettingError
 from voiceguide.script import spec
 from voiceguide.script.durations import format_ms, ms_to_samples
 from voiceguide.script.model import (
@@ -42,12 +42,11 @@ BREATH_AFTER_TONE_MS = 300
 """Silence after a sound that is not inside a timed phase."""
 GAP_BEFORE_PRESS_MS = 300
 """Silence between the 'press' cue spoken in a rest and the press sound."""
-MIN_PACE, MAX_PACE = 0.25, 4.0
 
 
 @dataclass(frozen=True)
 class CompileOptions:
-    """Choices made at compile time, from the command line."""
+    """Choices made at compile time, rather than in the routine: intro, tones, pace, repeats."""
 
     intro: bool = True
     """Say the title, posture, cautions and length before the first step."""
@@ -59,10 +58,12 @@ class CompileOptions:
     """Run the whole routine this many times."""
 
     def __post_init__(self) -> None:
-        if not MIN_PACE <= self.pace <= MAX_PACE:
-            raise UsageError(f"--pace: expected {MIN_PACE} to {MAX_PACE}, got {self.pace}")
-        if not 1 <= self.repeat <= 20:
-            raise UsageError(f"--repeat: expected 1 to 20, got {self.repeat}")
+        if not spec.MIN_PACE <= self.pace <= spec.MAX_PACE:
+            low, high = spec.MIN_PACE, spec.MAX_PACE
+            raise SettingError("pace", f"expected {low} to {high}, got {self.pace}")
+        if not spec.REPEAT.minimum <= self.repeat <= spec.REPEAT.maximum:
+            low, high = spec.REPEAT.minimum, spec.REPEAT.maximum
+            raise SettingError("repeat", f"expected {low} to {high}, got {self.repeat}")
 
 
 @dataclass(frozen=True)
@@ -452,14 +453,15 @@ def phrases_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> l
 def _blame_pace(
     routine: Routine, lengths: Lengths, options: CompileOptions, problem: Problem
 ) -> None:
-    """Raise a UsageError naming --pace if the routine fits at its own pace."""
+    """Raise a SettingError naming the pace if the routine fits at its own pace."""
     try:
         compile_routine(routine, lengths, replace(options, pace=1.0))
     except ScriptError:
         return  # the script is at fault whatever the pace: report its problems
-    raise UsageError(
-        f"--pace {options.pace:g}: what is said no longer fits ({problem.position}: "
-        f"{problem.message}); try a pace nearer 1"
+    raise SettingError(
+        "pace",
+        f"at {options.pace:g}, what is said no longer fits ({problem.position}: "
+        f"{problem.message}); try a pace nearer 1",
     )
 
 

@@ -12,19 +12,20 @@ from pathlib import Path
 from voiceguide import paths
 from voiceguide.errors import NotFoundError
 from voiceguide.pcm import SAMPLE_RATE
-from voiceguide.sound.engines.base import DEFAULT_RATE_WPM
 
 _SOUND_EXTENSIONS = (".wav",)
 
 
 ESTIMATE_VERSION = 2
 """Changes when the estimate does, so that stored estimates are made again."""
+FITTED_RATE_WPM = 150
+"""The rate the estimate's constants were fitted at; other rates scale them."""
 
 
 class EstimatedLengths:
     """Speech length from word count and rate; sound length from the WAV header."""
 
-    def __init__(self, rate_wpm: int = DEFAULT_RATE_WPM, sample_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, rate_wpm: int, sample_rate: int = SAMPLE_RATE) -> None:
         self.rate_wpm = rate_wpm
         self._sample_rate = sample_rate
         self._sounds: dict[str, int] = {}
@@ -41,7 +42,7 @@ class EstimatedLengths:
         commas = text.count(",")
         # Fitted to espeak-ng's trimmed phrases of the built-in library at 150 wpm (122
         # phrases, mean error 0.4 s): its "150 wpm" spends 0.27 s a word, plus pauses.
-        scale = DEFAULT_RATE_WPM / self.rate_wpm
+        scale = FITTED_RATE_WPM / self.rate_wpm
         seconds = scale * (0.270 * words + 0.609 * stops + 0.363 * commas) - 0.223
         return round(max(0.3, seconds) * self._sample_rate)
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal, get_args
 
 from voiceguide import __version__
 from voiceguide.atomic import atomic_path, check_target
-from voiceguide.errors import ExportError, UsageError
+from voiceguide.errors import ExportError, SettingError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -133,17 +133,17 @@ def choose_format(output: Path | None, requested: str | None) -> Format:
         return by_name
     fmt = requested.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {requested!r}")
+        raise SettingError("format", f"expected one of {', '.join(FORMATS)}, got {requested!r}")
     if by_name is not None and by_name != fmt:
-        raise UsageError(f"--format {fmt} does not match the file name {output} ({by_name})")
+        raise SettingError("format", f"{fmt} does not match the file name {output} ({by_name})")
     return fmt
 
 
-def _choice(option: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+def _choice(setting: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value is None:
         return None
     if value.lower() not in allowed:
-        raise UsageError(f"{option}: expected {' or '.join(allowed)}, got {value!r}")
+        raise SettingError(setting, f"expected {' or '.join(allowed)}, got {value!r}")
     return value.lower()
 
 
@@ -166,8 +166,8 @@ class Outputs:
         cues: str | None = None,
     ) -> Outputs:
         """Name the sidecar files after ``audio`` (same folder, same stem)."""
-        caption_format = _choice("--captions", captions, CAPTION_FORMATS)
-        cue_format = _choice("--cues", cues, CUE_FORMATS)
+        caption_format = _choice("captions", captions, CAPTION_FORMATS)
+        cue_format = _choice("cues", cues, CUE_FORMATS)
         outputs = cls(
             audio=audio,
             format=fmt,

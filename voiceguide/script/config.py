@@ -17,15 +17,15 @@ relative to the config file's folder. A bad value stops with one line naming
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voiceguide import paths
 from voiceguide.errors import Position, UsageError
+from voiceguide.prefs import VoicePrefs
 from voiceguide.script import spec
 
-CONFIG_NAME = "config.yaml"
 MAX_CONFIG_BYTES = 65_536
 KEYS = ("engine", "voice", "rate", "voice_model")
 
@@ -38,17 +38,15 @@ class ConfigError(UsageError):
 class UserConfig:
     """What the user's config file sets; ``None`` leaves a value to the built-in default."""
 
-    engine: str | None = None
-    voice: str | None = None
-    rate_wpm: int | None = None
-    voice_model: Path | None = None
+    prefs: VoicePrefs = field(default_factory=VoicePrefs)
+    """The voice the user prefers (engine, voice, rate, voice model)."""
     path: Path | None = None
     """The file it was read from, if there was one."""
 
 
 def config_path() -> Path:
     """Return where the user's config file lives."""
-    return paths.user_config_dir() / CONFIG_NAME
+    return paths.user_config_file()
 
 
 def load_user_config(path: Path | None = None) -> UserConfig:
@@ -89,13 +87,13 @@ def load_user_config(path: Path | None = None) -> UserConfig:
         if key in values:
             raise ConfigError(f"{_at(path, key_node.start_mark)}: {key} is given twice")
         values[key] = _value(path, key, value_node)
-    return UserConfig(
+    prefs = VoicePrefs(
         engine=values.get("engine"),
         voice=values.get("voice"),
         rate_wpm=values.get("rate"),
         voice_model=values.get("voice_model"),
-        path=path,
     )
+    return UserConfig(prefs=prefs, path=path)
 
 
 def _at(path: Path, mark: Any) -> str:
@@ -113,10 +111,8 @@ def _value(path: Path, key: str, node: Any) -> Any:
         return None
     raw = str(node.value)
     if key == "engine":
-        from voiceguide.sound.engines import ENGINE_NAMES
-
-        if raw not in ENGINE_NAMES:
-            raise ConfigError(f"{where}: engine: expected {' or '.join(ENGINE_NAMES)}, got {raw!r}")
+        if raw not in spec.ENGINES:
+            raise ConfigError(f"{where}: engine: expected {' or '.join(spec.ENGINES)}, got {raw!r}")
         return raw
     if key == "rate":
         try:

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import yaml
 
 from voiceguide.errors import NotFoundError, Position, Problem, ScriptError
+from voiceguide.prefs import VoicePrefs
 from voiceguide.script import spec
 from voiceguide.script.durations import DurationSyntaxError, format_ms, parse_duration_ms
 from voiceguide.script.model import (
@@ -705,11 +706,13 @@ class _File:
             return None
         settings_values = values.get("settings", {})
         settings = Settings(
-            rate_wpm=settings_values.get("rate"),
-            voice=settings_values.get("voice"),
-            pitch=settings_values.get("pitch"),
-            volume_pct=settings_values.get("volume"),
-            engine=settings_values.get("engine"),
+            prefs=VoicePrefs(
+                engine=settings_values.get("engine"),
+                voice=settings_values.get("voice"),
+                rate_wpm=settings_values.get("rate"),
+                pitch=settings_values.get("pitch"),
+                volume_pct=settings_values.get("volume"),
+            ),
             find_ms=settings_values.get("find", Settings.find_ms),
             rest_ms=settings_values.get("rest", Settings.rest_ms),
             lead_in_ms=settings_values.get("lead_in", Settings.lead_in_ms),

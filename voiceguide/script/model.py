@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from voiceguide.errors import Position
+from voiceguide.prefs import VoicePrefs
 from voiceguide.script.durations import ms_to_samples
 
 Pressure = Literal["gentle", "medium", "firm"]
@@ -21,16 +22,8 @@ PRESSURES: tuple[Pressure, ...] = ("gentle", "medium", "firm")
 class Settings:
     """How a routine sounds and paces itself; a command-line option overrides each."""
 
-    rate_wpm: int | None = None
-    """Speaking rate in words per minute (default 150)."""
-    voice: str | None = None
-    """Voice id or name, as ``voiceguide voices`` lists them."""
-    pitch: int | None = None
-    """Voice pitch, 0–100 (default 50)."""
-    volume_pct: int | None = None
-    """Playback and export volume, 1–100 percent (default 100)."""
-    engine: str | None = None
-    """Speech engine (default ``espeak``)."""
+    prefs: VoicePrefs = field(default_factory=VoicePrefs)
+    """What the routine asks of the voice (engine, voice, rate, pitch, volume)."""
     find_ms: int = 5_000
     """Quiet time to find a point after it is described, before the first press."""
     rest_ms: int = 10_000

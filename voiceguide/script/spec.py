@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from voiceguide.prefs import VoicePrefs, VoiceSettings, resolve
 from voiceguide.script.durations import EXAMPLES as DURATION_EXAMPLES
 
 SECOND_MS = 1000
@@ -174,10 +175,20 @@ class StepSpec:
     siblings: tuple[Key, ...] = field(default_factory=tuple)
 
 
+ENGINES = ("espeak", "piper")
+"""The speech engines, the default first."""
 RATE_WPM = Integer(80, 400)
 """Speaking rate in words per minute, wherever a user sets it."""
 PITCH = Integer(0, 100)
 VOLUME_PCT = Integer(1, 100)
+VOICE_DEFAULTS = VoicePrefs(engine=ENGINES[0], rate_wpm=150, pitch=50, volume_pct=100)
+"""The voice when nothing else says: 150 wpm is a calm guidance pace (espeak-ng's own is 175)."""
+DEFAULT_VOICE: VoiceSettings = resolve(VoicePrefs(), VoicePrefs(), VoicePrefs(), VOICE_DEFAULTS)
+"""The defaults settled: what an engine made without settings speaks with."""
+MIN_PACE, MAX_PACE = 0.25, 4.0
+"""How far ``pace`` may scale holds, rests and pauses."""
+REPEAT = Integer(1, 20)
+"""How many times a whole session may run."""
 
 TITLE = Key(
     "title", Text(max_chars=120, placeholders=False), "Chapter title for exports and the live view."
@@ -201,15 +212,25 @@ SETTINGS = ObjectSpec(
     "settings",
     "How the routine sounds and is paced. Command-line options override these.",
     (
-        Key("rate", RATE_WPM, "Speaking rate in words per minute.", default="150"),
+        Key(
+            "rate",
+            RATE_WPM,
+            "Speaking rate in words per minute.",
+            default=str(VOICE_DEFAULTS.rate_wpm),
+        ),
         Key(
             "voice",
             Text(max_chars=200, placeholders=False),
             "Voice id or name, as `voiceguide voices` lists them.",
         ),
-        Key("pitch", PITCH, "Voice pitch, 0 (low) to 100 (high).", default="50"),
-        Key("volume", VOLUME_PCT, "Volume in percent.", default="100"),
-        Key("engine", Choice(("espeak", "piper")), "Speech engine.", default="espeak"),
+        Key(
+            "pitch",
+            PITCH,
+            "Voice pitch, 0 (low) to 100 (high).",
+            default=str(VOICE_DEFAULTS.pitch),
+        ),
+        Key("volume", VOLUME_PCT, "Volume in percent.", default=str(VOICE_DEFAULTS.volume_pct)),
+        Key("engine", Choice(ENGINES), "Speech engine.", default=VOICE_DEFAULTS.engine),
         Key(
             "find",
             Duration(0, 5 * MINUTE_MS),

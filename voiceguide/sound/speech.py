@@ -22,9 +22,10 @@ from voiceguide.sound.engines.base import Speech
 from voiceguide.sound.render import to_pcm
 
 if TYPE_CHECKING:
+    from voiceguide.prefs import VoiceSettings
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.clips import FloatArray
-    from voiceguide.sound.engines.base import SpeechEngine, VoiceSettings
+    from voiceguide.sound.engines.base import SpeechEngine
 
 Normalizer = Callable[["FloatArray", int], "FloatArray"]
 """Takes mono float32 samples and their rate; returns them at the level the mix expects."""
@@ -132,12 +133,12 @@ _speaker: dict[str, SpeechEngine] = {}
 """In a worker process, its one engine (made by :func:`_start_speaker`)."""
 
 
-def _start_speaker(name: str, settings: VoiceSettings) -> None:
+def _start_speaker(settings: VoiceSettings) -> None:
     """Make this worker process's engine (Ctrl-C is the parent's to handle)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from voiceguide.sound.engines import make_engine
 
-    _speaker["engine"] = make_engine(name, settings)
+    _speaker["engine"] = make_engine(settings)
 
 
 def _speak(text: str) -> Speech:
@@ -269,7 +270,7 @@ class SpeechClips:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        name, settings = recipe()
+        settings = recipe()
         context = multiprocessing.get_context("forkserver")
         # Workers fork from a server that has imported these once, rather than each
         # importing numpy and pyttsx3 for itself.
@@ -278,7 +279,7 @@ class SpeechClips:
         )
         processes = max(1, min(_SPEAKER_PROCESSES, count // _PARALLEL_MIN_PHRASES))
         with ProcessPoolExecutor(
-            processes, mp_context=context, initializer=_start_speaker, initargs=(name, settings)
+            processes, mp_context=context, initializer=_start_speaker, initargs=(settings,)
         ) as speakers:
             try:
                 yield lambda texts: speakers.map(_speak, texts)

@@ -9,42 +9,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from voiceguide.errors import EngineError, NotFoundError
+from voiceguide.script.spec import DEFAULT_VOICE, ENGINES
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from voiceguide.sound.engines.base import SpeechEngine, VoiceSettings
-
-DEFAULT_ENGINE = "espeak"
-ENGINE_NAMES = ("espeak", "piper")
-"""The engines :func:`make_engine` knows, the default first."""
+    from voiceguide.prefs import VoiceSettings
+    from voiceguide.sound.engines.base import SpeechEngine
 
 
 class UnknownVoiceError(EngineError, NotFoundError):
     """The voice asked for is not one the engine offers (exits as "not found")."""
 
 
-def make_engine(
-    name: str = DEFAULT_ENGINE,
-    settings: VoiceSettings | None = None,
-    *,
-    voice_model: Path | None = None,
-) -> SpeechEngine:
-    """Start the speech engine called ``name`` with ``settings``.
+def make_engine(settings: VoiceSettings = DEFAULT_VOICE) -> SpeechEngine:
+    """Start the speech engine ``settings.engine`` with those settings.
 
-    ``voice_model`` is a Piper voice model (``.onnx``, its ``.onnx.json`` beside it);
-    only the piper engine takes one.
+    Only the piper engine takes a voice model (``settings.voice_model``).
     """
-    if name not in ENGINE_NAMES:
+    if settings.engine not in ENGINES:
         raise EngineError(
-            f"unknown speech engine {name!r}; known engines: {', '.join(ENGINE_NAMES)}"
+            f"unknown speech engine {settings.engine!r}; known engines: {', '.join(ENGINES)}"
         )
-    if voice_model is not None and name != "piper":
-        raise EngineError(f"a voice model file is for the piper engine, not {name}")
-    if name == "espeak":
+    if settings.voice_model is not None and settings.engine != "piper":
+        raise EngineError(f"a voice model file is for the piper engine, not {settings.engine}")
+    if settings.engine == "espeak":
         from voiceguide.sound.engines.espeak import Pyttsx3Engine
 
         return Pyttsx3Engine(settings)
     from voiceguide.sound.engines.piper import PiperEngine
 
-    return PiperEngine(settings, voice_model)
+    return PiperEngine(settings)

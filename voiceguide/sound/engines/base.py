@@ -9,21 +9,6 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-DEFAULT_RATE_WPM = 150
-"""A calm guidance pace: slower than espeak-ng's own 175 wpm default."""
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    """Everything that changes how a phrase sounds (volume is applied later, as gain)."""
-
-    voice: str | None = None
-    """Voice id or name; ``None`` is the engine's default English voice."""
-    rate_wpm: int = DEFAULT_RATE_WPM
-    """Speaking rate in words per minute."""
-    pitch: int = 50
-    """Pitch, 0 (low) to 100 (high); 50 is the voice's own."""
-
 
 @dataclass(frozen=True)
 class Voice:

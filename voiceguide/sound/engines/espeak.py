@@ -55,8 +55,10 @@ import numpy as np
 
 from voiceguide.atomic import replace_quietly
 from voiceguide.errors import EngineError
+from voiceguide.prefs import VoiceSettings
+from voiceguide.script.spec import DEFAULT_VOICE
 from voiceguide.sound.engines import UnknownVoiceError
-from voiceguide.sound.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
+from voiceguide.sound.engines.base import Speech, Voice, normal_label, quote_phrase
 
 logger = logging.getLogger(__name__)
 
@@ -338,7 +340,7 @@ class Pyttsx3Engine:
     def __init__(
         self, settings: VoiceSettings | None = None, *, timeout_s: float = BASE_TIMEOUT_S
     ) -> None:
-        self.settings = settings if settings is not None else VoiceSettings()
+        self.settings = settings if settings is not None else DEFAULT_VOICE
         _validate(self.settings)
         self._timeout_s = timeout_s
         self._closed = False
@@ -444,9 +446,9 @@ class Pyttsx3Engine:
             finally:
                 watchdog.cancel()
 
-    def worker_recipe(self) -> tuple[str, VoiceSettings]:
-        """How to make this same engine in a worker process: its name and settings."""
-        return ENGINE_NAME, self.settings
+    def worker_recipe(self) -> VoiceSettings:
+        """How to make this same engine in a worker process: its settings."""
+        return self.settings
 
     def close(self) -> None:
         """Stop using the engine (the shared espeak-ng instance lives on for the process)."""

@@ -37,8 +37,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from voiceguide.errors import EngineError, NotFoundError
+from voiceguide.prefs import VoiceSettings
+from voiceguide.script.spec import DEFAULT_VOICE
 from voiceguide.sound.engines import UnknownVoiceError
-from voiceguide.sound.engines.base import Speech, Voice, VoiceSettings, normal_label, quote_phrase
+from voiceguide.sound.engines.base import Speech, Voice, normal_label, quote_phrase
 from voiceguide.sound.render import to_pcm
 
 if TYPE_CHECKING:
@@ -359,10 +361,8 @@ class PiperEngine:
 
     name = ENGINE_NAME
 
-    def __init__(
-        self, settings: VoiceSettings | None = None, voice_model: Path | None = None
-    ) -> None:
-        self.settings = settings if settings is not None else VoiceSettings()
+    def __init__(self, settings: VoiceSettings | None = None) -> None:
+        self.settings = settings if settings is not None else DEFAULT_VOICE
         rate = self.settings.rate_wpm
         if not MIN_RATE_WPM <= rate <= MAX_RATE_WPM:
             raise EngineError(
@@ -370,7 +370,7 @@ class PiperEngine:
                 f"the piper engine speaks at {MIN_RATE_WPM} to {MAX_RATE_WPM} wpm"
             )
         self._piper = _import_piper()
-        self._models = available_models(voice_model)
+        self._models = available_models(self.settings.voice_model)
         self.model = choose_model(self.settings.voice, self._models)
         if self.model.packaged:
             self.model_sha256, config_bytes = verify_packaged(self.model)
@@ -387,7 +387,7 @@ class PiperEngine:
         self.sample_rate: int = config["audio"]["sample_rate"]
         voice_scale = float(config.get("inference", {}).get("length_scale", 1.0))
         self.length_scale = length_scale(rate, self.model.pace, voice_scale)
-        if self.settings.pitch != 50:
+        if self.settings.pitch != DEFAULT_VOICE.pitch:
             logger.warning(
                 "Piper voices have no pitch control: pitch %d is ignored", self.settings.pitch
             )

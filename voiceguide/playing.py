@@ -1,0 +1,100 @@
+"""Playing a session: from a request to the speaker, or a dry run, with a view and keys.
+
+What ``voiceguide play`` does, callable alone. :func:`prepare` refuses at once when there
+is no audio device (before what may be minutes of synthesis) and opens the session;
+:func:`start_at` finds where to begin; :func:`play` runs playback with the view and
+keys that fit where it runs: a live view on a terminal, a line per cue otherwise,
+nothing when quiet, single keys when standard input is a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from voiceguide.play.navigation import Step
+    from voiceguide.session import Progress, Session, SessionRequest
+
+TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
+"""Set to 1 to print, on stderr, the monotonic time the first audio reaches the device."""
+
+
+def prepare(request: SessionRequest, *, audible: bool, progress: Progress | None = None) -> Session:
+    """Load the routine, check for an audio device if it will be heard, and open the session."""
+    from voiceguide.session import load_routine, open_session
+
+    routine = load_routine(request.routine)  # an invalid routine says so before the device
+    if audible:
+        from voiceguide.play.player import SimpleaudioPlayer
+
+        SimpleaudioPlayer.check()
+    return open_session(replace(request, routine=routine), progress=progress)
+
+
+def steps(session: Session) -> list[Step]:
+    """The session's steps: what ``start_at`` takes a number of, and what the views show."""
+    from voiceguide.play.navigation import steps_of
+
+    return steps_of(session.timeline)
+
+
+def start_at(session: Session, where: str | None) -> int:
+    """Find the sample to start at: a step number, a time (``M:SS``) or a step's title."""
+    from voiceguide.play.navigation import parse_from
+
+    return parse_from(where, session.timeline, steps(session)) if where is not None else 0
+
+
+def play(
+    session: Session,
+    start: int = 0,
+    *,
+    dry_run: bool = False,
+    speed: float = 1.0,
+    quiet: bool = False,
+    out: TextIO | None = None,
+) -> None:
+    """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster)."""
+    from voiceguide.play.liveview import LineView, TerminalView
+    from voiceguide.play.playback import Playback
+    from voiceguide.play.player import NullPlayer, Player, SimpleaudioPlayer
+    from voiceguide.play.terminal import stdin_keys
+    from voiceguide.signals import exit_on_signals
+
+    out = out if out is not None else sys.stdout
+    timeline, shown = session.timeline, steps(session)
+    keys = stdin_keys()
+    view: TerminalView | LineView | None
+    if quiet:
+        view = None
+    elif dry_run or not out.isatty():
+        view = LineView(out, timeline, shown)
+    else:
+        view = TerminalView(out, timeline, shown, show_keys=keys is not None)
+    player: Player = NullPlayer(speed=speed) if dry_run else SimpleaudioPlayer()
+    playback = Playback(
+        timeline,
+        session.clips,
+        player,
+        volume_pct=session.volume_pct,
+        start=start,
+        view=view,
+        on_first_audio=_trace_first_audio if os.environ.get(TRACE_ENV) else None,
+    )
+    try:
+        with exit_on_signals(), keys if keys is not None else contextlib.nullcontext():
+            playback.run(keys)
+    finally:
+        player.close()
+        if view is not None:
+            view.close()
+
+
+def _trace_first_audio() -> None:
+    sys.stderr.write(f"voiceguide: first audio handed over at monotonic {time.monotonic():.6f}\n")
+    sys.stderr.flush()
