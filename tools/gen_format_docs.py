@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import assert_never
 
 from voiceguide.script import spec
 from voiceguide.script.durations import EXAMPLES as DURATION_EXAMPLES
@@ -18,24 +19,28 @@ TARGET = Path(__file__).resolve().parent.parent / "docs" / "format-reference.md"
 
 def describe(kind: spec.Kind) -> str:
     """Say what a value must be, with its bounds, for a table cell."""
-    if isinstance(kind, spec.Duration):
-        return f"duration, {format_ms(kind.min_ms)} to {format_ms(kind.max_ms)}"
-    if isinstance(kind, spec.Integer):
-        return f"whole number, {kind.minimum} to {kind.maximum}"
-    if isinstance(kind, spec.Text):
-        placeholders = ", placeholders allowed" if kind.placeholders else ""
-        return f"text, up to {kind.max_chars} characters{placeholders}"
-    if isinstance(kind, spec.Choice):
-        return " \\| ".join(f"`{v}`" for v in kind.values)
-    if isinstance(kind, spec.ListOf):
-        return f"list of {describe(kind.item)} ({kind.min_items} to {kind.max_items})"
-    if isinstance(kind, spec.Object):
-        return f"[{kind.spec.title}](#{kind.spec.title.replace(' ', '-')})"
-    if isinstance(kind, spec.MapOf):
-        return f"mapping of point keys to [{kind.value.title}](#{kind.value.title})"
-    if isinstance(kind, spec.Steps):
-        return "list of [steps](#steps)"
-    return kind.describe()
+    match kind:
+        case spec.Duration():
+            return f"duration, {format_ms(kind.min_ms)} to {format_ms(kind.max_ms)}"
+        case spec.Integer():
+            return f"whole number, {kind.minimum} to {kind.maximum}"
+        case spec.Text():
+            placeholders = ", placeholders allowed" if kind.placeholders else ""
+            return f"text, up to {kind.max_chars} characters{placeholders}"
+        case spec.Choice():
+            return " \\| ".join(f"`{v}`" for v in kind.values)
+        case spec.ListOf():
+            return f"list of {describe(kind.item)} ({kind.min_items} to {kind.max_items})"
+        case spec.Object():
+            return f"[{kind.spec.title}](#{kind.spec.title.replace(' ', '-')})"
+        case spec.MapOf():
+            return f"mapping of point keys to [{kind.value.title}](#{kind.value.title})"
+        case spec.Steps():
+            return "list of [steps](#steps)"
+        case spec.Name() | spec.Boolean() | spec.Moment():
+            return kind.describe()
+        case _:
+            assert_never(kind)
 
 
 def key_table(keys: tuple[spec.Key, ...]) -> list[str]:

@@ -7,6 +7,7 @@ them the same calm way.
 
 from __future__ import annotations
 
+from voiceguide.script import placeholders
 from voiceguide.script.model import Point, Pressure
 
 _ONES = [
@@ -130,5 +131,5 @@ def side_title(side: str) -> str:
 
 
 def fill(text: str, values: dict[str, str]) -> str:
-    """Fill ``{side}``, ``{round}``… into an author's text (checked by the loader)."""
-    return text.format_map(values) if "{" in text else text
+    """Fill ``{side}``, ``{round}``… into an author's text: names only, never ``str.format``."""
+    return placeholders.fill(text, values)
