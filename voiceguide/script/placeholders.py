@@ -12,6 +12,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from voiceguide.script import spec
+from voiceguide.script.yamltext import excerpt, suggest
+
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_]\w*)\}|[{}]")
 
 
@@ -61,6 +64,24 @@ def _names_only(inside: str) -> str:
     shown = inside if len(inside) <= 30 else inside[:29] + "…"
     written = f"{{{name.group(0)}}}" if name and len(name.group(0)) <= 30 else "a name"
     return f"placeholders are names only: write {written}, not {{{shown}}}"
+
+
+def problems(text: str, scope: frozenset[str]) -> list[str]:
+    """What is wrong with the placeholders of ``text`` where ``scope`` names are filled in."""
+    found = []
+    fills = {name: s.key for s in spec.STEP_SPECS for name in s.fills}
+    try:
+        for field in fields(text):
+            name = field.name
+            if name not in spec.PLACEHOLDERS:
+                hint = suggest(name, spec.PLACEHOLDERS)
+                hint = hint.replace("'", "{", 1).replace("'", "}", 1) if hint else ""
+                found.append(f"unknown placeholder {{{excerpt(name)}}}{hint}")
+            elif name not in scope:
+                found.append(f"{{{name}}} is only filled in inside a '{fills[name]}' block")
+    except PlaceholderSyntaxError as exc:
+        found.append(exc.detail)
+    return found
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

@@ -67,6 +67,14 @@ class _Abort(Exception):
     """The file cannot be read further; its problem is recorded."""
 
 
+def display_path(path: Path) -> str:
+    """Show ``path`` relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)
+
+
 def is_yaml_name(path: Path) -> bool:
     """Whether ``path``, symbolic links followed, is named like a YAML file."""
     try:

@@ -8,7 +8,9 @@ only on the line after it.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 import yaml
 
@@ -24,6 +26,12 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 def quoted(text: str, limit: int = EXCERPT_CHARS) -> str:
     """An excerpt in quotes, as Python's ``repr`` writes a short string."""
     return repr(excerpt(text, limit))
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for a close match among ``choices``, else ``""``."""
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def describe(node: yaml.Node, quotable: bool = True) -> str:
