@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import DATA
 from tests.golden import check_golden
+from tests.lengths import FixedRateLengths
 from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import ScriptError, UsageError
 from voiceguide.script.library import resolve_include

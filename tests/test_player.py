@@ -23,9 +23,9 @@ import numpy.typing as npt
 import pytest
 
 from tests.conftest import DATA
+from tests.lengths import FixedRateLengths
 from voiceguide.compile import phrases
 from voiceguide.compile.compiler import CompileOptions, compile_routine
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import AudioDeviceError, EngineError, UsageError
 from voiceguide.play.controls import (

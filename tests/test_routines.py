@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.lengths import FixedRateLengths
 from voiceguide import paths
 from voiceguide.compile.compiler import compile_routine
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.script import library
 from voiceguide.script.model import (
