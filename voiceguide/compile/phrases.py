@@ -90,6 +90,17 @@ def locate(point: Point) -> str:
     return " ".join(parts)
 
 
+def traditional_name(point: Point) -> str | None:
+    """Say a point's traditional name, if it has one, after it is described.
+
+    'These points are…' when the point's spoken name is plural ('the lower back points').
+    """
+    if not point.traditional:
+        return None
+    subject = "These points are" if "points" in point.name.split() else "This point is"
+    return f"{subject} traditionally called {point.traditional.rstrip('.')}."
+
+
 _PRESS = {"gentle": "Press gently", "medium": "Press steadily", "firm": "Press firmly"}
 
 

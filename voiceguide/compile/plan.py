@@ -180,6 +180,10 @@ class Planner:
         where = replace(where, reps=step.reps)
         locate = phrases.fill(step.say, where.values) if step.say else phrases.locate(step.point)
         yield self.say(locate, where, "find")
+        name = phrases.traditional_name(step.point)
+        if name and where.round in (None, 1):
+            # Once where the point is found; the rounds of a repeat after the first only press.
+            yield self.say(name, where, "find")
         if step.find_ms:
             find = self.samples(self.paced(step.find_ms))
             yield Timed(find, "find", where, (), "the time to find the point")
