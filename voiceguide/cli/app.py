@@ -87,6 +87,14 @@ Pitch = Annotated[
 ]
 Volume = Annotated[int | None, typer.Option("--volume", help="Volume, 1 to 100 percent.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for other programs.")]
+AllowOutside = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside",
+        help="Let the routine include routines and sounds from outside its own folder "
+        "(absolute paths, '..', links that point out).",
+    ),
+]
 
 
 def compile_options(skip_intro: bool, pace: float, repeat: int, no_tones: bool) -> CompileOptions:
@@ -151,7 +159,7 @@ def progress_bar(
 
 
 def open_named_session(
-    name: str | Path, options: CompileOptions, choice: VoiceChoice
+    name: str | Path, options: CompileOptions, choice: VoiceChoice, allow_outside: bool = False
 ) -> tuple[Routine, Session]:
     """Load a routine and synthesize it, with a progress bar on a terminal.
 
@@ -160,7 +168,10 @@ def open_named_session(
     from voiceguide.script import library
     from voiceguide.session import open_session
 
-    routine = library.load_path(name) if isinstance(name, Path) else library.load(name)
+    if isinstance(name, Path):
+        routine = library.load_path(name, allow_outside=allow_outside)
+    else:
+        routine = library.load(name, allow_outside=allow_outside)
     with progress_bar("Preparing speech") as progress:
         session = open_session(routine, options, choice, progress)
     return routine, session

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from voiceguide.cli.app import (
+    AllowOutside,
     Engine,
     NoTones,
     Pace,
@@ -95,6 +96,7 @@ def export(
     pitch: Pitch = None,
     volume: Volume = None,
     voice_model: VoiceModel = None,
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Write a routine to an audio file to play anywhere: MP3 with chapters, WAV, FLAC or OGG.
 
@@ -119,7 +121,9 @@ def export(
         if all_dir is not None:
             if routine is not None or output is not None:
                 raise UsageError("--all exports every routine; give no ROUTINE and no --output")
-            worst = _export_all(all_dir, choose_format(None, fmt), captions, cues, options, choice)
+            worst = _export_all(
+                all_dir, choose_format(None, fmt), captions, cues, options, choice, allow_outside
+            )
             if worst:
                 raise typer.Exit(worst)
             return
@@ -128,9 +132,10 @@ def export(
         if output == STDOUT:
             if captions or cues:
                 raise UsageError("--captions and --cues need a file to sit beside; not with -o -")
-            _export_to_stdout(routine, choose_format(None, fmt or STREAM_FORMAT), options, choice)
+            stream = choose_format(None, fmt or STREAM_FORMAT)
+            _export_to_stdout(routine, stream, options, choice, allow_outside)
             return
-        _export_one(routine, output, fmt, captions, cues, options, choice)
+        _export_one(routine, output, fmt, captions, cues, options, choice, allow_outside)
     except KeyboardInterrupt:
         left = "" if output == STDOUT else "; no partial file was left"
         typer.echo(f"voiceguide: interrupted{left}", err=True)
@@ -182,6 +187,7 @@ def _export_one(
     cues: str | None,
     options: CompileOptions,
     choice: VoiceChoice,
+    allow_outside: bool = False,
 ) -> None:
     """Export the routine ``name`` to the file ``output``, into that folder, or to ./NAME.FORMAT."""
     from voiceguide.atomic import check_target
@@ -201,7 +207,7 @@ def _export_one(
     entry = library.find(name)
     outputs = _plan(entry.name, target, folder, fmt, captions, cues)
     outputs.check()  # before synthesis: refuse a folder or a device at once
-    typer.echo(_write(open_named_session(entry.path, options, choice)[1], outputs))
+    typer.echo(_write(open_named_session(entry.path, options, choice, allow_outside)[1], outputs))
 
 
 def _export_all(
@@ -211,6 +217,7 @@ def _export_all(
     cues: str | None,
     options: CompileOptions,
     choice: VoiceChoice,
+    allow_outside: bool = False,
 ) -> ExitStatus:
     """Export every named routine into ``folder``; return the worst exit status met."""
     from voiceguide.output.export import make_folders, remove_empty_folders
@@ -225,7 +232,8 @@ def _export_all(
             try:
                 outputs = _plan(entry.name, None, folder, fmt, captions, cues)
                 outputs.check()
-                typer.echo(_write(open_named_session(entry.path, options, choice)[1], outputs))
+                session = open_named_session(entry.path, options, choice, allow_outside)[1]
+                typer.echo(_write(session, outputs))
             except UsageError:
                 raise  # the same for every routine: stop at the first
             except VoiceguideError as exc:
@@ -238,7 +246,13 @@ def _export_all(
     return worst
 
 
-def _export_to_stdout(name: str, fmt: Format, options: CompileOptions, choice: VoiceChoice) -> None:
+def _export_to_stdout(
+    name: str,
+    fmt: Format,
+    options: CompileOptions,
+    choice: VoiceChoice,
+    allow_outside: bool = False,
+) -> None:
     import contextlib
 
     from voiceguide.output.export import Metadata, export_stream
@@ -249,7 +263,7 @@ def _export_to_stdout(name: str, fmt: Format, options: CompileOptions, choice: V
     binary = sys.stdout.buffer
     # Nothing but audio may reach standard output: anything printed goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
-        _, session = open_named_session(library.find(name).path, options, choice)
+        _, session = open_named_session(library.find(name).path, options, choice, allow_outside)
         routine = session.routine
         meta = Metadata(title=routine.title, comment=routine.summary or "")
         with progress_bar("Writing", _clock(session.timeline)) as progress:

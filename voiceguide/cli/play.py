@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from voiceguide.cli.app import (
+    AllowOutside,
     Engine,
     NoTones,
     Pace,
@@ -77,6 +78,7 @@ def play(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show nothing while playing.")] = (
         False
     ),
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Play a routine through the speaker: lie back, close your eyes and follow.
 
@@ -109,7 +111,7 @@ def play(
         raise UsageError("--speed: only with --dry-run (audio always plays in real time)")
     options = compile_options(skip_intro, pace, repeat, no_tones)
     choice = voice_choice(engine, voice, rate, pitch, volume, voice_model)
-    loaded = library.load(routine)
+    loaded = library.load(routine, allow_outside=allow_outside)
     audible = not (dry_run or list_steps)
     if audible:
         # Before synthesizing, which can take a while: no device, no point.

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from voiceguide.cli.app import (
+    AllowOutside,
     AsJson,
     Engine,
     NoTones,
@@ -86,6 +87,7 @@ def show(
     voice: Voice = None,
     rate: Rate = None,
     voice_model: VoiceModel = None,
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Show a routine's timeline: when each thing is said or sounded, and the total length.
 
@@ -99,6 +101,7 @@ def show(
         routine,
         compile_options(skip_intro, pace, repeat, no_tones),
         voice_choice(engine, voice, rate, voice_model=voice_model),
+        allow_outside,
     )
     timeline = session.timeline
     if as_json:
@@ -130,6 +133,7 @@ def check(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Check routine scripts and report every problem; exit 2 if any is invalid.
 
@@ -154,7 +158,7 @@ def check(
                 points = load_points(path)
                 summary = f"{len(points)} points"
             else:
-                routine = library.load_path(path)
+                routine = library.load_path(path, allow_outside=allow_outside)
                 if estimate:
                     lengths = EstimatedLengths(routine.settings.rate_wpm or DEFAULT_RATE_WPM)
                     timeline = compile_routine(routine, lengths, CompileOptions())
