@@ -430,3 +430,16 @@ def test_sessions_speak_the_cautions_of_their_parts(name: str) -> None:
         for caution in routine(part).all_cautions():
             assert caution in text
     assert text.count(SAFETY_NOTE) == 1
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_counted_size_bounds_the_compiled_session(name: str) -> None:
+    from voiceguide.compile.compiler import INTRO_CUES
+    from voiceguide.script import extent
+
+    size = extent.of_routine(routine(name), {})
+    compiled = timeline(name)
+    intro = INTRO_CUES + extent.OWN_CUES * len(routine(name).all_cautions())
+    assert len(compiled.cues) <= size.cues + intro
+    assert size.cues <= 2 * len(compiled.cues)  # an upper bound, not a wild one
+    assert size.timed_ms + routine(name).settings.lead_in_ms <= compiled.total_ms

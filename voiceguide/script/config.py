@@ -56,8 +56,11 @@ def config_path() -> Path:
 
 def load_user_config(path: Path | None = None) -> UserConfig:
     """Read the user's config file; a missing file gives an empty config."""
+    import yaml
+
     from voiceguide.script.checker import Checker
     from voiceguide.script.source import read_source
+    from voiceguide.script.yamltext import describe
 
     path = path if path is not None else config_path()
     try:
@@ -71,7 +74,12 @@ def load_user_config(path: Path | None = None) -> UserConfig:
     if source.root is None:
         return UserConfig(path=path)
     checker = Checker(source)
-    fields = checker.mapping(source.root, spec.CONFIG, "config")
+    fields = None
+    if isinstance(source.root, yaml.MappingNode):
+        fields = checker.mapping(source.root, spec.CONFIG, "config")
+    else:  # not quoted: a config file might be a link to anything
+        got = describe(source.root, quotable=False)
+        checker.problem(source.root, f"config: expected config keys, got {got}")
     model = None
     if fields is not None and fields.text("voice_model") is not None:
         raw = Path(str(fields.text("voice_model"))).expanduser()

@@ -109,7 +109,7 @@ def resolve_include(name: str, including: Path, *, allow_outside: bool = False) 
         if refused:
             raise UsageError(refused)
         path = including.parent / Path(name).expanduser()
-        if not _is_file(path):
+        if _mode(path) is None:
             raise NotFoundError(f"no file {quoted(name)} next to {including.name}")
         if path.resolve().suffix.lower() not in SUFFIXES:
             raise UsageError(
@@ -117,7 +117,7 @@ def resolve_include(name: str, including: Path, *, allow_outside: bool = False) 
             )
         return path
     sibling = including.parent / f"{name}.yaml"
-    if _is_file(sibling):
+    if _mode(sibling) is not None:
         refused = places.refusal(sibling.name, including, allow_outside)
         if refused:
             raise UsageError(refused)

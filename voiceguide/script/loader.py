@@ -13,12 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NoReturn
 
+import yaml
+
 from voiceguide.errors import NotFoundError, Position, Problem, ScriptError
 from voiceguide.script import spec
 from voiceguide.script.builder import Builder, Resolver, Session, build_points
+from voiceguide.script.checked import Fields
 from voiceguide.script.checker import Checker
+from voiceguide.script.kinds import ObjectSpec
 from voiceguide.script.model import Point, Routine
 from voiceguide.script.source import Source, display_path, read_source
+from voiceguide.script.yamltext import describe
 
 __all__ = ["Resolver", "load_points", "load_routine"]
 
@@ -28,6 +33,16 @@ def _not_quotable(source: Source, what: str) -> Problem:
         Position(source.display, 1, 1),
         f"not a valid {what}; the problems are only shown for files named .yaml or .yml",
     )
+
+
+def _top(checker: Checker, source: Source, object_spec: ObjectSpec, label: str) -> Fields | None:
+    """Check the top mapping; a file that is not one is never quoted (it may be anything)."""
+    assert source.root is not None
+    if not isinstance(source.root, yaml.MappingNode):
+        got = describe(source.root, quotable=False)
+        checker.problem(source.root, f"{label}: expected {object_spec.title} keys, got {got}")
+        return None
+    return checker.mapping(source.root, object_spec, label)
 
 
 def _load_file(session: Session, path: Path, shown: str) -> Routine | None:
@@ -48,7 +63,7 @@ def _load_file(session: Session, path: Path, shown: str) -> Routine | None:
         )
         return None
     checker = Checker(source)
-    fields = checker.mapping(source.root, spec.ROUTINE, "routine")
+    fields = _top(checker, source, spec.ROUTINE, "routine")
     before = len(session.problems)
     routine = None
     if fields is not None:
@@ -108,7 +123,7 @@ def load_points(path: Path, display: str | None = None) -> dict[str, Point]:
     if source.root is None:
         return {}
     checker = Checker(source)
-    fields = checker.mapping(source.root, spec.POINT_LIBRARY, "point library")
+    fields = _top(checker, source, spec.POINT_LIBRARY, "point library")
     points = build_points(fields.entries("points"))[0] if fields else {}
     if checker.problems:
         _raise(checker.problems if source.quotable else [_not_quotable(source, "point library")])

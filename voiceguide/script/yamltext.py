@@ -106,6 +106,9 @@ def yaml_problem(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     line, column = (mark.line, mark.column) if mark else (0, 0)
     message = excerpt(exc.problem or exc.context or "invalid YAML", 100)
     lines = text.splitlines()
+    last = len(lines) if text.endswith(("\n", "\r")) else len(lines) - 1
+    if line > last >= 0:  # libyaml's end of the stream, past the last line: its end
+        line, column = last, len(lines[last]) if last < len(lines) else 0
     if any(message.startswith(p) for p in _INDENT_PROBLEMS):
         odd = misindented(lines, line)
         if odd is not None:
