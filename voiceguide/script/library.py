@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Literal
 
 from voiceguide import paths
 from voiceguide.errors import NotFoundError, UsageError
-from voiceguide.script import places
-from voiceguide.script.yamltext import excerpt, quoted
 
 if TYPE_CHECKING:
     from voiceguide.script.model import Point, Routine
@@ -76,6 +74,8 @@ def looks_like_path(name: str) -> bool:
 
 def find(name: str) -> Entry:
     """Return the routine called ``name``, or at the path ``name``."""
+    from voiceguide.script.yamltext import excerpt, quoted
+
     if looks_like_path(name):
         path = Path(name).expanduser()
         mode = _mode(path)
@@ -104,6 +104,9 @@ def resolve_include(name: str, including: Path, *, allow_outside: bool = False) 
     user's routines folder (:mod:`voiceguide.script.places`), unless ``allow_outside``;
     it must name a YAML file. Raises :class:`NotFoundError` or :class:`UsageError`.
     """
+    from voiceguide.script import places
+    from voiceguide.script.yamltext import quoted
+
     if looks_like_path(name):
         refused = places.refusal(name, including, allow_outside)
         if refused:

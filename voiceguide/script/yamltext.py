@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import yaml
+if TYPE_CHECKING:  # yaml is imported where it is needed: 'voiceguide list' reads no YAML
+    import yaml
 
 EXCERPT_CHARS = 40
 
@@ -36,6 +38,8 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 
 def describe(node: yaml.Node, quotable: bool = True) -> str:
     """Say what a node is, for 'got …' in a message; its text only if ``quotable``."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
