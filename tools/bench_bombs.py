@@ -82,6 +82,28 @@ def run(path: Path, timeout: float) -> str:
     )
 
 
+def in_process(path: Path) -> str:
+    """Load ``path`` here; return the time and the peak of traced memory until it is refused."""
+    import tracemalloc
+
+    from voiceguide.errors import VoiceguideError
+    from voiceguide.script.library import load_path
+
+    os.environ["VOICEGUIDE_HOME"] = str(path.parent / "home")
+    load_path(path.parent.parent / "warm-up.yaml")  # imports and the point library, once
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        load_path(path)
+        outcome = "loaded"
+    except VoiceguideError:
+        outcome = "refused"
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return f"{'':<18} in process: {outcome} in {elapsed_ms:6.1f} ms, peak {peak / 2**20:5.1f} MiB"
+
+
 def main() -> int:
     """Build each bomb in a temporary folder and check it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -89,10 +111,13 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        (folder / "warm-up.yaml").write_text("title: Warm\nsteps: [{say: Hi.}]\n", "utf-8")
         for make in (repeat_bomb, silent_bomb, include_bomb):
             sub = folder / make.__name__
             sub.mkdir()
-            print(run(make(sub), args.timeout), flush=True)
+            path = make(sub)
+            print(run(path, args.timeout), flush=True)
+            print(in_process(path), flush=True)
     return 0
 
 
