@@ -134,10 +134,12 @@ def test_what_an_error_shows_of_an_included_yaml_file(
     assert all(len(line) < 200 for line in lines)
 
 
-@pytest.mark.parametrize("target", ["passwd", "shadow", "id_ed25519"])
+@pytest.mark.parametrize("target", ["passwd", "shadow", "id_ed25519", "aliased", "tagged"])
 def test_a_file_named_on_the_command_line_that_is_not_yaml_is_not_shown(
     tree: Path, target: str
 ) -> None:
+    (tree.parent / "aliased").write_text(f"key: *{SECRET}\n", encoding="utf-8")
+    (tree.parent / "tagged").write_text(f"key: !{SECRET} x\n", encoding="utf-8")
     with pytest.raises(ScriptError) as caught:
         load_path(tree.parent / target)
     assert str(caught.value) == (

@@ -59,7 +59,7 @@ def load_user_config(path: Path | None = None) -> UserConfig:
     import yaml
 
     from voiceguide.script.checker import Checker
-    from voiceguide.script.source import read_source
+    from voiceguide.script.source import not_shown, read_source
     from voiceguide.script.yamltext import describe
 
     path = path if path is not None else config_path()
@@ -90,8 +90,7 @@ def load_user_config(path: Path | None = None) -> UserConfig:
             )
     if checker.problems:
         if not source.quotable:
-            start = _start(path)
-            raise ConfigError([Problem(start, "not a valid config file (expected YAML keys)")])
+            raise ConfigError([not_shown(str(path), "config file")])
         raise ConfigError(checker.problems)
     assert fields is not None
     return UserConfig(

@@ -22,17 +22,10 @@ from voiceguide.script.checked import Fields
 from voiceguide.script.checker import Checker
 from voiceguide.script.kinds import ObjectSpec
 from voiceguide.script.model import Point, Routine
-from voiceguide.script.source import Source, display_path, read_source
+from voiceguide.script.source import Source, display_path, not_shown, read_source
 from voiceguide.script.yamltext import describe
 
 __all__ = ["Resolver", "load_points", "load_routine"]
-
-
-def _not_quotable(source: Source, what: str) -> Problem:
-    return Problem(
-        Position(source.display, 1, 1),
-        f"not a valid {what}; the problems are only shown for files named .yaml or .yml",
-    )
 
 
 def _top(checker: Checker, source: Source, object_spec: ObjectSpec, label: str) -> Fields | None:
@@ -75,7 +68,7 @@ def _load_file(session: Session, path: Path, shown: str) -> Routine | None:
     problems = checker.problems + session.problems[before:]
     if problems and not source.quotable:
         del session.problems[before:]
-        session.problems.append(_not_quotable(source, "routine script"))
+        session.problems.append(not_shown(source.display, "routine script"))
         return None
     session.problems[before:] = problems
     session.cache[path] = routine
@@ -126,7 +119,9 @@ def load_points(path: Path, display: str | None = None) -> dict[str, Point]:
     fields = _top(checker, source, spec.POINT_LIBRARY, "point library")
     points = build_points(fields.entries("points"))[0] if fields else {}
     if checker.problems:
-        _raise(checker.problems if source.quotable else [_not_quotable(source, "point library")])
+        _raise(
+            checker.problems if source.quotable else [not_shown(source.display, "point library")]
+        )
     return points
 
 

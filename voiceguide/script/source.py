@@ -188,8 +188,16 @@ def read_source(path: Path, display: str, *, limit: int, what: str) -> Source:
         with contextlib.suppress(_Abort):
             _screen(root, display, problems)
     if problems:
-        raise ScriptError(problems)
+        raise ScriptError(problems if quotable else [not_shown(display, what)])
     return Source(path, display, root, quotable)
+
+
+def not_shown(display: str, what: str) -> Problem:
+    """The one problem told of a file that is not named .yaml: nothing of it is quoted."""
+    return Problem(
+        Position(display, 1, 1),
+        f"not a valid {what}; the problems are only shown for files named .yaml or .yml",
+    )
 
 
 def _compose(text: str, display: str, problems: list[Problem]) -> yaml.Node | None:
