@@ -16,7 +16,6 @@ from typing import TypeVar
 from voiceguide.errors import NotFoundError, Position, Problem, VoiceguideError
 from voiceguide.script import extent, places, spec
 from voiceguide.script.checked import At, CheckedStep, Entry, Fields
-from voiceguide.script.checker import Checker
 from voiceguide.script.durations import format_ms
 from voiceguide.script.model import (
     PRESSURES,
@@ -96,10 +95,9 @@ def _pressure(text: str | None) -> Pressure | None:
 class Builder:
     """Build one file's routine from its checked fields."""
 
-    def __init__(self, session: Session, source: Source, checker: Checker) -> None:
+    def __init__(self, session: Session, source: Source) -> None:
         self.session = session
         self.source = source
-        self.checker = checker
         self.points: dict[str, Point] = dict(session.shared_points)
         self.broken: set[str] = set()
         """Points this file defines but that are not valid: a press of one says no more."""

@@ -62,7 +62,7 @@ def _load_file(session: Session, path: Path, shown: str) -> Routine | None:
     if fields is not None:
         session.stack.append(path)
         try:
-            routine = Builder(session, source, checker).routine(fields)
+            routine = Builder(session, source).routine(fields)
         finally:
             session.stack.pop()
     problems = checker.problems + session.problems[before:]
