@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from tests.conftest import DATA
+from tests.lengths import FixedRateLengths
 from voiceguide.compile.compiler import CompileOptions, compile_routine
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import EngineError
 from voiceguide.play.keys import Command

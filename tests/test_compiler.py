@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import DATA
 from tests.golden import check_golden
+from tests.lengths import FixedRateLengths
 from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import ScriptError, SettingError
 from voiceguide.script.library import resolve_include
@@ -163,9 +163,9 @@ def test_session_longer_than_six_hours_is_refused(tmp_path: Path) -> None:
     script.write_text(
         "title: Long\nsteps:\n  - repeat: 100\n    steps:\n      - pause: 1h\n", encoding="utf-8"
     )
-    routine = load_routine(script, resolve=resolve_include, display="long.yaml")
-    with pytest.raises(ScriptError, match=r"long.yaml:1:1: the session lasts 100h"):
-        compile_routine(routine, LENGTHS, CompileOptions(intro=False))
+    # Refused as it loads, at the block that makes it so long, without laying it out.
+    with pytest.raises(ScriptError, match=r"long.yaml:3:5: repeat: at least 100h of pauses"):
+        load_routine(script, resolve=resolve_include, display="long.yaml")
 
 
 def test_a_pace_too_fast_for_the_words_is_blamed_on_the_pace() -> None:

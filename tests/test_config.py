@@ -61,16 +61,19 @@ def test_every_key_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("rate: 900\n", "1:7: rate: expected 80 to 400 words per minute, got '900'"),
-        ("rate: fast\n", "1:7: rate: expected 80 to 400 words per minute, got 'fast'"),
-        ("engine: festival\n", "1:9: engine: expected espeak or piper, got 'festival'"),
-        ("\nrat: 140\n", "2:1: unknown key 'rat'; did you mean 'rate'?"),
-        ("colour: blue\n", "1:1: unknown key 'colour'; expected one of engine, voice, rate, "),
-        ("voice: [a, b]\n", "1:8: voice: expected a single value, found a list or mapping"),
-        ("rate: 140\nrate: 150\n", "2:1: rate is given twice"),
-        ("- engine\n", "1:1: expected a mapping of settings"),
-        ("engine: [piper\n", ": not valid YAML: "),
+        ("rate: 900\n", "1:7: rate: expected a whole number from 80 to 400, got 900"),
+        ("rate: fast\n", "1:7: rate: expected a whole number from 80 to 400, got 'fast'"),
+        ("engine: festival\n", "1:9: engine: expected one of espeak, piper, got 'festival'"),
+        ("\nrat: 140\n", "2:1: rat: unknown key in config; did you mean 'rate'?"),
+        ("colour: blue\n", "1:1: colour: unknown key in config"),
+        ("voice: [a, b]\n", "1:8: voice: expected text, got a list"),
+        ("voice: 123\n", "1:8: voice: expected text, got the number 123; put it in quotes"),
+        ("rate: 140\nrate: 150\n", "2:1: rate: key appears twice (first at line 1)"),
+        ("- engine\n", "1:1: config: expected config keys, got a list"),
+        ("engine: [piper\n", ":2:1: could not read YAML: "),
         ("voice_model: /nowhere/x.onnx\n", "1:14: voice_model: no such file /nowhere/x.onnx"),
+        ("voice: !!python/name:os.system x\n", "1:8: YAML tag 'python/name:os.system' is not "),
+        ('voice: "\\e[31m"\n', "1:8: expected text, found a control character, U+001B (ESC)"),
     ],
 )
 def test_a_bad_config_is_one_line_naming_where_and_what(text: str, message: str) -> None:
@@ -85,6 +88,45 @@ def test_a_bad_config_is_one_line_naming_where_and_what(text: str, message: str)
     assert caught.value.exit_code == ExitStatus.INVALID
 
 
+def test_every_problem_in_the_config_is_reported_with_its_place() -> None:
+    path = write_config("rate: 900\nvoise: joe\nengine: festival\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_user_config()
+
+    assert str(caught.value).splitlines() == [
+        f"{path}:1:7: rate: expected a whole number from 80 to 400, got 900",
+        f"{path}:2:1: voise: unknown key in config; did you mean 'voice'?",
+        f"{path}:3:9: engine: expected one of espeak, piper, got 'festival'",
+    ]
+
+
+def test_an_empty_value_leaves_the_default() -> None:
+    path = write_config("engine:\nvoice: ''\nrate: 140\n")
+
+    assert load_user_config() == UserConfig(prefs=VoicePrefs(rate_wpm=140), path=path)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "huge"])
+def test_a_config_that_is_not_a_small_file_is_one_line(kind: str) -> None:
+    import os
+
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path)  # reading would block forever: it is refused unopened
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("# padding\n" * 10_000, encoding="utf-8")
+
+    with pytest.raises(ConfigError) as caught:
+        load_user_config()
+
+    assert str(caught.value).startswith(f"{path}:1:1: ")
+    assert "\n" not in str(caught.value)
+
+
 def test_a_bad_config_stops_a_command_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     from voiceguide.cli import main
 
@@ -96,7 +138,7 @@ def test_a_bad_config_stops_a_command_with_one_line(capsys: pytest.CaptureFixtur
     assert exited.value.code == ExitStatus.INVALID
     err = capsys.readouterr().err
     assert err == (
-        f"voiceguide: {path}:1:7: rate: expected 80 to 400 words per minute, got '900'\n"
+        f"voiceguide: {path}:1:7: rate: expected a whole number from 80 to 400, got 900\n"
     )
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from tests.conftest import DATA
 from tests.golden import check_golden
+from tests.lengths import FixedRateLengths
 from voiceguide.compile.compiler import compile_routine
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.errors import ScriptError
 from voiceguide.script.library import resolve_include
 from voiceguide.script.loader import load_points, load_routine

@@ -184,12 +184,13 @@ def test_ctrl_c_stops_the_sound_at_once_and_exits_130(tmp_path: Path) -> None:
         fed = reader.total
         assert fed > BYTES_PER_SECOND  # the device really is being fed, in real time
         assert fed < 2 * BYTES_PER_SECOND
-        interrupted = time.monotonic()
+        at_interrupt = reader.total
         process.send_signal(signal.SIGINT)
-        assert process.wait(5) == 130
-        assert time.monotonic() - interrupted < 1.0
+        assert process.wait(10) == 130
         time.sleep(1.0)  # anything still coming would be read by now
-        assert reader.last_read - interrupted < 0.6  # silent within 0.6 s
+        # Measured in the played stream, not in wall time (the machine may be busy): at most
+        # 0.6 s of sound reached the device after Ctrl-C.
+        assert reader.total - at_interrupt < 0.6 * BYTES_PER_SECOND
     finally:
         process.kill()
         process.wait()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.lengths import FixedRateLengths
 from voiceguide import paths
 from voiceguide.compile.compiler import compile_routine
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Timeline
 from voiceguide.script import library
 from voiceguide.script.model import (
@@ -260,7 +260,7 @@ def test_lower_back_points_are_by_the_spine_and_skipped_with_a_weak_back() -> No
 def test_stomach_point_is_two_finger_widths_below_the_navel() -> None:
     (press,) = presses("stomach")
     assert press.point.key == "below-navel"
-    assert "Sea of Energy" in press.point.also
+    assert press.point.traditional == "the Sea of Energy"
     assert "two finger-widths below your navel" in spoken("stomach")
 
 
@@ -301,13 +301,13 @@ def test_hand_is_short_presses_in_two_or_three_rounds_lying_down() -> None:
 
 def test_knee_back_is_the_centre_of_the_back_of_the_knee() -> None:
     (press,) = presses("knee-back")
-    assert "Commanding Middle" in press.point.also
+    assert press.point.traditional == "the Commanding Middle"
     assert "centre of the back of the knee" in spoken("knee-back")
 
 
 def test_hipbone_is_womb_and_vitals_pressed_gently() -> None:
     (press,) = presses("hipbone")
-    assert "Womb and Vitals" in press.point.also
+    assert press.point.traditional == "the Womb and Vitals"
     assert press.pressure == "gentle"
 
 
@@ -341,14 +341,42 @@ def test_point_library_pressures_follow_the_source() -> None:
     assert {k for k, p in points.items() if p.pressure == "gentle"} == gentle
 
 
+TRADITIONAL = {
+    "lower-back": "the Sea of Vitality",
+    "below-navel": "the Sea of Energy",
+    "knee-back": "the Commanding Middle",
+    "hipbone": "the Womb and Vitals",
+    "hand-valley": "the Joining Valley",
+}
+
+
 def test_point_library_traditional_names() -> None:
     points = library.shared_points()
-    assert "Sea of Vitality" in points["lower-back"].also
-    assert "Sea of Energy" in points["below-navel"].also
-    assert "Commanding Middle" in points["knee-back"].also
-    assert "Womb and Vitals" in points["hipbone"].also
+    assert {k: p.traditional for k, p in points.items() if p.traditional} == TRADITIONAL
     assert "LI4 (Hegu)" in points["hand-valley"].also
     assert "BL40 (Weizhong)" in points["knee-back"].also
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_point_pressed_is_named_where_it_is_found(name: str) -> None:
+    cues = [c for c in timeline(name).cues if c.kind == "speech"]
+    pressed = {s.point.key for s in presses(name)} | {
+        s.point.key for part in routine(name).included() for s in presses(part.name)
+    }
+    for key in pressed & set(TRADITIONAL):
+        said = [i for i, c in enumerate(cues) if c.text.endswith(f"called {TRADITIONAL[key]}.")]
+        assert said, (name, key)
+        # Said in the quiet before a press, once for each press step and side, not each round.
+        assert all(cues[i].phase == "find" for i in said)
+        assert all(cues[i].round in (None, 1) for i in said)
+
+
+def test_the_full_session_says_every_traditional_name() -> None:
+    text = spoken("back-pain")
+    for words in ("Sea of Vitality", "Sea of Energy", "Commanding Middle", "Womb and Vitals"):
+        assert f"traditionally called the {words}." in text
+    assert "These points are traditionally called the Sea of Vitality." in text
+    assert text.count("traditionally called the Joining Valley") == 2  # once for each hand
 
 
 def test_every_point_is_described_for_touch_and_documented() -> None:
@@ -402,3 +430,16 @@ def test_sessions_speak_the_cautions_of_their_parts(name: str) -> None:
         for caution in routine(part).all_cautions():
             assert caution in text
     assert text.count(SAFETY_NOTE) == 1
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_counted_size_bounds_the_compiled_session(name: str) -> None:
+    from voiceguide.compile.compiler import INTRO_CUES
+    from voiceguide.script import extent
+
+    size = extent.of_routine(routine(name), {})
+    compiled = timeline(name)
+    intro = INTRO_CUES + extent.OWN_CUES * len(routine(name).all_cautions())
+    assert len(compiled.cues) <= size.cues + intro
+    assert size.cues <= 2 * len(compiled.cues)  # an upper bound, not a wild one
+    assert size.timed_ms + routine(name).settings.lead_in_ms <= compiled.total_ms

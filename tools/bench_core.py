@@ -18,9 +18,12 @@ import time
 from pathlib import Path
 
 from voiceguide.compile.compiler import CompileOptions, compile_routine
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.script.durations import format_ms
 from voiceguide.script.library import load_path
+
+# The fixed-rate lengths are a test double: they live with the tests, beside this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.lengths import FixedRateLengths
 
 RUNS = 15
 

@@ -55,7 +55,13 @@ steps:
 """The routine ``new`` writes: every common key once, commented."""
 
 
-def check(name: str, *, estimate: bool = False, config: UserConfig | None = None) -> str:
+def check(
+    name: str,
+    *,
+    estimate: bool = False,
+    config: UserConfig | None = None,
+    allow_outside: bool = False,
+) -> str:
     """Check the routine or point library ``name`` whole; return what it holds, in brief.
 
     A routine is synthesized (cached) and compiled, so that what is said inside a hold
@@ -72,7 +78,7 @@ def check(name: str, *, estimate: bool = False, config: UserConfig | None = None
     path = library.find(name).path
     if library.is_point_library(path):
         return f"{len(load_points(path))} points"
-    request = SessionRequest(library.load_path(path))
+    request = SessionRequest(library.load_path(path, allow_outside=allow_outside))
     if estimate:
         return "~" + format_ms(estimated(request, config=config).total_ms)
     return format_ms(open_session(request, config=config).timeline.total_ms)

@@ -28,7 +28,9 @@ def prepare(request: SessionRequest, *, audible: bool, progress: Progress | None
     """Load the routine, check for an audio device if it will be heard, and open the session."""
     from voiceguide.session import load_routine, open_session
 
-    routine = load_routine(request.routine)  # an invalid routine says so before the device
+    routine = load_routine(
+        request.routine, allow_outside=request.allow_outside
+    )  # an invalid routine says so before the device
     if audible:
         from voiceguide.play.player import SimpleaudioPlayer
 

@@ -40,6 +40,8 @@ class SessionRequest:
     options: CompileOptions = field(default_factory=CompileOptions)
     prefs: VoicePrefs = field(default_factory=VoicePrefs)
     """The voice asked for; the routine, the user's config and the defaults fill the rest."""
+    allow_outside: bool = False
+    """Let the routine include routines and sounds from outside its own folder tree."""
 
 
 @dataclass(frozen=True)
@@ -70,17 +72,17 @@ class Session:
         return self.voice.gain
 
 
-def load_routine(routine: str | Path | Routine | None) -> Routine:
+def load_routine(routine: str | Path | Routine | None, *, allow_outside: bool = False) -> Routine:
     """Return the routine a request names: by name (or typed path), by path, or as given."""
     from voiceguide.script import library
 
     if isinstance(routine, Routine):
         return routine
     if isinstance(routine, Path):
-        return library.load_path(routine)
+        return library.load_path(routine, allow_outside=allow_outside)
     if routine is None:
         raise UsageError("no routine given")
-    return library.load(routine)
+    return library.load(routine, allow_outside=allow_outside)
 
 
 def check_prefs(prefs: VoicePrefs) -> None:
@@ -136,7 +138,7 @@ def open_session(
     from voiceguide.sound.speech import SpeechClips
     from voiceguide.sound.tones import Sounds
 
-    routine = load_routine(request.routine)
+    routine = load_routine(request.routine, allow_outside=request.allow_outside)
     voice = resolve_voice(request.prefs, routine, config)
     cache = cache if cache is not None else PhraseCache()
     speaker = engine if engine is not None else make_engine(voice)
@@ -153,7 +155,7 @@ def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Ti
     """
     from voiceguide.compile.estimate import EstimatedLengths
 
-    routine = load_routine(request.routine)
+    routine = load_routine(request.routine, allow_outside=request.allow_outside)
     voice = resolve_voice(request.prefs, routine, config)
     return compile_routine(routine, EstimatedLengths(voice.rate_wpm), request.options)
 

@@ -239,6 +239,14 @@ Volume = Annotated[
         help="Volume, {volume_pct} percent.",
     ),
 ]
+AllowOutside = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside",
+        help="Let the routine include routines and sounds from outside its own folder "
+        "(absolute paths, '..', links that point out).",
+    ),
+]
 
 _SHARED = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
@@ -253,6 +261,7 @@ _SHARED = [
         ("pitch", Pitch, None),
         ("volume", Volume, None),
         ("voice_model", VoiceModel, None),
+        ("allow_outside", AllowOutside, False),
     )
 ]
 
@@ -294,6 +303,7 @@ def _request(
     pitch: int | None,
     volume: int | None,
     voice_model: Path | None,
+    allow_outside: bool,
 ) -> SessionRequest:
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.prefs import VoicePrefs
@@ -308,4 +318,4 @@ def _request(
         intro=not skip_intro, tones=False if no_tones else None, pace=pace, repeat=repeat
     )
     prefs = VoicePrefs(engine, voice, rate, pitch, volume, voice_model)
-    return SessionRequest(routine, options, prefs)
+    return SessionRequest(routine, options, prefs, allow_outside)

@@ -17,7 +17,7 @@ from voiceguide.cli.app import (
     report,
     table,
 )
-from voiceguide.cli.options import RangedHelp, session_options
+from voiceguide.cli.options import AllowOutside, RangedHelp, session_options
 from voiceguide.errors import ExitStatus, UsageError, VoiceguideError
 
 if TYPE_CHECKING:
@@ -121,6 +121,7 @@ def check(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Check routine scripts and report every problem; exit 2 if any is invalid.
 
@@ -134,7 +135,7 @@ def check(
     worst = ExitStatus.OK
     for name in routines:
         try:
-            summary = authoring.check(name, estimate=estimate)
+            summary = authoring.check(name, estimate=estimate, allow_outside=allow_outside)
         except VoiceguideError as exc:
             worst = max(worst, ExitStatus(report(exc)))
             continue

@@ -7,6 +7,7 @@ them the same calm way.
 
 from __future__ import annotations
 
+from voiceguide.script import placeholders
 from voiceguide.script.model import Point, Pressure
 
 _ONES = [
@@ -89,6 +90,17 @@ def locate(point: Point) -> str:
     return " ".join(parts)
 
 
+def traditional_name(point: Point) -> str | None:
+    """Say a point's traditional name, if it has one, after it is described.
+
+    'These points are…' when the point's spoken name is plural ('the lower back points').
+    """
+    if not point.traditional:
+        return None
+    subject = "These points are" if "points" in point.name.split() else "This point is"
+    return f"{subject} traditionally called {point.traditional.rstrip('.')}."
+
+
 _PRESS = {"gentle": "Press gently", "medium": "Press steadily", "firm": "Press firmly"}
 
 
@@ -130,8 +142,8 @@ def side_title(side: str) -> str:
 
 
 def fill(text: str, values: dict[str, str]) -> str:
-    """Fill ``{side}``, ``{round}``… into an author's text (checked by the loader)."""
-    return text.format_map(values) if "{" in text else text
+    """Fill ``{side}``, ``{round}``… into an author's text: names only, never ``str.format``."""
+    return placeholders.fill(text, values)
 
 
 # -- answers to the keys during playback (voiceguide.play.answers chooses what is said) -------

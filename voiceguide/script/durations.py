@@ -1,16 +1,60 @@
-"""Parse and format durations: ``30s``, ``1m30s``, ``90``, ``1:30``, ``1.5s``, ``500ms``."""
+"""Parse and format durations: ``30s``, ``1m30s``, ``90``, ``1:30``, ``2 min``, ``10 seconds``.
+
+The grammar is written once, here, as a regular expression built from the unit table;
+:func:`parse_duration_ms` matches it and :data:`DURATION_PATTERN` is the same expression
+for the JSON Schema (ECMAScript: no named groups, no flags), so an editor and the loader
+accept exactly the same strings.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 
-_UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000, "ms": 1}
-_UNITS = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d{2})(?:\.(\d{1,3}))?")
-
 EXAMPLES = "30s, 1m30s, 90 or 1:30"
+
+UNITS: tuple[tuple[str, int, tuple[str, ...]], ...] = (
+    ("h", 3_600_000, ("hours", "hour", "hrs", "hr", "h")),
+    ("m", 60_000, ("minutes", "minute", "mins", "min", "m")),
+    ("s", 1_000, ("seconds", "second", "secs", "sec", "s")),
+    ("ms", 1, ("milliseconds", "millisecond", "msecs", "msec", "ms")),
+)
+"""Each unit: its group name, its length in ms, and how it may be written (longest first)."""
+
+_NUMBER = r"\d+(?:\.\d+)?"
+_WHOLE_MS = r"\d+(?:\.\d{1,3})?"  # milliseconds have at most three decimals, like a clock
+_SEPARATOR = r"(?:\s+and\s+(?=\d)|\s*)"
+
+
+def _grammar(named: bool, fold: bool) -> str:
+    """The duration grammar; ``named`` adds the groups the parser reads, ``fold`` any case."""
+
+    def group(name: str, body: str) -> str:
+        return f"(?P<{name}>{body})" if named else f"(?:{body})"
+
+    def word(text: str) -> str:
+        return "".join(f"[{c}{c.upper()}]" if fold and c.isalpha() else c for c in text)
+
+    parts = []
+    for name, _, spellings in UNITS:
+        number = _WHOLE_MS if name == "ms" else _NUMBER
+        unit = "|".join(word(s) for s in spellings)
+        parts.append(f"(?:{group(name, number)}\\s*(?:{unit}){_SEPARATOR})?")
+    units = r"(?=\d)" + "".join(parts)
+    digits, sixty = r"\d+", r"[0-5]\d"
+    with_hours = group("ch", digits) + ":" + group("cm", r"[0-5]?\d")
+    fraction = r"(?:\." + group("cf", r"\d{1,3}") + ")?"
+    clock = f"(?:{with_hours}|{group('cmm', digits)}):{group('cs', sixty)}{fraction}"
+    seconds = group("n", _NUMBER)
+    return rf"^\s*{group('sign', '-')}?(?:{seconds}|{clock}|{units})\s*$"
+
+
+DURATION_PATTERN = _grammar(named=False, fold=True)
+"""The grammar as a JSON Schema ``pattern`` (any case, as the parser)."""
+_DURATION = re.compile(_grammar(named=True, fold=False))
+
+PERCENT_PATTERN = r"^\s*\d{1,2}\s*%\s*$"
+"""A moment as a percentage of its phase, 0% to 99%: the parser and the schema share it."""
 
 
 class DurationSyntaxError(ValueError):
@@ -21,8 +65,6 @@ def _decimal_ms(number: str, unit_ms: int) -> int:
     whole, _, frac = number.partition(".")
     # Decimal arithmetic on the digits keeps 1.1s at exactly 1100 ms.
     frac_ms = int(frac.ljust(3, "0")[:3]) * unit_ms // 1000 if frac else 0
-    if frac and len(frac) > 3 and unit_ms == 1:
-        raise DurationSyntaxError("durations are counted in whole milliseconds")
     return int(whole) * unit_ms + frac_ms
 
 
@@ -41,35 +83,25 @@ def parse_duration_ms(value: object) -> int:
         return round(value * 1000)
     if not isinstance(value, str):
         raise DurationSyntaxError(value)
-    text = value.strip().lower().replace(" ", "")
-    if not text:
+    match = _DURATION.fullmatch(value.lower())
+    if match is None:
         raise DurationSyntaxError(value)
-    if text.startswith("-") and not text.startswith("--"):
-        return -parse_duration_ms(text[1:])
-    if _NUMBER.fullmatch(text):
-        return _decimal_ms(text, 1000)
-    clock = _CLOCK.fullmatch(text)
-    if clock:
-        hours, minutes, seconds, frac = clock.groups()
-        if int(seconds) >= 60 or (hours is not None and int(minutes) >= 60):
-            raise DurationSyntaxError(value)
-        total = (int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)
-        return total * 1000 + (int(frac.ljust(3, "0")) if frac else 0)
-    pos = 0
-    total_ms = 0
-    seen: list[str] = []
-    for match in _UNITS.finditer(text):
-        if match.start() != pos:
-            raise DurationSyntaxError(value)
-        unit = match.group(2)
-        if unit in seen or (seen and list(_UNIT_MS).index(unit) < list(_UNIT_MS).index(seen[-1])):
-            raise DurationSyntaxError(value)  # units out of order or repeated: 30s1m, 1m1m
-        seen.append(unit)
-        total_ms += _decimal_ms(match.group(1), _UNIT_MS[unit])
-        pos = match.end()
-    if pos != len(text) or not seen:
-        raise DurationSyntaxError(value)
-    return total_ms
+    got = match.groupdict()
+    sign = -1 if got["sign"] else 1
+    if got["n"] is not None:
+        return sign * _decimal_ms(got["n"], 1000)
+    if got["cs"] is not None:
+        minutes = int(got["cm"] or got["cmm"]) + 60 * int(got["ch"] or 0)
+        frac = int(got["cf"].ljust(3, "0")) if got["cf"] else 0
+        return sign * ((minutes * 60 + int(got["cs"])) * 1000 + frac)
+    return sign * sum(_decimal_ms(got[name], ms) for name, ms, _ in UNITS if got[name])
+
+
+def parse_percent(text: str) -> int | None:
+    """Return the percentage in ``50%``, or ``None`` if ``text`` is not one (0% to 99%)."""
+    if not re.fullmatch(PERCENT_PATTERN, text):
+        return None
+    return int(text.strip().rstrip("%"))
 
 
 def ms_to_samples(ms: int, sample_rate: int) -> int:

@@ -46,8 +46,10 @@ class Point:
     position: Position
     find: str | None = None
     """How to find it by touch: landmarks, finger-widths."""
+    traditional: str | None = None
+    """Its traditional name, said after it is described: 'the Sea of Vitality'."""
     also: tuple[str, ...] = ()
-    """Other names, such as a traditional name or a meridian code."""
+    """Other names, such as a meridian code (documentation only, never spoken)."""
     pressure: Pressure | None = None
     cautions: tuple[str, ...] = ()
     helps: str | None = None

@@ -2,72 +2,92 @@
 
 Editors that speak the YAML language server use it to complete and check
 scripts: put ``# yaml-language-server: $schema=<path or URL>`` on the first line.
+Durations and percentages use the very patterns the loader parses with
+(:mod:`voiceguide.script.durations`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 from voiceguide.script import spec
+from voiceguide.script.durations import DURATION_PATTERN, PERCENT_PATTERN
 from voiceguide.script.durations import EXAMPLES as DURATION_EXAMPLES
+from voiceguide.script.kinds import (
+    Boolean,
+    Choice,
+    Duration,
+    Integer,
+    Kind,
+    ListOf,
+    MapOf,
+    Moment,
+    Name,
+    Object,
+    ObjectSpec,
+    Steps,
+    StepSpec,
+    Text,
+)
 
 SCHEMA_ID = "https://voiceguide.invalid/schema/routine.json"
-DURATION_PATTERN = (
-    r"^\s*-?(?:\d+(?:\.\d+)?\s*(?:h|ms|m|s)\s*)+$|^\s*\d+(?:\.\d+)?\s*$"
-    r"|^\s*(?:\d+:)?\d+:\d{2}(?:\.\d{1,3})?\s*$"
-)
-MOMENT_PATTERN = r"^\s*\d{1,2}\s*%\s*$"
 
 
-def _kind(kind: spec.Kind, defs: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(kind, spec.Text):
-        return {"type": "string", "minLength": 1, "maxLength": kind.max_chars}
-    if isinstance(kind, spec.Name):
-        return {"type": "string", "pattern": kind.pattern}
-    if isinstance(kind, spec.Duration):
-        return {
-            "anyOf": [
-                {"type": "string", "pattern": DURATION_PATTERN},
-                {"type": "number", "minimum": kind.min_ms / 1000, "maximum": kind.max_ms / 1000},
-            ],
-            "description": f"A duration like {DURATION_EXAMPLES}; a bare number is seconds.",
-        }
-    if isinstance(kind, spec.Integer):
-        return {"type": "integer", "minimum": kind.minimum, "maximum": kind.maximum}
-    if isinstance(kind, spec.Boolean):
-        return {"type": "boolean"}
-    if isinstance(kind, spec.Choice):
-        return {"enum": list(kind.values)}
-    if isinstance(kind, spec.Moment):
-        return {
-            "anyOf": [
-                {"type": "string", "pattern": MOMENT_PATTERN},
-                {"type": "string", "pattern": DURATION_PATTERN},
-                {"type": "number", "minimum": 0},
-            ]
-        }
-    if isinstance(kind, spec.ListOf):
-        return {
-            "type": "array",
-            "items": _kind(kind.item, defs),
-            "minItems": kind.min_items,
-            "maxItems": kind.max_items,
-        }
-    if isinstance(kind, spec.Object):
-        return _ref(kind.spec, defs)
-    if isinstance(kind, spec.MapOf):
-        return {
-            "type": "object",
-            "propertyNames": {"pattern": spec.Name().pattern},
-            "additionalProperties": _ref(kind.value, defs),
-            "maxProperties": kind.max_items,
-        }
-    if isinstance(kind, spec.Steps):
-        return {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1}
-    raise TypeError(kind)  # pragma: no cover
+def _kind(kind: Kind, defs: dict[str, Any]) -> dict[str, Any]:
+    match kind:
+        case Text():
+            return {"type": "string", "minLength": 1, "maxLength": kind.max_chars}
+        case Name():
+            return {"type": "string", "pattern": kind.pattern}
+        case Duration():
+            return {
+                "anyOf": [
+                    {"type": "string", "pattern": DURATION_PATTERN},
+                    {
+                        "type": "number",
+                        "minimum": kind.min_ms / 1000,
+                        "maximum": kind.max_ms / 1000,
+                    },
+                ],
+                "description": f"A duration like {DURATION_EXAMPLES}; a bare number is seconds.",
+            }
+        case Integer():
+            return {"type": "integer", "minimum": kind.minimum, "maximum": kind.maximum}
+        case Boolean():
+            return {"type": "boolean"}
+        case Choice():
+            return {"enum": list(kind.values)}
+        case Moment():
+            return {
+                "anyOf": [
+                    {"type": "string", "pattern": PERCENT_PATTERN},
+                    {"type": "string", "pattern": DURATION_PATTERN},
+                    {"type": "number", "minimum": 0},
+                ]
+            }
+        case ListOf():
+            return {
+                "type": "array",
+                "items": _kind(kind.item, defs),
+                "minItems": kind.min_items,
+                "maxItems": kind.max_items,
+            }
+        case Object():
+            return _ref(kind.spec, defs)
+        case MapOf():
+            return {
+                "type": "object",
+                "propertyNames": {"pattern": Name().pattern},
+                "additionalProperties": _ref(kind.value, defs),
+                "maxProperties": kind.max_items,
+            }
+        case Steps():
+            return {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1}
+        case _:
+            assert_never(kind)
 
 
-def _object(object_spec: spec.ObjectSpec, defs: dict[str, Any]) -> dict[str, Any]:
+def _object(object_spec: ObjectSpec, defs: dict[str, Any]) -> dict[str, Any]:
     properties = {}
     for key in object_spec.keys:
         prop = _kind(key.kind, defs)
@@ -86,7 +106,7 @@ def _object(object_spec: spec.ObjectSpec, defs: dict[str, Any]) -> dict[str, Any
     return schema
 
 
-def _ref(object_spec: spec.ObjectSpec, defs: dict[str, Any]) -> dict[str, Any]:
+def _ref(object_spec: ObjectSpec, defs: dict[str, Any]) -> dict[str, Any]:
     name = object_spec.title.replace(" ", "_")
     if name not in defs:
         defs[name] = {}  # reserve the name first: specs may refer to themselves
@@ -94,7 +114,7 @@ def _ref(object_spec: spec.ObjectSpec, defs: dict[str, Any]) -> dict[str, Any]:
     return {"$ref": f"#/$defs/{name}"}
 
 
-def _step(step_spec: spec.StepSpec, defs: dict[str, Any]) -> dict[str, Any]:
+def _step(step_spec: StepSpec, defs: dict[str, Any]) -> dict[str, Any]:
     value = _kind(step_spec.value, defs)
     value["description"] = step_spec.doc
     properties = {step_spec.key: value}

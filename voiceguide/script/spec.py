@@ -1,16 +1,37 @@
 """The routine format, key by key: the one description the loader checks against.
 
-The loader validates scripts with these specs, :mod:`voiceguide.script.schema` turns
-them into a JSON Schema, and ``tools/gen_format_docs.py`` into
-``docs/format-reference.md``. Change the format here and all three follow.
+The checker (:mod:`voiceguide.script.checker`) validates routines, point libraries and
+the user's config with these specs, :mod:`voiceguide.script.schema` turns them into a
+JSON Schema, and ``tools/gen_format_docs.py`` into ``docs/format-reference.md``. Change
+the format here and all three follow. The kinds of value are in
+:mod:`voiceguide.script.kinds`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from voiceguide.prefs import VoicePrefs, VoiceSettings, resolve
-from voiceguide.script.durations import EXAMPLES as DURATION_EXAMPLES
+from voiceguide.script.kinds import (
+    Boolean,
+    Choice,
+    Duration,
+    Integer,
+    Key,
+    Kind,
+    ListOf,
+    MapOf,
+    Moment,
+    Name,
+    Object,
+    ObjectSpec,
+    Steps,
+    StepSpec,
+    Text,
+)
+
+__all__ = [
+    "Boolean", "Choice", "Duration", "Integer", "Key", "Kind", "ListOf", "MapOf", "Moment",
+    "Name", "Object", "ObjectSpec", "StepSpec", "Steps", "Text",
+]  # fmt: skip
 
 SECOND_MS = 1000
 MINUTE_MS = 60 * SECOND_MS
@@ -23,8 +44,12 @@ MAX_NODES = 50_000
 MAX_DEPTH = 40
 """Bound on nesting depth."""
 MAX_SESSION_MS = 6 * HOUR_MS
-"""Longest session the compiler accepts."""
+"""Longest session: a routine as written, and a session as compiled, last at most this."""
+MAX_CUES = 200_000
+"""Most cues a session may hold; bounded from the routine's counts before it is laid out."""
 MAX_INCLUDE_DEPTH = 8
+MAX_TEXT_BYTES = 65_536
+"""Config files and other small YAML files larger than this are refused."""
 
 PLACEHOLDERS = {
     "side": "the current side, inside `sides`",
@@ -32,147 +57,6 @@ PLACEHOLDERS = {
     "rounds": "the number of rounds, inside `repeat`",
     "ordinal": "the current round as a word (first, second…), inside `repeat`",
 }
-
-
-@dataclass(frozen=True)
-class Kind:
-    """What a value must be."""
-
-    def describe(self) -> str:
-        """Say what is expected, for error messages."""
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class Text(Kind):
-    max_chars: int = 1_000
-    placeholders: bool = True
-
-    def describe(self) -> str:
-        return "text"
-
-
-@dataclass(frozen=True)
-class Name(Kind):
-    """A short identifier: letters, digits and dashes."""
-
-    pattern: str = r"^[a-z0-9][a-z0-9-]{0,63}$"
-
-    def describe(self) -> str:
-        return "a name of lowercase letters, digits and dashes"
-
-
-@dataclass(frozen=True)
-class Duration(Kind):
-    min_ms: int
-    max_ms: int
-
-    def describe(self) -> str:
-        return f"a duration like {DURATION_EXAMPLES}"
-
-
-@dataclass(frozen=True)
-class Integer(Kind):
-    minimum: int
-    maximum: int
-
-    def describe(self) -> str:
-        return f"a whole number from {self.minimum} to {self.maximum}"
-
-
-@dataclass(frozen=True)
-class Boolean(Kind):
-    def describe(self) -> str:
-        return "true or false"
-
-
-@dataclass(frozen=True)
-class Choice(Kind):
-    values: tuple[str, ...]
-
-    def describe(self) -> str:
-        return "one of " + ", ".join(self.values)
-
-
-@dataclass(frozen=True)
-class Moment(Kind):
-    """A moment inside a phase: a duration from its start or a percentage of it."""
-
-    def describe(self) -> str:
-        return "a time into the hold like 10s, or a percentage like 50%"
-
-
-@dataclass(frozen=True)
-class ListOf(Kind):
-    item: Kind
-    min_items: int = 0
-    max_items: int = 100
-
-    def describe(self) -> str:
-        return f"a list of {self.item.describe()}"
-
-
-@dataclass(frozen=True)
-class Object(Kind):
-    spec: ObjectSpec
-
-    def describe(self) -> str:
-        return f"a mapping of {self.spec.title} keys"
-
-
-@dataclass(frozen=True)
-class MapOf(Kind):
-    """A mapping from names to objects."""
-
-    value: ObjectSpec
-    max_items: int = 500
-
-    def describe(self) -> str:
-        return f"a mapping of names to {self.value.title} entries"
-
-
-@dataclass(frozen=True)
-class Steps(Kind):
-    max_items: int = 5_000
-
-    def describe(self) -> str:
-        return "a list of steps"
-
-
-@dataclass(frozen=True)
-class Key:
-    """One key of a mapping."""
-
-    name: str
-    kind: Kind
-    doc: str
-    required: bool = False
-    default: str | None = None
-    """The default, as a user would write it (for documentation)."""
-
-
-@dataclass(frozen=True)
-class ObjectSpec:
-    """A mapping with a fixed set of keys."""
-
-    title: str
-    doc: str
-    keys: tuple[Key, ...]
-
-    def key(self, name: str) -> Key:
-        """Return the key spec called ``name``."""
-        return next(k for k in self.keys if k.name == name)
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    """A step: a mapping whose one 'kind' key says what it does."""
-
-    key: str
-    value: Kind
-    doc: str
-    example: str
-    siblings: tuple[Key, ...] = field(default_factory=tuple)
 
 
 ENGINES = ("espeak", "piper")
@@ -189,6 +73,8 @@ MIN_PACE, MAX_PACE = 0.25, 4.0
 """How far ``pace`` may scale holds, rests and pauses."""
 REPEAT = Integer(1, 20)
 """How many times a whole session may run."""
+ENGINE = Choice(ENGINES)
+VOICE = Text(max_chars=200, placeholders=False, numbers=False)
 
 TITLE = Key(
     "title", Text(max_chars=120, placeholders=False), "Chapter title for exports and the live view."
@@ -220,7 +106,7 @@ SETTINGS = ObjectSpec(
         ),
         Key(
             "voice",
-            Text(max_chars=200, placeholders=False),
+            VOICE,
             "Voice id or name, as `voiceguide voices` lists them.",
         ),
         Key(
@@ -230,7 +116,7 @@ SETTINGS = ObjectSpec(
             default=str(VOICE_DEFAULTS.pitch),
         ),
         Key("volume", VOLUME_PCT, "Volume in percent.", default=str(VOICE_DEFAULTS.volume_pct)),
-        Key("engine", Choice(ENGINES), "Speech engine.", default=VOICE_DEFAULTS.engine),
+        Key("engine", ENGINE, "Speech engine.", default=VOICE_DEFAULTS.engine),
         Key(
             "find",
             Duration(0, 5 * MINUTE_MS),
@@ -276,9 +162,15 @@ POINT = ObjectSpec(
         ),
         Key("find", Text(placeholders=False), "How to find it by touch: landmarks, finger-widths."),
         Key(
+            "traditional",
+            Text(max_chars=120, placeholders=False),
+            "Its traditional name, as said after the point is described: `the Sea of Vitality` "
+            "gives 'This point is traditionally called the Sea of Vitality.'",
+        ),
+        Key(
             "also",
             ListOf(Text(max_chars=200, placeholders=False), max_items=10),
-            "Other names: a traditional name, a meridian code.",
+            "Other names, such as a meridian code. Documentation only: never spoken.",
         ),
         Key(
             "pressure",
@@ -386,6 +278,7 @@ STEP_SPECS: tuple[StepSpec, ...] = (
         "A switch sound plays between sides.",
         "- sides: [right, left]\n  steps:\n    - say: Now your {side} hand.",
         (Key("steps", Steps(), "The steps to run for each side.", required=True), TITLE),
+        fills=("side",),
     ),
     StepSpec(
         "repeat",
@@ -393,19 +286,20 @@ STEP_SPECS: tuple[StepSpec, ...] = (
         "Run `steps` this many times; `{round}`, `{rounds}` and `{ordinal}` fill in.",
         "- repeat: 3\n  steps:\n    - say: Round {round} of {rounds}.",
         (Key("steps", Steps(), "The steps to repeat.", required=True), TITLE),
+        fills=("round", "rounds", "ordinal"),
     ),
     StepSpec(
         "include",
         Text(max_chars=300, placeholders=False),
         "The steps of another routine, in place: a built-in or user routine name, or a path "
-        "relative to this file. Its cautions join this routine's.",
+        "relative to this file, in its folder or below. Its cautions join this routine's.",
         "- include: elbow",
         (TITLE,),
     ),
     StepSpec(
         "sound",
         Text(max_chars=300, placeholders=False),
-        "Play a sound: press, release, tick, switch, start, end, or a sound file relative to this file.",
+        "Play a sound: press, release, tick, switch, start, end, or a sound file relative to this file, in its folder or below.",
         "- sound: switch",
         (TITLE,),
     ),
@@ -448,6 +342,28 @@ POINT_LIBRARY = ObjectSpec(
     "point library",
     "A file of points shared by routines.",
     (Key("points", MapOf(POINT), "Points by key.", required=True),),
+)
+
+CONFIG = ObjectSpec(
+    "config",
+    "Your own defaults, in `config.yaml` in your config folder. A routine's `settings` and the "
+    "command line override each. A key with no value is not set.",
+    (
+        Key("engine", ENGINE, "Speech engine.", default=VOICE_DEFAULTS.engine),
+        Key(
+            "voice",
+            VOICE,
+            "A voice of that engine (`voiceguide voices`); used when the engine in use is the "
+            "one `engine` names.",
+        ),
+        Key("rate", RATE_WPM, "Speaking rate in words per minute.", default="150"),
+        Key(
+            "voice_model",
+            Text(max_chars=4_096, placeholders=False, numbers=False),
+            "A Piper voice model of your own (`.onnx`); relative to the config's folder.",
+        ),
+    ),
+    blank_is_unset=True,
 )
 
 SOUND_NAMES = ("press", "release", "tick", "switch", "start", "end")
