@@ -210,12 +210,13 @@ def test_the_normalizer_sees_the_trimmed_clip_and_its_rate() -> None:
 
 
 def test_the_default_normalizer_matches_speech_loudness() -> None:
+    from tests.loudness_reference import in_context_lufs
     from voiceguide.sound import loudness
 
     quiet = FakeEngine(amplitude=0.05)
     clip = SpeechClips(quiet, None, FakeSounds()).speech("Breathe out slowly and rest.")
 
-    assert loudness.in_context_lufs(clip, SAMPLE_RATE) == pytest.approx(
+    assert in_context_lufs(clip, SAMPLE_RATE) == pytest.approx(
         loudness.SPEECH_LUFS, abs=0.5
     )
 

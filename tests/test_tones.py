@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.loudness_reference import true_peak_dbfs
 from voiceguide import paths
 from voiceguide.errors import AudioError, ExitStatus, NotFoundError
-from voiceguide.pcm import SAMPLE_RATE
-from voiceguide.sound import loudness
-from voiceguide.sound.tones import LEVEL_OFFSET_DB, TONE_NAMES, Sounds, resample
+from voiceguide.pcm import SAMPLE_RATE, resample
+from voiceguide.sound import loudness, meter
+from voiceguide.sound.tones import LEVEL_OFFSET_DB, TONE_NAMES, Sounds
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -97,9 +98,9 @@ def test_tone_starts_and_ends_at_zero_without_a_click(name: str) -> None:
 @pytest.mark.parametrize("name", TONE_NAMES)
 def test_tone_peaks_below_the_ceiling_at_its_playback_level(name: str) -> None:
     x = _builtin(name)
-    assert loudness.true_peak_dbfs(x) < loudness.PEAK_CEILING_DBFS
+    assert true_peak_dbfs(x) < loudness.PEAK_CEILING_DBFS
     expected = loudness.SOUND_LUFS + LEVEL_OFFSET_DB.get(name, 0.0)
-    assert loudness.max_momentary_lufs(x, SAMPLE_RATE) == pytest.approx(expected, abs=0.1)
+    assert meter.max_momentary_lufs(x, SAMPLE_RATE) == pytest.approx(expected, abs=0.1)
 
 
 def test_tones_have_the_designed_lengths() -> None:
@@ -211,8 +212,8 @@ def test_user_sound_is_brought_to_the_level_of_the_one_it_replaces(user_dir: Pat
     soundfile.write(user_dir / "press.wav", _sine(660, 800, SAMPLE_RATE, 0.02), SAMPLE_RATE)
     soundfile.write(user_dir / "tick.wav", _sine(660, 800, SAMPLE_RATE, 0.9), SAMPLE_RATE)
     sounds = Sounds([user_dir, BUILTIN])
-    press = loudness.max_momentary_lufs(sounds.sound("press"), SAMPLE_RATE)
-    tick = loudness.max_momentary_lufs(sounds.sound("tick"), SAMPLE_RATE)
+    press = meter.max_momentary_lufs(sounds.sound("press"), SAMPLE_RATE)
+    tick = meter.max_momentary_lufs(sounds.sound("tick"), SAMPLE_RATE)
     assert press == pytest.approx(loudness.SOUND_LUFS, abs=0.1)
     assert tick == pytest.approx(loudness.SOUND_LUFS + LEVEL_OFFSET_DB["tick"], abs=0.1)
 

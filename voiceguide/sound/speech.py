@@ -86,7 +86,7 @@ def resample(samples: FloatArray, from_rate: int, to_rate: int) -> FloatArray:
     # espeak-ng and the packaged Piper voice speak at SAMPLE_RATE and never come here;
     # a Piper voice of the user's own may speak at 16 kHz, say. Linear interpolation
     # would alias; the sounds' FFT resampler does not, and phrases are short.
-    from voiceguide.sound.tones import resample as band_limited
+    from voiceguide.pcm import resample as band_limited
 
     return band_limited(samples, from_rate, to_rate)
 

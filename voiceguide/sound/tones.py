@@ -13,7 +13,6 @@ Import this module lazily: it imports numpy at the top.
 from __future__ import annotations
 
 import difflib
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from voiceguide import paths
 from voiceguide.errors import AudioError, NotFoundError
-from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.pcm import SAMPLE_RATE, fade, ms_to_samples, resample, to_float, to_pcm
 from voiceguide.script import spec
 from voiceguide.sound import loudness
 
@@ -46,39 +45,6 @@ EDGE_FADE_MS: Final = 3
 """Raised-cosine fade given to a sound that starts or ends abruptly, so no cue can click."""
 
 
-def resample(samples: npt.NDArray[np.floating], from_rate: int, to_rate: int) -> FloatArray:
-    """Resample a short clip by band-limited FFT interpolation to ``round(n * to / from)`` samples.
-
-    The clip is padded with silence (so the FFT's wrap-around meets only zeros) to a
-    length that maps to a whole number of output samples, which keeps the time scale
-    exact; the top tenth of the kept band is rolled off with a raised cosine, which
-    tames the ringing a brick-wall cut would leave.
-    """
-    x = np.asarray(samples, dtype=np.float64)
-    if from_rate == to_rate:
-        return x.astype(np.float32)
-    step_in = from_rate // math.gcd(from_rate, to_rate)
-    step_out = to_rate // math.gcd(from_rate, to_rate)
-    n = len(x)
-    out_len = round(n * to_rate / from_rate)
-    margin = -(-max(256, from_rate // 100) // step_in) * step_in  # >= 10 ms, whole steps
-    padded_len = -(-(n + 2 * margin) // step_in) * step_in
-    padded = np.zeros(padded_len)
-    padded[margin : margin + n] = x
-    new_len = padded_len // step_in * step_out
-    spectrum = np.fft.rfft(padded)
-    kept = min(len(spectrum), new_len // 2 + 1)
-    # Roll off the top tenth of the band that survives (both rates' Nyquist, whichever is lower).
-    roll = max(1, kept // 10)
-    window = np.ones(kept)
-    window[kept - roll :] = 0.5 + 0.5 * np.cos(np.pi * (np.arange(roll) + 1) / roll)
-    out_spectrum = np.zeros(new_len // 2 + 1, dtype=np.complex128)
-    out_spectrum[:kept] = spectrum[:kept] * window
-    out = np.fft.irfft(out_spectrum, new_len) * (new_len / padded_len)
-    start = margin // step_in * step_out
-    return out[start : start + out_len].astype(np.float32)
-
-
 def _soften_edges(samples: npt.NDArray[np.float64], rate: int) -> None:
     """Fade an abrupt start or end in place (3 ms raised cosine); leave smooth edges alone.
 
@@ -86,16 +52,16 @@ def _soften_edges(samples: npt.NDArray[np.float64], rate: int) -> None:
     quarter of the peak between samples in its first (last) millisecond: either clicks
     against the silence around a cue. A sound that already rises smoothly is kept exact.
     """
-    fade = min(rate * EDGE_FADE_MS // 1000, len(samples) // 2)
-    if fade < 2:
+    length = ms_to_samples(EDGE_FADE_MS, rate)
+    if min(length, len(samples) // 2) < 2:
         return
     peak = float(np.max(np.abs(samples)))
-    one_ms = max(2, rate // 1000)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(fade) / (fade - 1))
-    if _is_abrupt(samples[:one_ms], peak):
-        samples[:fade] *= ramp
-    if _is_abrupt(samples[::-1][:one_ms], peak):
-        samples[len(samples) - fade :] *= ramp[::-1]
+    one_ms = max(2, ms_to_samples(1, rate))
+    fade(
+        samples,
+        length if _is_abrupt(samples[:one_ms], peak) else 0,
+        length if _is_abrupt(samples[::-1][:one_ms], peak) else 0,
+    )
 
 
 def _is_abrupt(edge: npt.NDArray[np.float64], peak: float) -> bool:
@@ -197,8 +163,6 @@ class Sounds:
 
         from voiceguide.sound.cache import phrase_key
         from voiceguide.sound.engines.base import Speech
-        from voiceguide.sound.render import to_pcm
-        from voiceguide.sound.speech import to_float
 
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -208,11 +172,11 @@ class Sounds:
         key = phrase_key(identity, digest)
         cached = self._disk.get(key)
         if cached is not None and cached.sample_rate == self._sample_rate:
-            result = to_float(cached)
+            result = to_float(cached.samples)
         else:
             finished = Speech(to_pcm(self._make(path, offset_db)), self._sample_rate)
             self._disk.put(key, finished)
-            result = to_float(finished)
+            result = to_float(finished.samples)
         result.flags.writeable = False
         return result
 
