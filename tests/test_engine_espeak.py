@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from voiceguide.errors import EngineError, ExitStatus, NotFoundError
-from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.pcm import SAMPLE_RATE, to_float
 from voiceguide.sound.engines import UnknownVoiceError, make_engine
 from voiceguide.sound.engines.base import Speech, SpeechEngine, VoiceSettings
 
@@ -39,9 +39,9 @@ def voiced_seconds(speech: Speech) -> float:
     return float(loud[-1] - loud[0]) / speech.sample_rate
 
 
-def f0_hz(samples: npt.NDArray[np.int16], sample_rate: int) -> float:
+def f0_hz(samples: npt.NDArray[np.int16] | npt.NDArray[np.float32], sample_rate: int) -> float:
     """Estimate the median fundamental of the voiced 40 ms frames by autocorrelation."""
-    x = samples.astype(np.float64) / 32768.0
+    x = to_float(samples).astype(np.float64)
     frame = sample_rate * 40 // 1000
     low_lag, high_lag = sample_rate // 400, sample_rate // 50
     estimates = []
