@@ -302,3 +302,26 @@ def test_a_float_engine_is_quantized_once_at_the_cache(tmp_path: Path) -> None:
     error = np.abs(cold[middle] - source[start - 500 :][: len(cold)][middle])
     assert float(error.max()) <= 0.5 / 32768 + 1e-9
     assert float(error.max()) > 0  # rounded: the engine's floats are not on the 16-bit grid
+
+
+@pytest.mark.audio
+def test_espeak_clips_are_the_same_bytes_cold_in_any_order_and_warm(tmp_path: Path) -> None:
+    from voiceguide.pcm import to_pcm
+    from voiceguide.sound.engines.espeak import Pyttsx3Engine
+
+    texts = [
+        "Lie down on your back and let your arms rest.",
+        "Press gently.",
+        "Breathe out slowly, and let your shoulders soften.",
+        "Release.",
+    ]
+
+    def prepared(order: list[str], cache: Path) -> dict[str, bytes]:
+        source = SpeechClips(Pyttsx3Engine(), PhraseCache(cache), FakeSounds())
+        source.prepare(order)
+        return {text: to_pcm(source.speech(text)).tobytes() for text in texts}
+
+    forward = prepared(texts, tmp_path / "a")
+    backward = prepared(texts[::-1], tmp_path / "b")
+    warm = prepared(texts, tmp_path / "a")
+    assert forward == backward == warm
