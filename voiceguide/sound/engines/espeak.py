@@ -1,15 +1,15 @@
 """The espeak-ng voice: libespeak-ng through pyttsx3's binding, one fresh state per phrase.
 
 espeak-ng keeps state from one phrase to the next, so a phrase's samples depended on what
-the process had spoken before; and pyttsx3's own engine runs espeak-ng asynchronously, with
-traps of its own (DESIGN.md: early returns, cancelled phrases, stray output, a callback a
-second engine steals). So the phrases are spoken in a speaker process
-(:mod:`voiceguide.sound.engines.espeak_speaker`), which sets espeak-ng up once and forks a
-fresh copy of it per phrase: the same text with the same settings gives the same samples,
-byte for byte, in any order, in any process, and a failure of espeak-ng (a crash, a phrase
-that never ends) is one error, not the end of voiceguide. Each engine has its own speaker,
-started on its first phrase; the speaker ends with the engine, or with voiceguide however
-it ends (it watches its stdin).
+the process had spoken before; and pyttsx3's own engine runs espeak-ng asynchronously,
+with traps of its own (a run that returns before the audio is written, phrases cancelled
+by a busy thread, stray output on stdout, a callback a second engine steals). So phrases
+are spoken in a speaker process (:mod:`voiceguide.sound.engines.espeak_speaker`), which
+sets espeak-ng up once and forks a fresh copy of it per phrase: the same text with the
+same settings gives the same samples, byte for byte, in any order, in any process, and a
+failure of espeak-ng (a crash, a phrase that never ends) is one error, not the end of
+voiceguide. Each engine has its own speaker, started on its first phrase; the speaker ends
+with the engine, or with voiceguide however it ends (it watches its stdin).
 
 Starting anything takes longer than playing a session from the cache, which only needs
 :meth:`Pyttsx3Engine.identity` (the cache key). So the engine starts the speaker only to
