@@ -126,7 +126,7 @@ def check_sound_file_size(path: Path, size_bytes: int) -> None:
     if size_bytes > MAX_SOUND_FILE_BYTES:
         raise AudioError(
             f"{path}: expected a sound file of at most {MAX_SOUND_FILE_BYTES // 2**20} MB, "
-            f"got {size_bytes / 2**20:,.0f} MB"
+            f"got {size_bytes:,} bytes"
         )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from voiceguide import paths
 from voiceguide.errors import NotFoundError
-from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.pcm import SAMPLE_RATE, check_sound_file_size, check_sound_header
 from voiceguide.sound.engines.base import DEFAULT_RATE_WPM
 
 _SOUND_EXTENSIONS = (".wav",)
@@ -59,12 +59,15 @@ class EstimatedLengths:
         ]  # fmt: skip
         for path in candidates:
             if path.is_file():
+                check_sound_file_size(path, path.stat().st_size)
                 try:
                     with wave.open(str(path)) as file:
-                        frames = int(file.getnframes())
-                        return frames * self._sample_rate // int(file.getframerate())
+                        frames, rate = int(file.getnframes()), int(file.getframerate())
+                        channels = int(file.getnchannels())
                 except (wave.Error, EOFError, OSError):
                     return self._sample_rate  # not a WAV (FLAC, OGG): about a second
+                check_sound_header(path, rate_hz=rate, frames=frames, channels=channels)
+                return frames * self._sample_rate // rate
         raise NotFoundError(f"no sound named {name!r}")
 
 

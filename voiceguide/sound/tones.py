@@ -13,6 +13,7 @@ Import this module lazily: it imports numpy at the top.
 from __future__ import annotations
 
 import difflib
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -20,7 +21,18 @@ import numpy as np
 
 from voiceguide import paths
 from voiceguide.errors import AudioError, NotFoundError
-from voiceguide.pcm import SAMPLE_RATE, fade, ms_to_samples, resample, to_float, to_pcm
+from voiceguide.pcm import (
+    MAX_SOUND_FILE_BYTES,
+    MAX_SOUND_MS,
+    SAMPLE_RATE,
+    check_sound_file_size,
+    check_sound_header,
+    fade,
+    ms_to_samples,
+    resample,
+    to_float,
+    to_pcm,
+)
 from voiceguide.script import spec
 from voiceguide.sound import loudness
 
@@ -157,15 +169,17 @@ class Sounds:
         The cache key is the file's bytes (hashed), the rate, the level and the
         processing, so a replaced file or a changed level is made again.
         """
+        rate = check_sound_file(path)
         if self._disk is None:
-            return self._make(path, offset_db)
+            return self._make(path, rate, offset_db)
         import hashlib
 
         from voiceguide.sound.cache import phrase_key
         from voiceguide.sound.engines.base import Speech
 
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open("rb") as file:
+                digest = hashlib.sha256(file.read(MAX_SOUND_FILE_BYTES + 1)).hexdigest()
         except OSError as exc:
             raise AudioError(f"cannot read sound file {path}: {exc.strerror}") from exc
         identity = f"sound {SOUND_PROCESSING} rate={self._sample_rate} offset={offset_db}"
@@ -174,31 +188,61 @@ class Sounds:
         if cached is not None and cached.sample_rate == self._sample_rate:
             result = to_float(cached.samples)
         else:
-            finished = Speech(to_pcm(self._make(path, offset_db)), self._sample_rate)
+            finished = Speech(to_pcm(self._make(path, rate, offset_db)), self._sample_rate)
             self._disk.put(key, finished)
             result = to_float(finished.samples)
         result.flags.writeable = False
         return result
 
-    def _make(self, path: Path, offset_db: float) -> FloatArray:
+    def _make(self, path: Path, rate: int, offset_db: float) -> FloatArray:
         import soundfile
 
+        limit = MAX_SOUND_MS * rate // 1000 + 1  # if the header understated the length
         try:
-            data, file_rate = soundfile.read(path, dtype="float64", always_2d=True)
+            # Mixed to mono block by block: a file's channels are never all in memory.
+            pieces = [
+                block.mean(axis=1)
+                for block in soundfile.blocks(
+                    path, blocksize=1 << 16, dtype="float64", always_2d=True, frames=limit
+                )
+            ]
         except (RuntimeError, OSError, ValueError) as exc:  # LibsndfileError is a RuntimeError
             raise AudioError(f"cannot read sound file {path}: {exc}") from exc
-        if not data.size:
+        mono: npt.NDArray[np.float64] = np.concatenate(pieces) if pieces else np.zeros(0)
+        if not mono.size:
             raise AudioError(f"sound file {path} holds no audio")
-        mono: npt.NDArray[np.float64] = data.mean(axis=1)
+        check_sound_header(path, rate_hz=rate, frames=len(mono), channels=1)
         if not np.all(np.isfinite(mono)):
             raise AudioError(f"sound file {path} holds invalid samples (NaN or infinity)")
-        if file_rate != self._sample_rate:
-            mono = resample(mono, int(file_rate), self._sample_rate).astype(np.float64)
+        if rate != self._sample_rate:
+            mono = resample(mono, rate, self._sample_rate).astype(np.float64)
         _soften_edges(mono, self._sample_rate)
         leveled = loudness.match_sound(mono, self._sample_rate, offset_db=offset_db)
         result: FloatArray = np.clip(leveled, -1.0, 1.0)
         result.flags.writeable = False
         return result
+
+
+def check_sound_file(path: Path) -> int:
+    """Refuse a file that is not a regular file, or too large, too long or at an odd rate.
+
+    Checked from the file's size and header, before a sample is decoded; return its rate.
+    """
+    import soundfile
+
+    try:
+        status = path.stat()
+    except OSError as exc:
+        raise AudioError(f"cannot read sound file {path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(status.st_mode):
+        raise AudioError(f"{path}: expected a sound file, got something else (a device or pipe)")
+    check_sound_file_size(path, status.st_size)
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise AudioError(f"cannot read sound file {path}: {exc}") from exc
+    check_sound_header(path, rate_hz=info.samplerate, frames=info.frames, channels=info.channels)
+    return int(info.samplerate)
 
 
 def _is_path(name: str | Path) -> bool:
