@@ -261,7 +261,7 @@ def test_silence_is_an_error() -> None:
         clips(engine).speech("...")
 
     assert str(caught.value) == "the fake engine speaks '...' as silence; write it in words"
-    assert (caught.value.text, caught.value.engine) == ("...", "fake")
+    assert (caught.value.texts, caught.value.engine) == (("...",), "fake")
 
 
 def test_sounds_are_handed_through() -> None:
@@ -325,3 +325,52 @@ def test_espeak_clips_are_the_same_bytes_cold_in_any_order_and_warm(tmp_path: Pa
     backward = prepared(texts[::-1], tmp_path / "b")
     warm = prepared(texts, tmp_path / "a")
     assert forward == backward == warm
+
+
+def test_every_phrase_spoken_as_silence_is_reported_at_once() -> None:
+    engine = FakeEngine()
+    speak = engine.synthesize
+
+    def silent_dots(text: str) -> Speech:
+        if text.strip(".") == "":
+            return Speech(samples=np.zeros(SAMPLE_RATE, dtype=np.int16), sample_rate=SAMPLE_RATE)
+        return speak(text)
+
+    engine.synthesize = silent_dots  # type: ignore[method-assign]
+    with pytest.raises(SilentPhraseError) as caught:
+        clips(engine).prepare(["Press.", "...", "Release.", "....."])
+
+    assert caught.value.texts == ("...", ".....")
+    assert str(caught.value) == (
+        "the fake engine speaks '...', '.....' as silence; write them in words"
+    )
+
+
+SILENT_ROUTINE = """\
+title: Dots
+summary: A routine whose text espeak-ng speaks as silence.
+settings: {tones: false}
+steps:
+  - say: Sit down.
+  - say: "..."
+  - pause: 1s
+  - say: "-"
+"""
+
+
+@pytest.mark.audio
+def test_a_phrase_spoken_as_silence_is_an_error_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import run_cli
+
+    routine = tmp_path / "dots.yaml"
+    routine.write_text(SILENT_ROUTINE, encoding="utf-8")
+    out = tmp_path / "dots.wav"
+
+    code, _, err = run_cli(["export", str(routine), "-o", str(out)], capsys)
+
+    assert code == 2
+    message = "this text is spoken as silence by espeak; write it in words"
+    assert err.splitlines() == [f"{routine}:6:5: {message}", f"{routine}:8:5: {message}"]
+    assert not out.exists()

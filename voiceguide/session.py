@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
+from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources, phrases_of
 from voiceguide.errors import UsageError
 from voiceguide.script import spec
 from voiceguide.sound.engines import DEFAULT_ENGINE
@@ -134,6 +134,7 @@ def open_session(
     from voiceguide.script.config import load_user_config
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.processing import SilentPhraseError
     from voiceguide.sound.speech import SpeechClips
     from voiceguide.sound.tones import Sounds
 
@@ -145,6 +146,9 @@ def open_session(
     engine = make_engine(engine_name, voice, voice_model=voice_model)
     cache = PhraseCache()
     clips = SpeechClips(engine, cache, Sounds(cache=cache))
-    synthesized = clips.prepare(phrases_of(routine, clips, options), progress)
+    try:
+        synthesized = clips.prepare(phrases_of(routine, clips, options), progress)
+    except SilentPhraseError as error:  # name the lines that say them
+        raise error.located(phrase_sources(routine, clips, options)) from None
     timeline = compile_routine(routine, clips, options)
     return Session(routine, timeline, clips, engine_name, voice, volume, synthesized, voice_model)

@@ -5,12 +5,12 @@ Import this module lazily: it imports numpy at the top.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from voiceguide.errors import EngineError
+from voiceguide.errors import EngineError, Position, Problem, ScriptError, VoiceguideError
 from voiceguide.pcm import SAMPLE_RATE, fade, ms_to_samples, resample, to_float
 
 if TYPE_CHECKING:
@@ -37,15 +37,24 @@ phrase from a fresh state, so clips made before are remade rather than mixed wit
 
 
 class SilentPhraseError(EngineError):
-    """The engine spoke a phrase as silence (``"..."``, say); carries the phrase.
+    """The engine spoke phrases as silence (``"..."``, say); carries them.
 
-    The session turns it into a script error at the line that says the phrase.
+    :meth:`located` turns it into a script error at the lines that say them.
     """
 
-    def __init__(self, text: str, engine: str) -> None:
-        self.text = text
+    def __init__(self, texts: Sequence[str], engine: str) -> None:
+        self.texts = tuple(texts)
         self.engine = engine
-        super().__init__(f"the {engine} engine speaks {text!r} as silence; write it in words")
+        quoted = ", ".join(repr(text) for text in self.texts)
+        them = "it" if len(self.texts) == 1 else "them"
+        super().__init__(f"the {engine} engine speaks {quoted} as silence; write {them} in words")
+
+    def located(self, sources: Mapping[str, Position]) -> VoiceguideError:
+        """The same, as a script error at each phrase's source (if all are known)."""
+        if not all(text in sources for text in self.texts):
+            return self
+        message = f"this text is spoken as silence by {self.engine}; write it in words"
+        return ScriptError([Problem(sources[text], message) for text in self.texts])
 
 
 def match_speech(samples: FloatArray, sample_rate: int) -> FloatArray:
@@ -92,7 +101,7 @@ def finish(
     samples = resample(to_float(speech.samples), speech.sample_rate, SAMPLE_RATE)
     clip = trim_silence(samples, SAMPLE_RATE)
     if not len(clip):
-        raise SilentPhraseError(text, engine)
+        raise SilentPhraseError([text], engine)
     if normalize is not None:
         clip = np.asarray(normalize(clip, SAMPLE_RATE), dtype=np.float32)
         if clip.ndim != 1 or not np.all(np.isfinite(clip)):

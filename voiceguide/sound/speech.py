@@ -20,6 +20,7 @@ from voiceguide.sound.processing import (
     LEAD_PAD_MS,
     TAIL_PAD_MS,
     Normalizer,
+    SilentPhraseError,
     finish,
     match_speech,
 )
@@ -122,7 +123,8 @@ class SpeechClips:
 
         The engine speaks one phrase at a time on this thread, while the phrases already
         spoken are finished on a small pool of threads, so a cold cache costs little more
-        than finishing the clips.
+        than finishing the clips. Phrases the engine speaks as silence are reported
+        together, in one :class:`~voiceguide.sound.processing.SilentPhraseError`.
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -155,16 +157,22 @@ class SpeechClips:
         workers = max(1, min(_PROCESS_WORKERS, os.cpu_count() or 1))
         with ThreadPoolExecutor(workers, thread_name_prefix="voiceguide-clip") as pool:
             futures: list[tuple[str, Future[FloatArray]]] = []
+            silent: list[str] = []
             try:
                 for text in missing:
                     futures.append((text, pool.submit(make, text, self.engine.synthesize(text))))
                 for text, future in futures:
-                    self._remember(text, future.result())
+                    try:
+                        self._remember(text, future.result())
+                    except SilentPhraseError:
+                        silent.append(text)  # reported with any others, once all are done
                     advance()
             except BaseException:
                 for _, future in futures:
                     future.cancel()
                 raise
+        if silent:
+            raise SilentPhraseError(silent, self.engine.name)
         return len(missing)
 
     def _finish(self, text: str, speech: Speech) -> FloatArray:
