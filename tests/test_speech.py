@@ -374,3 +374,29 @@ def test_a_phrase_spoken_as_silence_is_an_error_at_its_line(
     message = "this text is spoken as silence by espeak; write it in words"
     assert err.splitlines() == [f"{routine}:6:5: {message}", f"{routine}:8:5: {message}"]
     assert not out.exists()
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+def test_an_export_is_the_same_bytes_cold_warm_and_with_a_phrase_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import TWO_SIDED_ROUTINE, run_cli
+
+    routine = tmp_path / "hand.yaml"
+    routine.write_text(TWO_SIDED_ROUTINE, encoding="utf-8")
+
+    def export(home: str, name: str) -> bytes:
+        monkeypatch.setenv("VOICEGUIDE_HOME", str(tmp_path / home))
+        code, _, err = run_cli(["export", str(routine), "-o", str(tmp_path / name)], capsys)
+        assert (code, err) == (0, "")
+        return (tmp_path / name).read_bytes()
+
+    cold = export("one", "cold.wav")
+    other_cold = export("two", "other.wav")
+    warm = export("one", "warm.wav")
+    entries = sorted((tmp_path / "one" / "cache" / "phrases").glob("*.phrase"))
+    entries[len(entries) // 2].unlink()  # one phrase spoken again, after the others are cached
+    one_missing = export("one", "missing.wav")
+
+    assert cold == other_cold == warm == one_missing
