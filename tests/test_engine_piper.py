@@ -22,7 +22,7 @@ import pytest
 from voiceguide.errors import EngineError, ExitStatus, NotFoundError
 from voiceguide.pcm import SAMPLE_RATE, to_float
 from voiceguide.sound.engines import UnknownVoiceError, make_engine
-from voiceguide.sound.engines.base import Speech, VoiceSettings
+from voiceguide.sound.engines.base import MAX_PHRASE_CHARS, Speech, VoiceSettings
 from voiceguide.sound.engines.piper import SENTENCE_GAP_MS
 
 pytestmark = pytest.mark.audio
@@ -130,10 +130,12 @@ def longest_quiet_ms(samples: np.ndarray[Any, Any], window_ms: int = 10) -> int:
     return longest * window_ms
 
 
-def test_an_empty_phrase_and_a_closed_engine_are_errors(piper: Any) -> None:
+def test_an_empty_or_too_long_phrase_and_a_closed_engine_are_errors(piper: Any) -> None:
     speaker = piper_engine()
     with pytest.raises(EngineError, match=r"^nothing to speak: the phrase is empty$"):
         speaker.synthesize("  ")
+    with pytest.raises(EngineError, match=r"^a phrase of 1,001 characters is too long to speak"):
+        speaker.synthesize("a" * (MAX_PHRASE_CHARS + 1))
     speaker.close()
     with pytest.raises(EngineError, match=r"^the piper engine was closed$"):
         speaker.synthesize(PHRASE)
