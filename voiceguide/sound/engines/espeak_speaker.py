@@ -127,7 +127,7 @@ def _speak(espeak: Any, text: str, timeout_s: float) -> tuple[bytes, bytes]:
             if 0 in ready:
                 os.kill(pid, signal.SIGKILL)  # voiceguide has gone: so do we
                 raise SystemExit(0)
-            if not ready:
+            if remaining <= 0 or not ready:
                 problem = "timeout"
                 break
             chunk = os.read(read_end, 1 << 16)
