@@ -98,8 +98,9 @@ class SpeechEngine(Protocol):
     def synthesize(self, text: str) -> Speech:
         """Speak ``text``; raise :class:`voiceguide.errors.EngineError` on any failure.
 
-        The same text with the same settings gives the same samples, whatever was spoken
-        before: phrases are cached and a cold run must give what a warm one does.
+        The same text with the same settings should give the same samples, whatever was
+        spoken before, so that a cold run gives what a warm one does (espeak-ng does; Piper's
+        model varies every take, and the phrase cache keeps the first).
         """
         ...
 
