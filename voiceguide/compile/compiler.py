@@ -19,9 +19,8 @@ from voiceguide.compile import phrases
 from voiceguide.compile.lengths import Lengths
 from voiceguide.compile.timeline import Cue, CueKind, Phase, Timeline
 from voiceguide.errors import Position, Problem, ScriptError, UsageError
-from voiceguide.pcm import ms_to_samples
 from voiceguide.script import spec
-from voiceguide.script.durations import format_ms
+from voiceguide.script.durations import format_ms, ms_to_samples
 from voiceguide.script.model import (
     Activity,
     Include,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from voiceguide import paths
 from voiceguide.errors import NotFoundError
-from voiceguide.pcm import SAMPLE_RATE, check_sound_file_size, check_sound_header
+from voiceguide.pcm import SAMPLE_RATE
 from voiceguide.sound.engines.base import DEFAULT_RATE_WPM
 
 _SOUND_EXTENSIONS = (".wav",)
@@ -52,6 +52,8 @@ class EstimatedLengths:
         return self._sounds[name]
 
     def _read(self, name: str) -> int:
+        from voiceguide.pcm import check_sound_file_size, check_sound_header
+
         candidates = [Path(name)] if "/" in name else [
             folder / f"{name}{ext}"
             for folder in (paths.user_audio_dir(), paths.builtin_audio_dir())

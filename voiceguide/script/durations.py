@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from voiceguide import pcm
+
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000, "ms": 1}
 _UNITS = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -70,6 +72,11 @@ def parse_duration_ms(value: object) -> int:
     if pos != len(text) or not seen:
         raise DurationSyntaxError(value)
     return total_ms
+
+
+def ms_to_samples(ms: int, sample_rate: int) -> int:
+    """Convert whole milliseconds to samples: :func:`voiceguide.pcm.ms_to_samples`, one rounding."""
+    return pcm.ms_to_samples(ms, sample_rate)
 
 
 def format_ms(ms: int) -> str:
