@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 import re
 
-from voiceguide import pcm
-
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1_000, "ms": 1}
 _UNITS = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -75,8 +73,8 @@ def parse_duration_ms(value: object) -> int:
 
 
 def ms_to_samples(ms: int, sample_rate: int) -> int:
-    """Convert whole milliseconds to samples: :func:`voiceguide.pcm.ms_to_samples`, one rounding."""
-    return pcm.ms_to_samples(ms, sample_rate)
+    """Convert whole milliseconds to samples, rounding half up."""
+    return (ms * sample_rate + 500) // 1000
 
 
 def format_ms(ms: int) -> str:
