@@ -197,3 +197,74 @@ def test_the_default_folder_is_in_the_user_cache(
 
     assert default_cache_root() == tmp_path / "cache" / "phrases"
     assert PhraseCache().root == tmp_path / "cache" / "phrases"
+
+
+def test_an_unusable_cache_costs_one_warning_not_one_a_phrase(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    cache = PhraseCache(blocker / "phrases")
+    keys = [phrase_key("engine", f"Phrase {n}.") for n in range(50)]
+
+    with caplog.at_level(logging.DEBUG, logger="voiceguide.sound.cache"):
+        for key in keys:
+            assert cache.get(key) is None
+            assert cache.put(key, speech()) is False
+
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert (
+        warnings[0]
+        .getMessage()
+        .startswith(f"cannot write to the phrase cache in {blocker / 'phrases'}: ")
+    )
+    assert warnings[0].getMessage().endswith("; going on without it (phrases are spoken each time)")
+    assert len(caplog.records) == 50  # the other 49 failures, for --debug
+
+
+def test_an_unreadable_cache_costs_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = PhraseCache(tmp_path)
+    keys = [phrase_key("engine", f"Phrase {n}.") for n in range(5)]
+    for key in keys:
+        (tmp_path / f"{key}.phrase").mkdir()  # reading it fails: a folder, not a file
+
+    with caplog.at_level(logging.WARNING, logger="voiceguide.sound.cache"):
+        assert all(cache.get(key) is None for key in keys)
+
+    assert len(caplog.records) == 1
+    assert "cannot read the phrase cache in" in caplog.text
+
+
+def test_only_16_bit_pcm_is_kept(tmp_path: Path) -> None:
+    floats = Speech(samples=np.zeros(10, dtype=np.float32), sample_rate=22_050)
+
+    with pytest.raises(TypeError, match="16-bit PCM"):
+        PhraseCache(tmp_path).put(KEY, floats)
+
+
+@pytest.mark.audio
+def test_an_export_with_an_unusable_cache_warns_once(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.helpers import TWO_SIDED_ROUTINE, run_cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "cache").write_text("not a folder")
+    monkeypatch.setenv("VOICEGUIDE_HOME", str(home))
+    routine = tmp_path / "hand.yaml"
+    routine.write_text(TWO_SIDED_ROUTINE, encoding="utf-8")
+
+    with caplog.at_level(logging.WARNING):
+        code, _, _ = run_cli(["export", str(routine), "-o", str(tmp_path / "hand.wav")], capsys)
+
+    assert code == 0
+    (warning,) = caplog.records  # the phrases and the sounds share the one cache
+    phrases = home / "cache" / "phrases"
+    assert warning.getMessage().startswith(f"cannot write to the phrase cache in {phrases}: ")

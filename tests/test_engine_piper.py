@@ -21,9 +21,10 @@ import pytest
 
 from tests.helpers import voice_settings
 from voiceguide.errors import EngineError, ExitStatus, NotFoundError
-from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.pcm import SAMPLE_RATE, to_float
 from voiceguide.sound.engines import UnknownVoiceError, make_engine
-from voiceguide.sound.engines.base import Speech
+from voiceguide.sound.engines.base import MAX_PHRASE_CHARS, Speech
+from voiceguide.sound.engines.piper import SENTENCE_GAP_MS
 
 pytestmark = pytest.mark.audio
 
@@ -38,7 +39,7 @@ def seconds(speech: Speech) -> float:
 
 def voiced_seconds(speech: Speech) -> float:
     """Time from the first to the last sample above -40 dBFS."""
-    loud = np.flatnonzero(np.abs(speech.samples.astype(np.int32)) > 328)
+    loud = np.flatnonzero(np.abs(to_float(speech.samples)) > 0.01)
     return float(loud[-1] - loud[0]) / speech.sample_rate
 
 
@@ -53,7 +54,7 @@ def packaged_dir(shared_memo: Path) -> Path:
     """The packaged voice's folder; the model loaded (once per process) and its digest known."""
     pytest.importorskip("piper", reason=NEEDS_EXTRA)
     from voiceguide.sound.engines import digests
-    from voiceguide.sound.engines import piper as engine_module
+    from voiceguide.sound.engines import piper_voices as engine_module
 
     folder = engine_module.packaged_voice_dir()
     if folder is None:
@@ -66,9 +67,9 @@ def packaged_dir(shared_memo: Path) -> Path:
 
 @pytest.fixture
 def piper(packaged_dir: Path, shared_memo: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The engine module, with the module's shared digest memo."""
+    """The voice-model module, with the module's shared digest memo."""
     from voiceguide.sound.engines import digests
-    from voiceguide.sound.engines import piper as engine_module
+    from voiceguide.sound.engines import piper_voices as engine_module
 
     monkeypatch.setattr(digests, "default_memo_path", lambda: shared_memo)
     return engine_module
@@ -90,14 +91,15 @@ def own_model(folder: Path, source: Path, name: str = "en_GB-mine-medium") -> Pa
 # --- real synthesis ---------------------------------------------------------------------
 
 
-def test_speaks_mono_int16_at_the_pipeline_rate(piper: Any) -> None:
+def test_speaks_mono_float32_at_the_pipeline_rate(piper: Any) -> None:
     speech = piper_engine().synthesize(PHRASE)
 
     assert speech.sample_rate == SAMPLE_RATE
-    assert speech.samples.dtype == np.int16
+    assert speech.samples.dtype == np.float32  # as the model made it: quantized at the cache
     assert speech.samples.ndim == 1
     assert 2.0 < seconds(speech) < 6.0  # eleven words at about 150 wpm
-    assert int(np.max(np.abs(speech.samples.astype(np.int32)))) > 4000
+    assert float(np.max(np.abs(speech.samples))) > 4000 / 32768
+    assert bool(np.any(speech.samples * 32768 != np.round(speech.samples * 32768)))
 
 
 def test_speech_lengthens_as_the_rate_slows(piper: Any) -> None:
@@ -111,14 +113,15 @@ def test_sentences_of_a_phrase_are_separated_by_a_pause(piper: Any) -> None:
     speech = piper_engine().synthesize("Press. Release.")
     quiet_ms = longest_quiet_ms(speech.samples)
 
-    assert quiet_ms >= piper.SENTENCE_GAP_MS
+    assert quiet_ms >= SENTENCE_GAP_MS
 
 
 def longest_quiet_ms(samples: np.ndarray[Any, Any], window_ms: int = 10) -> int:
     """Longest run of 10 ms windows below -50 dBFS, inside the speech."""
     width = SAMPLE_RATE * window_ms // 1000
-    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 100)
-    inner = samples[loud[0] : loud[-1]].astype(np.float64) / 32768
+    floats = to_float(samples).astype(np.float64)
+    loud = np.flatnonzero(np.abs(floats) > 100 / 32768)
+    inner = floats[loud[0] : loud[-1]]
     count = len(inner) // width
     rms = np.sqrt((inner[: count * width].reshape(count, width) ** 2).mean(axis=1))
     longest = run = 0
@@ -128,10 +131,12 @@ def longest_quiet_ms(samples: np.ndarray[Any, Any], window_ms: int = 10) -> int:
     return longest * window_ms
 
 
-def test_an_empty_phrase_and_a_closed_engine_are_errors(piper: Any) -> None:
+def test_an_empty_or_too_long_phrase_and_a_closed_engine_are_errors(piper: Any) -> None:
     speaker = piper_engine()
     with pytest.raises(EngineError, match=r"^nothing to speak: the phrase is empty$"):
         speaker.synthesize("  ")
+    with pytest.raises(EngineError, match=r"^a phrase of 1,001 characters is too long to speak"):
+        speaker.synthesize("a" * (MAX_PHRASE_CHARS + 1))
     speaker.close()
     with pytest.raises(EngineError, match=r"^the piper engine was closed$"):
         speaker.synthesize(PHRASE)
@@ -480,7 +485,9 @@ def test_synthesis_opens_no_socket(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the piper engine opened a socket")
 
-    monkeypatch.setattr(piper, "_loaded", {})  # load the model again, under the guard
+    from voiceguide.sound.engines import piper as engine
+
+    monkeypatch.setattr(engine, "_loaded", {})  # load the model again, under the guard
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.chdir(tmp_path)  # piper-tts's download folder defaults to the working one

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from voiceguide.errors import EngineError
-from voiceguide.pcm import SAMPLE_RATE
+from tests.loudness_reference import in_context_lufs
+from voiceguide.pcm import SAMPLE_RATE, resample
 from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.clips import ClipSource
 from voiceguide.sound.engines.base import Speech, Voice
-from voiceguide.sound.speech import LEAD_PAD_MS, TAIL_PAD_MS, SpeechClips, resample
+from voiceguide.sound.processing import SilentPhraseError
+from voiceguide.sound.speech import LEAD_PAD_MS, TAIL_PAD_MS, SpeechClips
 
 if TYPE_CHECKING:
     from voiceguide.sound.clips import FloatArray
@@ -28,9 +29,13 @@ class FakeEngine:
 
     name = "fake"
 
-    def __init__(self, sample_rate: int = SAMPLE_RATE, amplitude: float = 0.5) -> None:
+    def __init__(
+        self, sample_rate: int = SAMPLE_RATE, amplitude: float = 0.5, *, floats: bool = False
+    ) -> None:
         self.sample_rate = sample_rate
         self.amplitude = amplitude
+        self.floats = floats
+        """Speak float32 (as Piper does) rather than 16-bit PCM (as espeak-ng does)."""
         self.spoken: list[str] = []
 
     def identity(self) -> str:
@@ -45,6 +50,8 @@ class FakeEngine:
         voiced = np.sin(2 * np.pi * 220 * np.arange(rate * MS_PER_CHAR * len(text) // 1000) / rate)
         hiss = 1e-4 * np.cos(np.arange(rate * TAIL_MS // 1000))  # -80 dBFS: silence
         audio = np.concatenate([hiss[: rate * LEAD_MS // 1000], self.amplitude * voiced, hiss])
+        if self.floats:
+            return Speech(samples=audio.astype(np.float32), sample_rate=rate)
         return Speech(samples=np.round(audio * 32767).astype(np.int16), sample_rate=rate)
 
     def close(self) -> None:
@@ -215,9 +222,7 @@ def test_the_default_normalizer_matches_speech_loudness() -> None:
     quiet = FakeEngine(amplitude=0.05)
     clip = SpeechClips(quiet, None, FakeSounds()).speech("Breathe out slowly and rest.")
 
-    assert loudness.in_context_lufs(clip, SAMPLE_RATE) == pytest.approx(
-        loudness.SPEECH_LUFS, abs=0.5
-    )
+    assert in_context_lufs(clip, SAMPLE_RATE) == pytest.approx(loudness.SPEECH_LUFS, abs=0.5)
 
 
 def test_no_normalizer_keeps_the_engine_level() -> None:
@@ -252,10 +257,11 @@ def test_silence_is_an_error() -> None:
         samples=np.zeros(SAMPLE_RATE, dtype=np.int16), sample_rate=SAMPLE_RATE
     )
 
-    with pytest.raises(
-        EngineError, match=r"^the speech engine produced only silence for '\.\.\.'$"
-    ):
+    with pytest.raises(SilentPhraseError) as caught:
         clips(engine).speech("...")
+
+    assert str(caught.value) == "the fake engine speaks '...' as silence; write it in words"
+    assert (caught.value.texts, caught.value.engine) == (("...",), "fake")
 
 
 def test_sounds_are_handed_through() -> None:
@@ -281,32 +287,116 @@ def test_real_speech_is_trimmed_to_within_a_few_ms_of_the_voice() -> None:
     assert len(clip) < len(raw.samples) - SAMPLE_RATE // 5  # espeak-ng's end pause is gone
 
 
+def test_a_float_engine_is_quantized_once_at_the_cache(tmp_path: Path) -> None:
+    engine = FakeEngine(floats=True)
+    source = np.asarray(engine.synthesize("Hold gently.").samples, dtype=np.float64)
+    cold = clips(engine, PhraseCache(tmp_path)).speech("Hold gently.")
+    warm = clips(FakeEngine(floats=True), PhraseCache(tmp_path)).speech("Hold gently.")
+
+    np.testing.assert_array_equal(cold, warm)  # the clip used cold is the one kept
+    # Away from the fades, each sample is the engine's own, rounded once to 16 bits.
+    start = int(
+        np.argmin([np.abs(source[k : k + 2000] - cold[500:2500]).max() for k in range(3000)])
+    )
+    middle = slice(500, len(cold) - 500)
+    error = np.abs(cold[middle] - source[start - 500 :][: len(cold)][middle])
+    assert float(error.max()) <= 0.5 / 32768 + 1e-9
+    assert float(error.max()) > 0  # rounded: the engine's floats are not on the 16-bit grid
+
+
 @pytest.mark.audio
-def test_many_phrases_are_spoken_in_worker_processes_alike(
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
-) -> None:
-    from voiceguide.sound import speech
+def test_espeak_clips_are_the_same_bytes_cold_in_any_order_and_warm(tmp_path: Path) -> None:
+    from voiceguide.pcm import to_pcm
     from voiceguide.sound.engines.espeak import Pyttsx3Engine
 
-    texts = [f"Phrase number {n}, said slowly and calmly." for n in range(14)]
-    engine = Pyttsx3Engine()
-    here: list[str] = []
-    speak_here = engine.synthesize
+    texts = [
+        "Lie down on your back and let your arms rest.",
+        "Press gently.",
+        "Breathe out slowly, and let your shoulders soften.",
+        "Release.",
+    ]
 
-    def spy(text: str) -> Speech:
-        here.append(text)
-        return speak_here(text)
+    def prepared(order: list[str], cache: Path) -> dict[str, bytes]:
+        source = SpeechClips(Pyttsx3Engine(), PhraseCache(cache), FakeSounds())
+        source.prepare(order)
+        return {text: to_pcm(source.speech(text)).tobytes() for text in texts}
 
-    monkeypatch.setattr(engine, "synthesize", spy)
-    workers = SpeechClips(engine, None, FakeSounds())
-    assert workers.prepare(texts) == len(texts)
-    assert here == []  # every phrase was spoken by a worker process
+    forward = prepared(texts, tmp_path / "a")
+    backward = prepared(texts[::-1], tmp_path / "b")
+    warm = prepared(texts, tmp_path / "a")
+    assert forward == backward == warm
 
-    monkeypatch.setattr(speech, "_PARALLEL_MIN_PHRASES", 1_000)
-    serial = SpeechClips(engine, None, FakeSounds())
-    assert serial.prepare(texts) == len(texts)
-    assert here == texts
-    tolerance = 25 * SAMPLE_RATE // 1000  # espeak-ng varies by a few ms from run to run
-    for text in texts:
-        assert abs(workers.speech_samples(text) - serial.speech_samples(text)) <= tolerance
-    assert capfd.readouterr().out == ""
+
+def test_every_phrase_spoken_as_silence_is_reported_at_once() -> None:
+    engine = FakeEngine()
+    speak = engine.synthesize
+
+    def silent_dots(text: str) -> Speech:
+        if text.strip(".") == "":
+            return Speech(samples=np.zeros(SAMPLE_RATE, dtype=np.int16), sample_rate=SAMPLE_RATE)
+        return speak(text)
+
+    engine.synthesize = silent_dots  # type: ignore[method-assign]
+    with pytest.raises(SilentPhraseError) as caught:
+        clips(engine).prepare(["Press.", "...", "Release.", "....."])
+
+    assert caught.value.texts == ("...", ".....")
+    assert str(caught.value) == (
+        "the fake engine speaks '...', '.....' as silence; write them in words"
+    )
+
+
+SILENT_ROUTINE = """\
+title: Dots
+summary: A routine whose text espeak-ng speaks as silence.
+settings: {tones: false}
+steps:
+  - say: Sit down.
+  - say: "..."
+  - pause: 1s
+  - say: "-"
+"""
+
+
+@pytest.mark.audio
+def test_a_phrase_spoken_as_silence_is_an_error_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import run_cli
+
+    routine = tmp_path / "dots.yaml"
+    routine.write_text(SILENT_ROUTINE, encoding="utf-8")
+    out = tmp_path / "dots.wav"
+
+    code, _, err = run_cli(["export", str(routine), "-o", str(out)], capsys)
+
+    assert code == 2
+    message = "this text is spoken as silence by espeak; write it in words"
+    assert err.splitlines() == [f"{routine}:6:5: {message}", f"{routine}:8:5: {message}"]
+    assert not out.exists()
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+def test_an_export_is_the_same_bytes_cold_warm_and_with_a_phrase_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.helpers import TWO_SIDED_ROUTINE, run_cli
+
+    routine = tmp_path / "hand.yaml"
+    routine.write_text(TWO_SIDED_ROUTINE, encoding="utf-8")
+
+    def export(home: str, name: str) -> bytes:
+        monkeypatch.setenv("VOICEGUIDE_HOME", str(tmp_path / home))
+        code, _, err = run_cli(["export", str(routine), "-o", str(tmp_path / name)], capsys)
+        assert (code, err) == (0, "")
+        return (tmp_path / name).read_bytes()
+
+    cold = export("one", "cold.wav")
+    other_cold = export("two", "other.wav")
+    warm = export("one", "warm.wav")
+    entries = sorted((tmp_path / "one" / "cache" / "phrases").glob("*.phrase"))
+    entries[len(entries) // 2].unlink()  # one phrase spoken again, after the others are cached
+    one_missing = export("one", "missing.wav")
+
+    assert cold == other_cold == warm == one_missing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,12 @@ import numpy as np
 import pytest
 import soundfile
 
+from tests.loudness_reference import true_peak_dbfs
 from voiceguide import paths
 from voiceguide.errors import AudioError, ExitStatus, NotFoundError
-from voiceguide.pcm import SAMPLE_RATE
-from voiceguide.sound import loudness
-from voiceguide.sound.tones import LEVEL_OFFSET_DB, TONE_NAMES, Sounds, resample
+from voiceguide.pcm import SAMPLE_RATE, resample
+from voiceguide.sound import loudness, meter
+from voiceguide.sound.tones import LEVEL_OFFSET_DB, TONE_NAMES, Sounds
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -97,9 +99,9 @@ def test_tone_starts_and_ends_at_zero_without_a_click(name: str) -> None:
 @pytest.mark.parametrize("name", TONE_NAMES)
 def test_tone_peaks_below_the_ceiling_at_its_playback_level(name: str) -> None:
     x = _builtin(name)
-    assert loudness.true_peak_dbfs(x) < loudness.PEAK_CEILING_DBFS
+    assert true_peak_dbfs(x) < loudness.PEAK_CEILING_DBFS
     expected = loudness.SOUND_LUFS + LEVEL_OFFSET_DB.get(name, 0.0)
-    assert loudness.max_momentary_lufs(x, SAMPLE_RATE) == pytest.approx(expected, abs=0.1)
+    assert meter.max_momentary_lufs(x, SAMPLE_RATE) == pytest.approx(expected, abs=0.1)
 
 
 def test_tones_have_the_designed_lengths() -> None:
@@ -211,8 +213,8 @@ def test_user_sound_is_brought_to_the_level_of_the_one_it_replaces(user_dir: Pat
     soundfile.write(user_dir / "press.wav", _sine(660, 800, SAMPLE_RATE, 0.02), SAMPLE_RATE)
     soundfile.write(user_dir / "tick.wav", _sine(660, 800, SAMPLE_RATE, 0.9), SAMPLE_RATE)
     sounds = Sounds([user_dir, BUILTIN])
-    press = loudness.max_momentary_lufs(sounds.sound("press"), SAMPLE_RATE)
-    tick = loudness.max_momentary_lufs(sounds.sound("tick"), SAMPLE_RATE)
+    press = meter.max_momentary_lufs(sounds.sound("press"), SAMPLE_RATE)
+    tick = meter.max_momentary_lufs(sounds.sound("tick"), SAMPLE_RATE)
     assert press == pytest.approx(loudness.SOUND_LUFS, abs=0.1)
     assert tick == pytest.approx(loudness.SOUND_LUFS + LEVEL_OFFSET_DB["tick"], abs=0.1)
 
@@ -326,3 +328,68 @@ def test_finished_sounds_are_kept_in_the_cache_and_made_again_when_the_file_chan
     changed = Sounds([folder], cache=cache).sound("press")
     assert len(changed) == rate // 4
     assert cache.info().entries == 2
+
+
+# --- Bounds, from the header, before decoding ----------------------------------------------
+
+
+def _wav_header(path: Path, rate: int, frames: int, channels: int = 1) -> None:
+    """Write a 16-bit WAV whose header says ``rate`` and holds ``frames`` of silence."""
+    data = bytes(2 * channels * frames)
+    byte_rate = (rate * channels * 2) & 0xFFFFFFFF  # an absurd rate overflows the field
+    fmt = struct.pack("<IHHIIHH", 16, 1, channels, rate, byte_rate, 2 * channels, 16)
+    riff = b"WAVE" + b"fmt " + fmt + b"data" + struct.pack("<I", len(data)) + data
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
+
+
+def _both_refuse(path: Path, message: str) -> None:
+    """The renderer's reader and the estimate's both refuse ``path`` with ``message``."""
+    from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.sound.cache import PhraseCache
+
+    for sounds in (Sounds([path.parent]), Sounds([path.parent], cache=PhraseCache())):
+        with pytest.raises(AudioError) as caught:
+            sounds.sound(path.stem)
+        assert str(caught.value) == f"{path}: {message}"
+    with pytest.raises(AudioError) as caught:
+        EstimatedLengths(150).sound_samples(path.stem)
+    assert str(caught.value) == f"{path}: {message}"
+
+
+@pytest.fixture
+def own_audio() -> Path:
+    folder = paths.user_audio_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_a_header_claiming_an_absurd_rate_is_refused(own_audio: Path) -> None:
+    path = own_audio / "press.wav"
+    _wav_header(path, rate=2_147_483_647, frames=1000)  # decoding it would want 48 GiB
+    _both_refuse(path, "expected a sample rate of 8,000 to 96,000 Hz, got 2,147,483,647 Hz")
+
+
+def test_a_small_file_at_one_hertz_is_refused(own_audio: Path) -> None:
+    path = own_audio / "tick.wav"
+    _wav_header(path, rate=1, frames=1024)  # 2 KB that would last 17 minutes
+    _both_refuse(path, "expected a sample rate of 8,000 to 96,000 Hz, got 1 Hz")
+
+
+def test_a_sound_longer_than_a_cue_is_refused(own_audio: Path) -> None:
+    path = own_audio / "switch.wav"
+    _wav_header(path, rate=SAMPLE_RATE, frames=SAMPLE_RATE * 121)
+    _both_refuse(path, "expected a sound of at most 120 s, got 121.0 s")
+
+
+def test_too_many_channels_are_refused(own_audio: Path) -> None:
+    path = own_audio / "end.wav"
+    _wav_header(path, rate=SAMPLE_RATE, frames=100, channels=9)
+    _both_refuse(path, "expected 1 to 8 channels, got 9")
+
+
+def test_a_file_too_large_is_refused_before_it_is_read(own_audio: Path) -> None:
+    path = own_audio / "start.wav"
+    _wav_header(path, rate=SAMPLE_RATE, frames=1000)
+    with path.open("r+b") as file:
+        file.truncate(70 * 2**20)  # sparse: nothing is written, nothing need be read
+    _both_refuse(path, "expected a sound file of at most 64 MB, got 73,400,320 bytes")

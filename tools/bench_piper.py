@@ -169,11 +169,13 @@ def calibrate() -> None:
     """Fit the packaged voice's seconds per word against length scale, on espeak-ng's scale."""
     from voiceguide.compile.compiler import CompileOptions, phrases_of
     from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.pcm import resample, to_float
     from voiceguide.script import library
     from voiceguide.script.spec import DEFAULT_VOICE
     from voiceguide.sound.engines import make_engine
-    from voiceguide.sound.engines.piper import PACKAGED_PACE, PiperEngine
-    from voiceguide.sound.speech import resample, to_float, trim_silence
+    from voiceguide.sound.engines.piper import PiperEngine
+    from voiceguide.sound.engines.piper_voices import PACKAGED_PACE
+    from voiceguide.sound.processing import trim_silence
 
     texts: dict[str, None] = {}
     for name in sorted(library.entries()):
@@ -187,7 +189,7 @@ def calibrate() -> None:
         total = 0.0
         for text in texts:
             speech = engine.synthesize(text)  # type: ignore[attr-defined]
-            samples = resample(to_float(speech), speech.sample_rate, 22050)
+            samples = resample(to_float(speech.samples), speech.sample_rate, 22050)
             total += len(trim_silence(samples, 22050)) / 22050
         return total / count
 

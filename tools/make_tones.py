@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     import soundfile
 
     from voiceguide.pcm import SAMPLE_RATE
-    from voiceguide.sound.loudness import max_momentary_lufs, peak_dbfs
+    from voiceguide.sound.meter import max_momentary_lufs, peak_dbfs
 
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide.compile.compiler import CompileOptions, compile_routine, phrases_of
+from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources, phrases_of
 from voiceguide.errors import SettingError, UsageError
 from voiceguide.prefs import PIPER, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
@@ -135,6 +135,7 @@ def open_session(
     """
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.processing import SilentPhraseError
     from voiceguide.sound.speech import SpeechClips
     from voiceguide.sound.tones import Sounds
 
@@ -143,7 +144,10 @@ def open_session(
     cache = cache if cache is not None else PhraseCache()
     speaker = engine if engine is not None else make_engine(voice)
     clips = SpeechClips(speaker, cache, Sounds(cache=cache))
-    synthesized = clips.prepare(phrases_of(routine, clips, request.options), progress)
+    try:
+        synthesized = clips.prepare(phrases_of(routine, clips, request.options), progress)
+    except SilentPhraseError as error:  # name the lines that say them
+        raise error.located(phrase_sources(routine, clips, request.options)) from None
     timeline = compile_routine(routine, clips, request.options)
     return Session(routine, timeline, clips, voice, synthesized)
 

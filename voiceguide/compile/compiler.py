@@ -85,6 +85,30 @@ def phrases_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> l
     return list(texts)
 
 
+def phrase_sources(
+    routine: Routine, lengths: Lengths, options: CompileOptions
+) -> dict[str, Position]:
+    """Where each phrase of :func:`phrases_of` is first said: its step's or prompt's position.
+
+    For an error about a phrase found after layout (an engine that speaks it as silence);
+    a phrase the introduction or the compiler made up points at the routine's first line.
+    """
+    planner = Planner(routine, lengths, options)
+    segments = list(planner.body())
+    if options.intro:
+        segments = planner.intro(None) + segments
+    fallback = Position(routine.source, 1, 1)
+    found: dict[str, Position] = {}
+    for segment in segments:
+        if isinstance(segment, Own) and segment.kind == "speech":
+            found.setdefault(segment.text, segment.where.source or fallback)
+        elif isinstance(segment, Timed):
+            for event in segment.events:
+                if event.kind == "speech":
+                    found.setdefault(event.text, event.source or fallback)
+    return found
+
+
 def _blame_pace(
     routine: Routine, lengths: Lengths, options: CompileOptions, problem: Problem
 ) -> None:

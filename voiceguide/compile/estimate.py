@@ -53,6 +53,8 @@ class EstimatedLengths:
         return self._sounds[name]
 
     def _read(self, name: str) -> int:
+        from voiceguide.pcm import check_sound_file_size, check_sound_header
+
         candidates = [Path(name)] if "/" in name else [
             folder / f"{name}{ext}"
             for folder in (paths.user_audio_dir(), paths.builtin_audio_dir())
@@ -60,10 +62,13 @@ class EstimatedLengths:
         ]  # fmt: skip
         for path in candidates:
             if path.is_file():
+                check_sound_file_size(path, path.stat().st_size)
                 try:
                     with wave.open(str(path)) as file:
-                        frames = int(file.getnframes())
-                        return frames * self._sample_rate // int(file.getframerate())
+                        frames, rate = int(file.getnframes()), int(file.getframerate())
+                        channels = int(file.getnchannels())
                 except (wave.Error, EOFError, OSError):
                     return self._sample_rate  # not a WAV (FLAC, OGG): about a second
+                check_sound_header(path, rate_hz=rate, frames=frames, channels=channels)
+                return frames * self._sample_rate // rate
         raise NotFoundError(f"no sound named {name!r}")

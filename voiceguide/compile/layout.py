@@ -10,7 +10,7 @@ from voiceguide.compile.lengths import Lengths
 from voiceguide.compile.plan import Event, Own, Segment, Where
 from voiceguide.compile.timeline import Cue, CueKind, Phase
 from voiceguide.errors import Position, Problem
-from voiceguide.script.durations import ms_to_samples
+from voiceguide.pcm import ms_to_samples
 
 
 class Layout:

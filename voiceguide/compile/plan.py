@@ -15,7 +15,8 @@ from voiceguide.compile.lengths import Lengths
 from voiceguide.compile.options import CompileOptions
 from voiceguide.compile.timeline import CueKind, Phase
 from voiceguide.errors import Position
-from voiceguide.script.durations import format_ms, ms_to_samples
+from voiceguide.pcm import ms_to_samples
+from voiceguide.script.durations import format_ms
 from voiceguide.script.model import (
     Activity,
     Include,

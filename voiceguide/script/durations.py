@@ -104,11 +104,6 @@ def parse_percent(text: str) -> int | None:
     return int(text.strip().rstrip("%"))
 
 
-def ms_to_samples(ms: int, sample_rate: int) -> int:
-    """Convert whole milliseconds to samples, rounding half up."""
-    return (ms * sample_rate + 500) // 1000
-
-
 def format_ms(ms: int) -> str:
     """Format ``ms`` for people: ``45s``, ``2m05s``, ``1h02m``, ``1.5s``."""
     sign = "-" if ms < 0 else ""

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from voiceguide.errors import Position
+from voiceguide.pcm import ms_to_samples
 from voiceguide.prefs import VoicePrefs
-from voiceguide.script.durations import ms_to_samples
 
 Pressure = Literal["gentle", "medium", "firm"]
 PRESSURES: tuple[Pressure, ...] = ("gentle", "medium", "firm")

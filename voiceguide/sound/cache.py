@@ -4,9 +4,10 @@ Each entry is one file named by its key, the sha256 of the engine's identity and
 text. The file starts with a header holding the key and the sha256 of the samples, so
 a damaged or truncated entry is detected on reading, deleted and synthesized again.
 Entries are written to a temporary file in the same folder and renamed into place, so a
-reader never sees half an entry; a failed write (a full disk, say) is logged and
-forgotten, because the cache only saves time. Entries are not fsynced: after a crash, a
-lost or empty entry is caught by the same checks.
+reader never sees half an entry; a failed write (a full disk, say) is forgotten, because
+the cache only saves time: the first failure of a cache is logged as one warning, later
+ones only at debug level, so an unusable cache folder costs one line, not one a phrase.
+Entries are not fsynced: after a crash, a lost or empty entry is caught by the same checks.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ class PhraseCache:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else default_cache_root()
+        self._warned = False
+
+    def _trouble(self, message: str, *args: object) -> None:
+        """Log a failure to use the cache: the first as a warning, the rest for debugging."""
+        if self._warned:
+            logger.debug(message, *args)
+            return
+        self._warned = True
+        logger.warning(message + "; going on without it (phrases are spoken each time)", *args)
 
     def _entry(self, key: str) -> Path:
         if not _KEY.fullmatch(key):
@@ -74,10 +84,10 @@ class PhraseCache:
         path = self._entry(key)
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as error:
-            logger.warning("cannot read cached phrase %s: %s", path, error)
+            self._trouble("cannot read the phrase cache in %s: %s", self.root, error)
             return None
         problem = _check(data, key)
         if problem is not None:
@@ -95,6 +105,8 @@ class PhraseCache:
         """Store a phrase atomically; on failure log it, leave nothing behind and return False."""
         import numpy as np
 
+        if speech.samples.dtype != np.int16:
+            raise TypeError("the phrase cache keeps 16-bit PCM: quantize with pcm.to_pcm first")
         path = self._entry(key)
         payload = np.ascontiguousarray(speech.samples, dtype="<i2").tobytes()
         header = _HEADER.pack(
@@ -107,7 +119,7 @@ class PhraseCache:
         )
         error = replace_quietly(path, header + payload, suffix=TEMP_SUFFIX)
         if error is not None:
-            logger.warning("cannot cache phrase in %s: %s", self.root, error)
+            self._trouble("cannot write to the phrase cache in %s: %s", self.root, error)
             return False
         return True
 

@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from voiceguide.errors import AudioError
+from voiceguide.pcm import to_pcm
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from voiceguide.compile.timeline import Cue, Timeline
     from voiceguide.sound.clips import ClipSource, FloatArray
+
+__all__ = ["BLOCK_SAMPLES", "render", "render_blocks", "to_pcm"]  # to_pcm: from pcm
 
 BLOCK_SAMPLES = 1 << 16
 """About three seconds at 22,050 Hz: small enough to start playing at once."""
@@ -67,11 +70,6 @@ def render_blocks(
             block *= np.float32(gain)
         yield to_pcm(block)
         position = stop
-
-
-def to_pcm(samples: FloatArray) -> npt.NDArray[np.int16]:
-    """Quantize float samples to int16 (x * 32768, rounded, clipped)."""
-    return np.clip(np.round(samples * np.float32(32768.0)), -32768, 32767).astype(np.int16)
 
 
 def render(timeline: Timeline, clips: ClipSource, *, gain: float = 1.0) -> npt.NDArray[np.int16]:

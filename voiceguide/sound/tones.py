@@ -13,7 +13,7 @@ Import this module lazily: it imports numpy at the top.
 from __future__ import annotations
 
 import difflib
-import math
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -21,7 +21,18 @@ import numpy as np
 
 from voiceguide import paths
 from voiceguide.errors import AudioError, NotFoundError
-from voiceguide.pcm import SAMPLE_RATE
+from voiceguide.pcm import (
+    MAX_SOUND_FILE_BYTES,
+    MAX_SOUND_MS,
+    SAMPLE_RATE,
+    check_sound_file_size,
+    check_sound_header,
+    fade,
+    ms_to_samples,
+    resample,
+    to_float,
+    to_pcm,
+)
 from voiceguide.script import spec
 from voiceguide.sound import loudness
 
@@ -46,39 +57,6 @@ EDGE_FADE_MS: Final = 3
 """Raised-cosine fade given to a sound that starts or ends abruptly, so no cue can click."""
 
 
-def resample(samples: npt.NDArray[np.floating], from_rate: int, to_rate: int) -> FloatArray:
-    """Resample a short clip by band-limited FFT interpolation to ``round(n * to / from)`` samples.
-
-    The clip is padded with silence (so the FFT's wrap-around meets only zeros) to a
-    length that maps to a whole number of output samples, which keeps the time scale
-    exact; the top tenth of the kept band is rolled off with a raised cosine, which
-    tames the ringing a brick-wall cut would leave.
-    """
-    x = np.asarray(samples, dtype=np.float64)
-    if from_rate == to_rate:
-        return x.astype(np.float32)
-    step_in = from_rate // math.gcd(from_rate, to_rate)
-    step_out = to_rate // math.gcd(from_rate, to_rate)
-    n = len(x)
-    out_len = round(n * to_rate / from_rate)
-    margin = -(-max(256, from_rate // 100) // step_in) * step_in  # >= 10 ms, whole steps
-    padded_len = -(-(n + 2 * margin) // step_in) * step_in
-    padded = np.zeros(padded_len)
-    padded[margin : margin + n] = x
-    new_len = padded_len // step_in * step_out
-    spectrum = np.fft.rfft(padded)
-    kept = min(len(spectrum), new_len // 2 + 1)
-    # Roll off the top tenth of the band that survives (both rates' Nyquist, whichever is lower).
-    roll = max(1, kept // 10)
-    window = np.ones(kept)
-    window[kept - roll :] = 0.5 + 0.5 * np.cos(np.pi * (np.arange(roll) + 1) / roll)
-    out_spectrum = np.zeros(new_len // 2 + 1, dtype=np.complex128)
-    out_spectrum[:kept] = spectrum[:kept] * window
-    out = np.fft.irfft(out_spectrum, new_len) * (new_len / padded_len)
-    start = margin // step_in * step_out
-    return out[start : start + out_len].astype(np.float32)
-
-
 def _soften_edges(samples: npt.NDArray[np.float64], rate: int) -> None:
     """Fade an abrupt start or end in place (3 ms raised cosine); leave smooth edges alone.
 
@@ -86,16 +64,16 @@ def _soften_edges(samples: npt.NDArray[np.float64], rate: int) -> None:
     quarter of the peak between samples in its first (last) millisecond: either clicks
     against the silence around a cue. A sound that already rises smoothly is kept exact.
     """
-    fade = min(rate * EDGE_FADE_MS // 1000, len(samples) // 2)
-    if fade < 2:
+    length = ms_to_samples(EDGE_FADE_MS, rate)
+    if min(length, len(samples) // 2) < 2:
         return
     peak = float(np.max(np.abs(samples)))
-    one_ms = max(2, rate // 1000)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(fade) / (fade - 1))
-    if _is_abrupt(samples[:one_ms], peak):
-        samples[:fade] *= ramp
-    if _is_abrupt(samples[::-1][:one_ms], peak):
-        samples[len(samples) - fade :] *= ramp[::-1]
+    one_ms = max(2, ms_to_samples(1, rate))
+    fade(
+        samples,
+        length if _is_abrupt(samples[:one_ms], peak) else 0,
+        length if _is_abrupt(samples[::-1][:one_ms], peak) else 0,
+    )
 
 
 def _is_abrupt(edge: npt.NDArray[np.float64], peak: float) -> bool:
@@ -191,50 +169,80 @@ class Sounds:
         The cache key is the file's bytes (hashed), the rate, the level and the
         processing, so a replaced file or a changed level is made again.
         """
+        rate = check_sound_file(path)
         if self._disk is None:
-            return self._make(path, offset_db)
+            return self._make(path, rate, offset_db)
         import hashlib
 
         from voiceguide.sound.cache import phrase_key
         from voiceguide.sound.engines.base import Speech
-        from voiceguide.sound.render import to_pcm
-        from voiceguide.sound.speech import to_float
 
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open("rb") as file:
+                digest = hashlib.sha256(file.read(MAX_SOUND_FILE_BYTES + 1)).hexdigest()
         except OSError as exc:
             raise AudioError(f"cannot read sound file {path}: {exc.strerror}") from exc
         identity = f"sound {SOUND_PROCESSING} rate={self._sample_rate} offset={offset_db}"
         key = phrase_key(identity, digest)
         cached = self._disk.get(key)
         if cached is not None and cached.sample_rate == self._sample_rate:
-            result = to_float(cached)
+            result = to_float(cached.samples)
         else:
-            finished = Speech(to_pcm(self._make(path, offset_db)), self._sample_rate)
+            finished = Speech(to_pcm(self._make(path, rate, offset_db)), self._sample_rate)
             self._disk.put(key, finished)
-            result = to_float(finished)
+            result = to_float(finished.samples)
         result.flags.writeable = False
         return result
 
-    def _make(self, path: Path, offset_db: float) -> FloatArray:
+    def _make(self, path: Path, rate: int, offset_db: float) -> FloatArray:
         import soundfile
 
+        limit = MAX_SOUND_MS * rate // 1000 + 1  # if the header understated the length
         try:
-            data, file_rate = soundfile.read(path, dtype="float64", always_2d=True)
+            # Mixed to mono block by block: a file's channels are never all in memory.
+            pieces = [
+                block.mean(axis=1)
+                for block in soundfile.blocks(
+                    path, blocksize=1 << 16, dtype="float64", always_2d=True, frames=limit
+                )
+            ]
         except (RuntimeError, OSError, ValueError) as exc:  # LibsndfileError is a RuntimeError
             raise AudioError(f"cannot read sound file {path}: {exc}") from exc
-        if not data.size:
+        mono: npt.NDArray[np.float64] = np.concatenate(pieces) if pieces else np.zeros(0)
+        if not mono.size:
             raise AudioError(f"sound file {path} holds no audio")
-        mono: npt.NDArray[np.float64] = data.mean(axis=1)
+        check_sound_header(path, rate_hz=rate, frames=len(mono), channels=1)
         if not np.all(np.isfinite(mono)):
             raise AudioError(f"sound file {path} holds invalid samples (NaN or infinity)")
-        if file_rate != self._sample_rate:
-            mono = resample(mono, int(file_rate), self._sample_rate).astype(np.float64)
+        if rate != self._sample_rate:
+            mono = resample(mono, rate, self._sample_rate).astype(np.float64)
         _soften_edges(mono, self._sample_rate)
         leveled = loudness.match_sound(mono, self._sample_rate, offset_db=offset_db)
         result: FloatArray = np.clip(leveled, -1.0, 1.0)
         result.flags.writeable = False
         return result
+
+
+def check_sound_file(path: Path) -> int:
+    """Refuse a file that is not a regular file, or too large, too long or at an odd rate.
+
+    Checked from the file's size and header, before a sample is decoded; return its rate.
+    """
+    import soundfile
+
+    try:
+        status = path.stat()
+    except OSError as exc:
+        raise AudioError(f"cannot read sound file {path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(status.st_mode):
+        raise AudioError(f"{path}: expected a sound file, got something else (a device or pipe)")
+    check_sound_file_size(path, status.st_size)
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise AudioError(f"cannot read sound file {path}: {exc}") from exc
+    check_sound_header(path, rate_hz=info.samplerate, frames=info.frames, channels=info.channels)
+    return int(info.samplerate)
 
 
 def _is_path(name: str | Path) -> bool:

@@ -5,9 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from voiceguide.errors import EngineError
+
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
+    from voiceguide.pcm import FloatArray, Int16Array
+
+MAX_PHRASE_CHARS = 1_000
+"""The longest phrase an engine is handed: about 170 words, a minute of speech or more.
+
+A spoken instruction is a sentence or a few; far longer text is a mistake (a runaway
+placeholder, a pasted document), and espeak-ng slows quadratically and can crash on it."""
 
 
 @dataclass(frozen=True)
@@ -22,9 +29,14 @@ class Voice:
 
 @dataclass(frozen=True)
 class Speech:
-    """A synthesized phrase: mono int16 PCM at ``sample_rate``."""
+    """A phrase as an engine spoke it, or as the cache keeps it: mono, at ``sample_rate``.
 
-    samples: npt.NDArray[np.int16]
+    ``samples`` are what the engine makes, converted once by :func:`voiceguide.pcm.to_float`:
+    espeak-ng speaks 16-bit PCM (converted exactly), Piper speaks float32 (kept as it is,
+    so its voice is quantized only once, at the cache). The cache keeps 16-bit PCM.
+    """
+
+    samples: Int16Array | FloatArray
     sample_rate: int
 
 
@@ -36,6 +48,23 @@ def normal_label(label: str) -> str:
 def quote_phrase(phrase: str) -> str:
     """Quote a phrase for an error message, shortened past 60 characters."""
     return repr(phrase if len(phrase) <= 60 else phrase[:57] + "...")
+
+
+def speakable(text: str) -> str:
+    """Return ``text`` as an engine is handed it, or raise EngineError if it cannot be.
+
+    NUL becomes a space and the ends are stripped; an empty phrase, or one over
+    :data:`MAX_PHRASE_CHARS`, is refused before any engine sees it.
+    """
+    phrase = text.replace("\x00", " ").strip()
+    if not phrase:
+        raise EngineError("nothing to speak: the phrase is empty")
+    if len(phrase) > MAX_PHRASE_CHARS:
+        raise EngineError(
+            f"a phrase of {len(phrase):,} characters is too long to speak "
+            f"(at most {MAX_PHRASE_CHARS:,}): {quote_phrase(phrase)}"
+        )
+    return phrase
 
 
 class SpeechEngine(Protocol):
@@ -52,7 +81,12 @@ class SpeechEngine(Protocol):
         ...
 
     def synthesize(self, text: str) -> Speech:
-        """Speak ``text``; raise :class:`voiceguide.errors.EngineError` on any failure."""
+        """Speak ``text``; raise :class:`voiceguide.errors.EngineError` on any failure.
+
+        The same text with the same settings should give the same samples, whatever was
+        spoken before, so that a cold run gives what a warm one does (espeak-ng does; Piper's
+        model varies every take, and the phrase cache keeps the first).
+        """
         ...
 
     def close(self) -> None:
