@@ -232,3 +232,42 @@ def test_every_built_in_routine_has_a_stable_distinct_version() -> None:
     first = {name: identify(library.load(name)).script_hash for name in names}
     assert {name: identify(library.load(name)).script_hash for name in names} == first
     assert len(set(first.values())) == len(names)
+
+
+def test_the_few_rows_read_for_deciding_decide_as_all_the_rows(tmp_path: Path) -> None:
+    import random
+
+    from voiceguide.practice.store import HistoryStore
+
+    chance = random.Random(13)
+    store = HistoryStore.open(tmp_path / "history.sqlite")
+    for n in range(400):
+        store.save(
+            make_row(
+                n,
+                id=f"r{n}",
+                started_at=stamp(day(n * 0.37)),
+                routine=chance.choice(["sitting-foot", "hand"]),
+                cautions_hash=chance.choice(["c" * 64, "d" * 64]),
+                outcome=chance.choice(["completed", "stopped", "unfinished", "interrupted"]),
+                intro=chance.choice(["full", "short", "none"]),
+                from_ms=chance.choice([0, 0, 30_000, 120_000]),
+                reached_ms=chance.choice([10_000, 50_000, 200_000]),
+            )
+        )
+    identities = [FOOT, RoutineIdentity("hand", "a" * 64, "d" * 64)]
+    checked = set()
+    for moment in [day(d) for d in (-1, 0.5, 3, 10, 40, 80, 120, 150, 200)]:
+        for identity in identities:
+            every = store.rows(identity.name)
+            few = store.decision_rows(identity.name, moment)
+            assert len(few) <= 4
+            intro, detail = (
+                decide_intro(every, identity, moment),
+                decide_detail(every, identity, moment),
+            )
+            assert decide_intro(few, identity, moment) == intro
+            assert decide_detail(few, identity, moment) == detail
+            checked.add((intro.reason, detail.detail))
+    store.close()
+    assert len(checked) >= 4  # the histories reach several different decisions

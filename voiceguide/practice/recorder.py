@@ -79,11 +79,15 @@ class SessionPlan:
     intro: IntroChoice
     detail: DetailChoice
 
+    def __post_init__(self) -> None:
+        starts = tuple(s.start_ms for s in self.steps)
+        object.__setattr__(self, "_starts", starts)  # step_at runs every tick
+
     def step_at(self, position_ms: int) -> StepMark:
         """The step playing at ``position_ms``."""
         if not self.steps:
             return StepMark(1, 0, self.title)
-        starts = [s.start_ms for s in self.steps]
+        starts: tuple[int, ...] = getattr(self, "_starts")  # noqa: B009 - set in __post_init__
         return self.steps[max(0, bisect.bisect_right(starts, position_ms) - 1)]
 
 

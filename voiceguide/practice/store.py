@@ -20,7 +20,7 @@ from pathlib import Path
 
 from voiceguide import paths
 from voiceguide.errors import VoiceguideError
-from voiceguide.practice.records import SessionRow, utc_now
+from voiceguide.practice.records import SessionRow, stamp, utc_now
 from voiceguide.practice.schema import SCHEMA_VERSION, NewerSchemaError, migrate, version_of
 
 HISTORY_NAME = "history.sqlite"
@@ -143,13 +143,20 @@ class HistoryStore:
 
     @classmethod
     def open(
-        cls, path: Path | None = None, *, busy_ms: int = BUSY_MS, read_only: bool = False
+        cls,
+        path: Path | None = None,
+        *,
+        busy_ms: int = BUSY_MS,
+        read_only: bool = False,
+        check: bool = True,
     ) -> HistoryStore:
         """Open (creating and migrating it if need be) the history at ``path``.
 
         ``read_only`` opens an existing file for reading without writing anything to it
         when it cannot be written (a read-only folder); a damaged file is still moved aside
-        when it can be. Raises :class:`HistoryUnavailable`.
+        when it can be. ``check=False`` skips SQLite's integrity check of every page (for a
+        quick read: damage then shows only if a page read is damaged). Raises
+        :class:`HistoryUnavailable`.
         """
         path = path or history_path()
         try:
@@ -166,7 +173,7 @@ class HistoryStore:
         if found is not None and not stat.S_ISREG(found.st_mode):
             raise HistoryUnavailable(f"{path} is not a file")
         try:
-            return cls(_connect(path, busy_ms, read_only), path, None)
+            return cls(_connect(path, busy_ms, read_only, check), path, None)
         except NewerSchemaError as error:
             raise HistoryUnavailable(
                 f"{path} was written by a newer voiceguide ({error})", kind="newer"
@@ -179,7 +186,7 @@ class HistoryStore:
             # moved it and started a new one meanwhile).
             same = found is not None and _same_file(path, found)
             aside = move_aside(path) if same else None
-            return cls(_connect(path, busy_ms, read_only=False), path, aside)
+            return cls(_connect(path, busy_ms, read_only=False, check=check), path, aside)
         except OSError as error:
             raise describe(error, path) from None
         except sqlite3.Error as error:
@@ -205,6 +212,33 @@ class HistoryStore:
             query += " LIMIT ?"
             arguments.append(limit)
         return [SessionRow(*values) for values in self.connection.execute(query, arguments)]
+
+    def decision_rows(self, routine: str, now: datetime) -> list[SessionRow]:
+        """The few sessions of ``routine`` that :mod:`~voiceguide.practice.decide` looks at.
+
+        The latest whose full introduction was heard through, and the latest
+        :data:`~voiceguide.practice.decide.FULL_DETAIL_UNTIL` played whole, started by
+        ``now``: the decisions over them are the decisions over every row (a test holds the
+        conditions here to :attr:`SessionRow.heard_intro` and :attr:`SessionRow.whole`), at
+        a cost that does not grow with the years of practice.
+        """
+        from voiceguide.practice.decide import FULL_DETAIL_UNTIL
+
+        select = f"SELECT {', '.join(_COLUMNS)} FROM sessions WHERE routine = ? AND started_at <= ?"
+        newest = "ORDER BY started_at DESC, rowid DESC LIMIT ?"
+        heard = (
+            "AND intro = 'full' AND from_ms = 0 "
+            "AND (outcome = 'completed' OR reached_ms >= intro_ms)"
+        )
+        whole = "AND outcome = 'completed' AND from_ms <= intro_ms"
+        moment = stamp(now)
+        found: dict[str, SessionRow] = {}
+        for condition, limit in ((heard, 1), (whole, FULL_DETAIL_UNTIL)):
+            query = f"{select} {condition} {newest}"
+            for values in self.connection.execute(query, (routine, moment, limit)):
+                row = SessionRow(*values)
+                found[row.id] = row
+        return sorted(found.values(), key=lambda r: r.started_at, reverse=True)
 
     def count(self, routine: str | None = None) -> int:
         """How many sessions are recorded (of ``routine`` only, if given)."""
@@ -245,12 +279,12 @@ def _same_file(path: Path, found: os.stat_result) -> bool:
     return (now.st_dev, now.st_ino) == (found.st_dev, found.st_ino)
 
 
-def _connect(path: Path, busy_ms: int, read_only: bool) -> sqlite3.Connection:
+def _connect(path: Path, busy_ms: int, read_only: bool, check: bool) -> sqlite3.Connection:
     """Open, check and migrate the database; raise :class:`sqlite3.Error` if it is damaged."""
     connection = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
     try:
         try:
-            _prepare(connection, write=True)
+            _prepare(connection, write=True, check=check)
         except sqlite3.Error as error:
             if not read_only or is_damaged(error) or not _read_only_place(path):
                 raise
@@ -258,21 +292,22 @@ def _connect(path: Path, busy_ms: int, read_only: bool) -> sqlite3.Connection:
             connection.close()
             uri = f"{path.resolve().as_uri()}?immutable=1"
             connection = sqlite3.connect(uri, uri=True, isolation_level=None)
-            _prepare(connection, write=False)
+            _prepare(connection, write=False, check=check)
     except BaseException:
         connection.close()
         raise
     return connection
 
 
-def _prepare(connection: sqlite3.Connection, *, write: bool) -> None:
+def _prepare(connection: sqlite3.Connection, *, write: bool, check: bool) -> None:
     if write:
         connection.execute("PRAGMA journal_mode = WAL")
         # Durable across a crash of the program (kill -9), not a power cut: cheap commits.
         connection.execute("PRAGMA synchronous = NORMAL")
-    problems = [row[0] for row in connection.execute("PRAGMA quick_check(1)")]
-    if problems != ["ok"]:
-        raise _Damaged(f"database disk image is malformed: {problems[0]}")
+    if check:
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check(1)")]
+        if problems != ["ok"]:
+            raise _Damaged(f"database disk image is malformed: {problems[0]}")
     if write:
         migrate(connection)
     else:
