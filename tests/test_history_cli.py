@@ -199,15 +199,17 @@ def test_play_help_offers_no_history(capsys: pytest.CaptureFixture[str]) -> None
     assert "practice history" in out
 
 
-def test_warnings_wait_while_a_live_view_owns_the_terminal(
+def test_one_warning_a_session_held_while_a_live_view_owns_the_terminal(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     warnings = history_cli.HeldWarnings()
-    warnings("first")
-    assert capsys.readouterr().err == "first\n"
     warnings.hold()
-    warnings("second")
+    warnings("first")
     assert capsys.readouterr().err == ""
     warnings.release()
-    warnings("third")
-    assert capsys.readouterr().err == "second\nthird\n"
+    assert capsys.readouterr().err == "first\n"
+    warnings("second")
+    assert capsys.readouterr().err == ""
+    now = history_cli.HeldWarnings()
+    now("at once")
+    assert capsys.readouterr().err == "at once\n"

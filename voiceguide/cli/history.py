@@ -307,25 +307,33 @@ def _at_terminal() -> bool:
 
 
 class HeldWarnings:
-    """Warning lines for stderr, held back while a live view owns the terminal."""
+    """The practice history's warning for a session: one line, held while a live view is drawn.
+
+    The recorder and the reading before a session each warn at most once; should both find
+    the same trouble (a damaged file), the user still reads one line.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._held = False
+        self._said = False
         self._pending: list[str] = []
 
     def __call__(self, line: str) -> None:
-        """Print ``line`` now, or once the view is closed."""
+        """Print ``line`` now, or once the view is closed; a second line is dropped."""
         from voiceguide.practice.recorder import print_warning
 
         with self._lock:
+            if self._said:
+                return
+            self._said = True
             if self._held:
                 self._pending.append(line)
                 return
         print_warning(line)
 
     def hold(self) -> None:
-        """Keep warnings until :meth:`release`."""
+        """Keep the warning until :meth:`release`."""
         with self._lock:
             self._held = True
 
