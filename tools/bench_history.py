@@ -16,8 +16,12 @@ file exists, the modules are imported), and times each part separately:
   introduction and the instructions (main thread, once the compiler asks for it);
 - *finish*: ``finish`` at the end of the session (the sound has stopped already).
 
-Medians of ``--runs`` (default 10). The time to first sound with and without the history is
-``tools/bench_play.py`` (compare ``play ROUTINE`` and ``play ROUTINE --no-history``).
+Medians of ``--runs`` (default 10).
+
+``--first-sound N`` instead times ``voiceguide play ROUTINE`` to its first sound as
+``tools/bench_play.py`` does, N times with the history and N times with ``--no-history``,
+alternating (so a busy machine slows both alike), warm, in one ``VOICEGUIDE_HOME`` whose
+history grows as it goes.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 
 def median_ms(samples: list[float]) -> str:
@@ -41,10 +46,64 @@ def main() -> None:
     parser.add_argument("routine", nargs="?", default="back-pain")
     parser.add_argument("--rows", type=int, default=1000, help="sessions already recorded")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--first-sound", type=int, default=0, metavar="N")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-history-") as tmp:
         os.environ["VOICEGUIDE_HOME"] = tmp
-        run(args.routine, args.rows, args.runs)
+        if args.first_sound:
+            first_sound(args.routine, args.first_sound, Path(tmp))
+        else:
+            run(args.routine, args.rows, args.runs)
+
+
+def first_sound_ms(routine: str, env: dict[str, str], *extra: str) -> float:
+    """Spawn one play and return the milliseconds until its first audio (as bench_play.py)."""
+    import re
+    import subprocess
+    import sys
+
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "play", routine, "--quiet", *extra],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"first audio handed over at monotonic (\d+\.\d+)", result.stderr)
+    if result.returncode != 0 or match is None:
+        raise SystemExit(f"play failed ({result.returncode}): {result.stderr.strip()}")
+    return (float(match.group(1)) - start) * 1000
+
+
+def first_sound(routine: str, runs: int, tmp: Path) -> None:
+    """Time to first sound with and without the history, alternating."""
+    from voiceguide.practice.store import HistoryStore
+
+    home = tmp / "home"
+    home.mkdir()
+    (home / ".asoundrc").write_text(
+        f'pcm.!default {{ type file; slave.pcm "null"; file "{tmp / "played.raw"}"; '
+        'format "raw" }\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "HOME": str(home), "VOICEGUIDE_TRACE_FIRST_AUDIO": "1"}
+    env.pop("ALSA_CONFIG_PATH", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    first_sound_ms(routine, env)  # warms the phrase cache and creates the history
+    found: dict[str, list[float]] = {"with the history": [], "--no-history": []}
+    for _ in range(runs):
+        found["with the history"].append(first_sound_ms(routine, env) / 1000)
+        found["--no-history"].append(first_sound_ms(routine, env, "--no-history") / 1000)
+    pairs = [a - b for a, b in zip(*found.values(), strict=True)]
+    print(f"time to first sound, {routine}, warm, {runs} alternating pairs:")
+    for label, samples in found.items():
+        print(f"  {label:24} {median_ms(samples)}")
+    print(f"  {'difference (median)':24} {statistics.median(pairs) * 1000:7.2f} ms")
+    store = HistoryStore.open()
+    print(f"  sessions recorded: {store.count()} (expected {runs + 1})")
+    store.close()
 
 
 def run(name: str, rows: int, runs: int) -> None:
