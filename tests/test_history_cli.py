@@ -146,14 +146,19 @@ def test_forget_asks_and_refuses_to_guess_without_a_terminal(
 
 
 def test_forget_yes_deletes_the_history_and_the_damaged_copies(
-    three: list[SessionRow], capsys: pytest.CaptureFixture[str]
+    three: list[SessionRow], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     aside = history_path().with_name("history.sqlite.damaged-20250101T000000Z")
     aside.write_bytes(b"old damaged history")
+    Path(f"{aside}-wal").write_bytes(b"its log")
+    monkeypatch.setattr(history_cli, "_at_terminal", lambda: True)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    code, out, _ = run(["history", "--forget"], capsys)
+    assert out.startswith("Delete 3 sessions and 1 damaged copy moved aside earlier from ")
     code, out, _ = run(["history", "--forget", "--yes"], capsys)
     assert (code, out) == (0, "Deleted 3 sessions and the damaged copies.\n")
     assert recorded() == []
-    assert damaged_copies() == []
+    assert list(history_path().parent.glob("*damaged*")) == []
     code, out, _ = run(["history", "--forget", "--yes"], capsys)
     assert out == "Nothing to forget: no sessions are recorded.\n"
 

@@ -113,7 +113,8 @@ def damaged_copies(path: Path | None = None) -> list[Path]:
     """Damaged history files moved aside earlier, oldest first (with their -wal and -shm)."""
     path = path or history_path()
     with contextlib.suppress(OSError):
-        return sorted(path.parent.glob(f"{path.name}{ASIDE_MARK}*"))
+        found = path.parent.glob(f"{path.name}{ASIDE_MARK}*")
+        return sorted(p for p in found if not p.name.endswith(("-wal", "-shm")))
     return []
 
 
