@@ -14,6 +14,7 @@ import pytest
 from tests.helpers import run_cli as run
 from tests.test_history import make_row
 from voiceguide.cli import history as history_cli
+from voiceguide.cli import recording
 from voiceguide.practice.records import SessionRow, stamp, utc_now
 from voiceguide.practice.store import HistoryStore, damaged_copies, history_path
 
@@ -207,7 +208,7 @@ def test_play_help_offers_no_history(capsys: pytest.CaptureFixture[str]) -> None
 def test_one_warning_a_session_held_while_a_live_view_owns_the_terminal(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    warnings = history_cli.HeldWarnings()
+    warnings = recording.HeldWarnings()
     warnings.hold()
     warnings("first")
     assert capsys.readouterr().err == ""
@@ -215,6 +216,6 @@ def test_one_warning_a_session_held_while_a_live_view_owns_the_terminal(
     assert capsys.readouterr().err == "first\n"
     warnings("second")
     assert capsys.readouterr().err == ""
-    now = history_cli.HeldWarnings()
+    now = recording.HeldWarnings()
     now("at once")
     assert capsys.readouterr().err == "at once\n"

@@ -1,11 +1,10 @@
-"""The history command, and what play needs to record a session."""
+"""The history command: the sessions played, a summary, CSV export and forgetting."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -17,17 +16,9 @@ from voiceguide.cli.app import AsJson, app, table
 from voiceguide.errors import UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.compile.compiler import CompileOptions
-    from voiceguide.play.navigation import Step
-    from voiceguide.practice.recorder import SessionPlan
     from voiceguide.practice.records import SessionRow
     from voiceguide.practice.store import HistoryStore
-    from voiceguide.session import Session
 
-NoHistory = Annotated[
-    bool,
-    typer.Option("--no-history", help="Do not record this session in the practice history."),
-]
 DEFAULT_LIMIT = 10
 
 
@@ -301,77 +292,3 @@ def _forget(path: Path, routine: str | None, *, yes: bool) -> None:
 
 def _at_terminal() -> bool:
     return sys.stdin.isatty()
-
-
-# -- recording a play ------------------------------------------------------------------------
-
-
-class HeldWarnings:
-    """The practice history's warning for a session: one line, held while a live view is drawn.
-
-    The recorder and the reading before a session each warn at most once; should both find
-    the same trouble (a damaged file), the user still reads one line.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._held = False
-        self._said = False
-        self._pending: list[str] = []
-
-    def __call__(self, line: str) -> None:
-        """Print ``line`` now, or once the view is closed; a second line is dropped."""
-        from voiceguide.practice.recorder import print_warning
-
-        with self._lock:
-            if self._said:
-                return
-            self._said = True
-            if self._held:
-                self._pending.append(line)
-                return
-        print_warning(line)
-
-    def hold(self) -> None:
-        """Keep the warning until :meth:`release`."""
-        with self._lock:
-            self._held = True
-
-    def release(self) -> None:
-        """Print what was held, and from now on print at once."""
-        from voiceguide.practice.recorder import print_warning
-
-        with self._lock:
-            self._held, pending, self._pending = False, self._pending, []
-        for line in pending:
-            print_warning(line)
-
-
-def session_plan(
-    session: Session, steps: list[Step], start: int, options: CompileOptions
-) -> SessionPlan:
-    """What the history records of ``session``, played from sample ``start``."""
-    from voiceguide.practice.identity import identify
-    from voiceguide.practice.recorder import SessionPlan, StepMark
-
-    timeline = session.timeline
-    identity = identify(session.routine)
-    intro_end = max((c.end for c in timeline.cues if c.step == "intro"), default=0)
-    voice = session.voice.voice or (session.voice_model.name if session.voice_model else None)
-    return SessionPlan(
-        routine=identity.name,
-        title=session.routine.title,
-        script_hash=identity.script_hash,
-        cautions_hash=identity.cautions_hash,
-        total_ms=timeline.total_ms,
-        from_ms=timeline.to_ms(start),
-        intro_ms=timeline.to_ms(intro_end) if options.intro else 0,
-        steps=tuple(StepMark(s.number, timeline.to_ms(s.start), s.title) for s in steps),
-        engine=session.engine,
-        voice=voice,
-        rate_wpm=session.voice.rate_wpm,
-        pace=options.pace,
-        repeat=options.repeat,
-        intro="full" if options.intro else "none",
-        detail="full",
-    )
