@@ -6,7 +6,6 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +15,8 @@ from voiceguide.cli.app import AsJson, app, table
 from voiceguide.errors import UsageError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from voiceguide.practice.records import SessionRow
     from voiceguide.practice.store import HistoryStore
 
@@ -80,6 +81,8 @@ def history(
     if forget:
         _forget(path, routine, yes=yes)
         return
+    from datetime import datetime
+
     rows = _read(path, routine)
     if as_csv:
         _export_csv(list(reversed(rows)), output)

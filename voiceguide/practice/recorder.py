@@ -246,6 +246,7 @@ class Recorder:
             self._warn_line(WARNING_PREFIX + message)
 
     def _write_loop(self) -> None:
+        time.sleep(0)  # hand the interpreter back at once: the session's thread goes first
         try:
             store = HistoryStore.open(self._path, busy_ms=self._busy_ms)
         except HistoryUnavailable as error:
