@@ -364,3 +364,22 @@ def test_two_recorders_at_once_both_record_every_step(tmp_path: Path) -> None:
         ("one", "completed", 199),
         ("two", "completed", 199),
     ]
+
+
+def test_a_failure_inside_the_recorder_is_one_warning_never_an_exception(tmp_path: Path) -> None:
+    path = database(tmp_path)
+    warnings: list[str] = []
+    rec = recorder(path, Clock(), warnings)
+
+    def no_plan() -> SessionPlan:
+        raise ValueError("no plan today")
+
+    rec.begin(no_plan)
+    rec.progress(30_000)
+    rec.finish("completed")
+    assert warnings == [f"{WARNING_PREFIX}no plan today; this session is not recorded"]
+    assert stored(path) == []
+    rec = recorder(path, Clock(), warnings)
+    rec.begin(lambda: PLAN)  # a plan made when the first sound goes out
+    rec.finish("completed")
+    assert [r.routine for r in stored(path)] == ["hand"]

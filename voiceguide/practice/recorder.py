@@ -122,17 +122,52 @@ class Recorder:
         self._position_ms = 0
         self._written_at = 0.0
         self._warned = False
+        self._warn_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         if enabled:
-            self._thread = threading.Thread(target=self._write_loop, name="history", daemon=True)
-            self._thread.start()
+            self._guard(self._start)
+
+    def _start(self) -> None:
+        thread = threading.Thread(target=self._write_loop, name="history", daemon=True)
+        thread.start()
+        self._thread = thread
 
     # -- called by the player -------------------------------------------------------------
 
-    def begin(self, plan: SessionPlan) -> None:
-        """The session's first sound has gone out: record that it started."""
-        if not self.enabled:
-            return
+    def begin(self, plan: SessionPlan | Callable[[], SessionPlan]) -> None:
+        """The session's first sound has gone out: record that it started.
+
+        ``plan`` may be a function that makes it, called here, under the same guard.
+        """
+        if self.enabled:
+            self._guard(self._begin, plan)
+
+    def progress(self, position_ms: int) -> None:
+        """The session is at ``position_ms``: written when the step changed, or once a minute."""
+        if self.enabled:
+            self._guard(self._progress, position_ms)
+
+    def finish(self, outcome: Outcome, position_ms: int | None = None) -> None:
+        """The session ended (at ``position_ms``, default the last known): record it, then stop.
+
+        Waits up to :data:`FINISH_WAIT_S` for the write; a session that never began
+        (no sound went out) leaves no row.
+        """
+        if self.enabled:
+            self._guard(self._finish, outcome, position_ms)
+        self.close()
+
+    def _guard(self, action: Callable[..., None], *arguments: object) -> None:
+        """Do ``action``; should it fail, warn and record no more (never stop the session)."""
+        try:
+            action(*arguments)
+        except Exception as error:
+            self.enabled = False
+            self._warn(f"{error}; this session is not recorded")
+
+    def _begin(self, plan: SessionPlan | Callable[[], SessionPlan]) -> None:
+        if not isinstance(plan, SessionPlan):
+            plan = plan()
         now = stamp(self._clock())
         step = plan.step_at(plan.from_ms)
         row = SessionRow(
@@ -165,10 +200,7 @@ class Recorder:
             self._plan, self._position_ms = plan, plan.from_ms
             self._hand_over(row)
 
-    def progress(self, position_ms: int) -> None:
-        """The session is at ``position_ms``: written when the step changed, or once a minute."""
-        if not self.enabled:
-            return
+    def _progress(self, position_ms: int) -> None:
         with self._lock:
             row, plan = self._row, self._plan
             if row is None or plan is None or row.outcome != "unfinished":
@@ -179,14 +211,7 @@ class Recorder:
             if step.number != row.step or due:
                 self._hand_over(self._moved(row, plan, position_ms))
 
-    def finish(self, outcome: Outcome, position_ms: int | None = None) -> None:
-        """The session ended (at ``position_ms``, default the last known): record it, then stop.
-
-        Waits up to :data:`FINISH_WAIT_S` for the write; a session that never began
-        (no sound went out) leaves no row.
-        """
-        if not self.enabled:
-            return
+    def _finish(self, outcome: Outcome, position_ms: int | None) -> None:
         with self._lock:
             row, plan = self._row, self._plan
             if row is not None and plan is not None and row.outcome == "unfinished":
@@ -194,7 +219,6 @@ class Recorder:
                 at = self._position_ms if at is None else at
                 ended = self._moved(row, plan, at)
                 self._hand_over(replace(ended, outcome=outcome, ended_at=ended.updated_at))
-        self.close()
 
     def flush(self, timeout_s: float = FINISH_WAIT_S) -> bool:
         """Wait until the writer has written (or given up on) every row handed to it.
@@ -241,9 +265,11 @@ class Recorder:
         self._lock.notify_all()
 
     def _warn(self, message: str) -> None:
-        if not self._warned:
+        with self._warn_lock:
+            if self._warned:
+                return
             self._warned = True
-            self._warn_line(WARNING_PREFIX + message)
+        self._warn_line(WARNING_PREFIX + message)
 
     def _write_loop(self) -> None:
         time.sleep(0)  # hand the interpreter back at once: the session's thread goes first
