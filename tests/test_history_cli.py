@@ -219,3 +219,20 @@ def test_one_warning_a_session_held_while_a_live_view_owns_the_terminal(
     now = recording.HeldWarnings()
     now("at once")
     assert capsys.readouterr().err == "at once\n"
+
+
+def test_a_row_edited_into_nonsense_is_left_out_not_a_traceback(
+    three: list[SessionRow], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    connection = sqlite3.connect(history_path(), isolation_level=None)
+    connection.execute("UPDATE sessions SET started_at = 'yesterday' WHERE id = 's1'")
+    connection.execute("UPDATE sessions SET from_ms = 'soon' WHERE id = 's2'")
+    connection.close()
+    code, out, err = run(["history", "--json"], capsys)
+    assert (code, err) == (0, "")
+    assert [s["id"] for s in json.loads(out)["sessions"]] == ["s3"]
+    store = HistoryStore.open(history_path())
+    assert store.count() == 3  # kept in the file
+    store.close()

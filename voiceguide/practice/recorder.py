@@ -13,6 +13,7 @@ session, and the session plays on.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import sqlite3
 import sys
@@ -32,7 +33,7 @@ from voiceguide.practice.records import (
     stamp,
     utc_now,
 )
-from voiceguide.practice.store import BUSY_MS, HistoryStore, HistoryUnavailable, describe
+from voiceguide.practice.store import BUSY_MS, HistoryStore, describe
 
 HEARTBEAT_S = 60.0
 """Write how far the session got at least this often (wall time), even within one step."""
@@ -275,10 +276,7 @@ class Recorder:
         time.sleep(0)  # hand the interpreter back at once: the session's thread goes first
         try:
             store = HistoryStore.open(self._path, busy_ms=self._busy_ms)
-        except HistoryUnavailable as error:
-            self._warn(f"{error}; this session is not recorded")
-            return
-        except Exception as error:  # never a traceback from this thread
+        except Exception as error:  # HistoryUnavailable, or anything: never a traceback here
             self._warn(f"{error}; this session is not recorded")
             return
         if store.moved_aside is not None:
@@ -289,7 +287,8 @@ class Recorder:
         try:
             self._write_rows(store)
         finally:
-            store.close()
+            with contextlib.suppress(Exception):  # what was written stays written
+                store.close()
 
     def _write_rows(self, store: HistoryStore) -> None:
         while True:

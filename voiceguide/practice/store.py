@@ -14,13 +14,13 @@ import errno
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from voiceguide import paths
 from voiceguide.errors import VoiceguideError
-from voiceguide.practice.records import SessionRow, stamp, utc_now
+from voiceguide.practice.records import SessionRow, parse_stamp, stamp, utc_now
 from voiceguide.practice.schema import SCHEMA_VERSION, NewerSchemaError, migrate, version_of
 
 HISTORY_NAME = "history.sqlite"
@@ -212,7 +212,7 @@ class HistoryStore:
         if limit is not None:
             query += " LIMIT ?"
             arguments.append(limit)
-        return [SessionRow(*values) for values in self.connection.execute(query, arguments)]
+        return _readable(self.connection.execute(query, arguments))
 
     def decision_rows(self, routine: str, now: datetime) -> list[SessionRow]:
         """The few sessions of ``routine`` that :mod:`~voiceguide.practice.decide` looks at.
@@ -236,8 +236,7 @@ class HistoryStore:
         found: dict[str, SessionRow] = {}
         for condition, limit in ((heard, 1), (whole, FULL_DETAIL_UNTIL)):
             query = f"{select} {condition} {newest}"
-            for values in self.connection.execute(query, (routine, moment, limit)):
-                row = SessionRow(*values)
+            for row in _readable(self.connection.execute(query, (routine, moment, limit))):
                 found[row.id] = row
         return sorted(found.values(), key=lambda r: r.started_at, reverse=True)
 
@@ -270,6 +269,25 @@ class HistoryStore:
             yield
         finally:
             self.connection.execute("PRAGMA secure_delete = OFF")
+
+
+_INTEGERS = ("from_ms", "reached_ms", "total_ms", "intro_ms", "step", "steps", "rate_wpm", "repeat")
+
+
+def _readable(found: Iterable[tuple[object, ...]]) -> list[SessionRow]:
+    """The rows that read as sessions; one edited by hand into nonsense is left out (and kept)."""
+    rows = []
+    for values in found:
+        row = SessionRow(*values)  # type: ignore[arg-type]
+        try:
+            for moment in (row.started_at, row.updated_at, row.ended_at or row.started_at):
+                parse_stamp(moment)
+        except (TypeError, ValueError):
+            continue
+        numbers = [getattr(row, name) for name in _INTEGERS]
+        if all(type(n) is int for n in numbers) and isinstance(row.pace, int | float):
+            rows.append(row)
+    return rows
 
 
 def _same_file(path: Path, found: os.stat_result) -> bool:
