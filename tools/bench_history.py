@@ -56,12 +56,21 @@ def main() -> None:
             run(args.routine, args.rows, args.runs)
 
 
+CPU_S: dict[str, list[float]] = {}
+"""CPU seconds of each play spawned, by its extra arguments."""
+
+
 def first_sound_ms(routine: str, env: dict[str, str], *extra: str) -> float:
-    """Spawn one play and return the milliseconds until its first audio (as bench_play.py)."""
+    """Spawn one play and return the milliseconds until its first audio (as bench_play.py).
+
+    The CPU time the whole process used (every thread) is added to :data:`CPU_S`.
+    """
     import re
+    import resource
     import subprocess
     import sys
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "voiceguide", "play", routine, "--quiet", *extra],
@@ -74,6 +83,9 @@ def first_sound_ms(routine: str, env: dict[str, str], *extra: str) -> float:
     match = re.search(r"first audio handed over at monotonic (\d+\.\d+)", result.stderr)
     if result.returncode != 0 or match is None:
         raise SystemExit(f"play failed ({result.returncode}): {result.stderr.strip()}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    CPU_S.setdefault(" ".join(extra), []).append(used)
     return (float(match.group(1)) - start) * 1000
 
 
@@ -101,6 +113,9 @@ def first_sound(routine: str, runs: int, tmp: Path) -> None:
     for label, samples in found.items():
         print(f"  {label:24} {median_ms(samples)}")
     print(f"  {'difference (median)':24} {statistics.median(pairs) * 1000:7.2f} ms")
+    print("CPU time of the whole process (all threads, to the end of the session):")
+    for label, key in (("with the history", ""), ("--no-history", "--no-history")):
+        print(f"  {label:24} {median_ms(CPU_S[key][-runs:])}")
     store = HistoryStore.open()
     print(f"  sessions recorded: {store.count()} (expected {runs + 1})")
     store.close()
