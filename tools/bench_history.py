@@ -6,12 +6,13 @@ In a temporary ``VOICEGUIDE_HOME`` whose history already holds ``--rows`` sessio
 1000, about three years of evenings), each run does what ``voiceguide play`` does, warm (the
 file exists, the modules are imported), and times each part separately:
 
-- *identity*: hashing the routine as loaded (main thread, before the first sound);
-- *recorder made*: making the recorder, which starts its thread (main thread, before speech
-  is prepared);
-- *begin*: ``begin`` when the first sound goes out (main thread, on the audio path);
-- *background open+insert*: from making the recorder to the first row on disk (the writer
-  thread, while speech is prepared and the session starts; nobody waits for it);
+- *recorder made*: making the recorder (main thread, before speech is prepared: it only
+  notes its settings);
+- *identity*: hashing the routine as loaded (main thread, once the first sound has been
+  handed to the device);
+- *begin*: ``begin``, which starts the writer thread (main thread, after the first sound);
+- *background open+insert*: from ``begin`` to the first row on disk (the writer thread,
+  while the session plays; nobody waits for it);
 - *read for decisions*: reading the routine's rows and deciding ``auto`` for the
   introduction and the instructions (main thread, once the compiler asks for it);
 - *finish*: ``finish`` at the end of the session (the sound has stopped already).
@@ -157,8 +158,8 @@ def run(name: str, rows: int, runs: int) -> None:
     times: dict[str, list[float]] = {
         k: []
         for k in (
-            "identity",
             "recorder made",
+            "identity",
             "begin",
             "background open+insert",
             "read for decisions",
@@ -168,14 +169,14 @@ def run(name: str, rows: int, runs: int) -> None:
     clock: Callable[[], float] = time.perf_counter
     for _ in range(runs + 1):  # the first run warms up
         t = clock()
+        recorder = Recorder(path)
+        times["recorder made"].append(clock() - t)
+        t = clock()
         identify(routine)
         times["identity"].append(clock() - t)
         t = clock()
-        recorder = Recorder(path)
-        times["recorder made"].append(clock() - t)
-        b = clock()
         recorder.begin(replace(plan))
-        times["begin"].append(clock() - b)
+        times["begin"].append(clock() - t)
         recorder.flush(10)
         times["background open+insert"].append(clock() - t)
         for ms in range(0, 600_000, 50):  # what a session's ticks hand it

@@ -13,11 +13,12 @@ Above the script model and the ground floor; below the session layer and the pla
 call it. Nothing here imports the compiler, the sound or the player.
 
 **A player records a session** with one :class:`~.recorder.Recorder` (``enabled=False`` for
-``--no-history`` or ``history: false``), made before speech is prepared so the file opens
-meanwhile: ``begin(plan)`` once the first sound is handed to the device, ``progress(ms)`` on
-every tick (it writes only at a step change or once a minute), ``finish(outcome, ms)`` at
-the end, ``close()`` on every way out. None of them raises or waits on the disk (``finish``
-waits at most 1.5 s for the last write); trouble comes once, through ``warn``.
+``--no-history`` or ``history: false``): ``begin(plan)`` once the first sound is handed to
+the device (it starts the writer thread; ``plan`` may be a function making it, so hashing
+the routine waits too), ``progress(ms)`` on every tick (it writes only at a step change or
+once a minute), ``finish(outcome, ms)`` at the end, ``close()`` on every way out. None of
+them raises or waits on the disk (``finish`` waits at most 1.5 s for the last write);
+trouble comes once, through ``warn``.
 
 **A session decides** ``auto`` before compiling: ``identity = identify(routine)``,
 ``rows = rows_for(identity.name, now)``, then ``decide_intro(rows, identity, now)`` and

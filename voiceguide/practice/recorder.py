@@ -1,13 +1,14 @@
 """Record a session as it plays, from a thread of its own, so that nothing waits for the disk.
 
-The player calls :meth:`Recorder.begin` when the first sound goes out, :meth:`Recorder.progress`
-as often as it likes (every tick is fine: it only notes the position, and hands a new row
-to the writer when the step changes, or once a minute), and :meth:`Recorder.finish` at the
-end. Each of those takes a lock for a few microseconds; the writer thread owns the database
-connection, opened as soon as the recorder is made (while speech is still being prepared),
-and writes the whole row each time, so a write that failed (a locked file) is simply made
-good by the next one. A problem gives one warning line, through ``warn``, for the whole
-session, and the session plays on.
+The player calls :meth:`Recorder.begin` once the first sound has been handed to the device,
+:meth:`Recorder.progress` as often as it likes (every tick is fine: it only notes the
+position, and hands a new row to the writer when the step changes, or once a minute), and
+:meth:`Recorder.finish` at the end. Each of those takes a lock for a few microseconds.
+``begin`` starts the writer thread, which imports sqlite3, opens the file and owns the
+connection: nothing of the history runs before the first sound. It writes the whole row
+each time, so a write that failed (a locked file) is simply made good by the next one. A
+problem gives one warning line, through ``warn``, for the whole session, and the session
+plays on.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voiceguide.practice.records import (
     DetailChoice,
@@ -33,7 +34,9 @@ from voiceguide.practice.records import (
     stamp,
     utc_now,
 )
-from voiceguide.practice.store import BUSY_MS, HistoryStore, describe
+
+if TYPE_CHECKING:
+    from voiceguide.practice.store import HistoryStore
 
 HEARTBEAT_S = 60.0
 """Write how far the session got at least this often (wall time), even within one step."""
@@ -103,10 +106,10 @@ class Recorder:
         warn: Warn = print_warning,
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
-        busy_ms: int = BUSY_MS,
+        busy_ms: int | None = None,
     ) -> None:
-        """Start opening the history at ``path`` (default: the user's); ``enabled=False`` records
-        nothing (``--no-history``, ``history: false``)."""
+        """Record into the history at ``path`` (default: the user's) once :meth:`begin` is called;
+        ``enabled=False`` records nothing (``--no-history``, ``history: false``)."""
         self.enabled = enabled
         self._path = path
         self._warn_line = warn
@@ -125,13 +128,6 @@ class Recorder:
         self._warned = False
         self._warn_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        if enabled:
-            self._guard(self._start)
-
-    def _start(self) -> None:
-        thread = threading.Thread(target=self._write_loop, name="history", daemon=True)
-        thread.start()
-        self._thread = thread
 
     # -- called by the player -------------------------------------------------------------
 
@@ -200,6 +196,10 @@ class Recorder:
         with self._lock:
             self._plan, self._position_ms = plan, plan.from_ms
             self._hand_over(row)
+        if self._thread is None:
+            thread = threading.Thread(target=self._write_loop, name="history", daemon=True)
+            thread.start()
+            self._thread = thread
 
     def _progress(self, position_ms: int) -> None:
         with self._lock:
@@ -275,7 +275,10 @@ class Recorder:
     def _write_loop(self) -> None:
         time.sleep(0)  # hand the interpreter back at once: the session's thread goes first
         try:
-            store = HistoryStore.open(self._path, busy_ms=self._busy_ms)
+            from voiceguide.practice.store import BUSY_MS, HistoryStore
+
+            busy_ms = BUSY_MS if self._busy_ms is None else self._busy_ms
+            store = HistoryStore.open(self._path, busy_ms=busy_ms)
         except Exception as error:  # HistoryUnavailable, or anything: never a traceback here
             self._warn(f"{error}; this session is not recorded")
             return
@@ -310,6 +313,10 @@ class Recorder:
 
     def _save(self, store: HistoryStore, row: SessionRow) -> bool:
         """Write ``row``; False if the writer should give up."""
+        import sqlite3
+
+        from voiceguide.practice.store import describe
+
         try:
             store.save(row)
         except sqlite3.Error as error:
