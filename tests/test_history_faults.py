@@ -323,3 +323,29 @@ def test_no_history_records_nothing(routine: Path, tmp_path: Path) -> None:
     played_whole(result, tmp_path / "played.raw")
     assert result.stderr == ""
     assert not history_path().exists()
+
+
+def test_nothing_of_the_history_runs_before_the_first_sound(routine: Path, tmp_path: Path) -> None:
+    """At the first sound sqlite3 is not even imported and no history thread exists."""
+    driver = (
+        "import sys, threading\n"
+        "from voiceguide.cli import main, play\n"
+        "def first():\n"
+        "    threads = sorted(t.name for t in threading.enumerate())\n"
+        "    print('AT FIRST SOUND', 'sqlite3' in sys.modules, threads, file=sys.stderr)\n"
+        "play._trace_first_audio = first\n"
+        "main(sys.argv[1:])\n"
+    )
+    env = {**alsa_env(tmp_path, tmp_path / "played.raw"), "VOICEGUIDE_TRACE_FIRST_AUDIO": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", driver, "play", str(routine), "--skip-intro", "--from", "4", "-q"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "AT FIRST SOUND False ['MainThread']\n"
+    assert [r.outcome for r in rows()] == ["completed"]  # and yet it was recorded
