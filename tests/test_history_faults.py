@@ -329,11 +329,12 @@ def test_nothing_of_the_history_runs_before_the_first_sound(routine: Path, tmp_p
     """At the first sound sqlite3 is not even imported and no history thread exists."""
     driver = (
         "import sys, threading\n"
-        "from voiceguide.cli import main, play\n"
+        "from voiceguide import playing\n"
+        "from voiceguide.cli import main\n"
         "def first():\n"
         "    threads = sorted(t.name for t in threading.enumerate())\n"
         "    print('AT FIRST SOUND', 'sqlite3' in sys.modules, threads, file=sys.stderr)\n"
-        "play._trace_first_audio = first\n"
+        "playing._trace_first_audio = first\n"
         "main(sys.argv[1:])\n"
     )
     env = {**alsa_env(tmp_path, tmp_path / "played.raw"), "VOICEGUIDE_TRACE_FIRST_AUDIO": "1"}

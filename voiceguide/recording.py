@@ -1,11 +1,15 @@
-"""What play needs to record a session in the practice history (voiceguide.practice)."""
+"""What playing needs to record a session in the practice history (:mod:`voiceguide.practice`).
+
+:func:`voiceguide.playing.play` makes a :class:`~voiceguide.practice.recorder.Recorder`,
+wraps its view in :class:`Recording` (the recorder hears where the session is on every
+tick), begins the record with :func:`session_plan` once the first sound is out, and
+prints the history's one warning line through :class:`HeldWarnings`.
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from voiceguide.compile.compiler import CompileOptions
@@ -13,11 +17,6 @@ if TYPE_CHECKING:
     from voiceguide.play.playback import Status, View
     from voiceguide.practice.recorder import Recorder, SessionPlan
     from voiceguide.session import Session
-
-NoHistory = Annotated[
-    bool,
-    typer.Option("--no-history", help="Do not record this session in the practice history."),
-]
 
 
 class HeldWarnings:
@@ -71,7 +70,8 @@ def session_plan(
     timeline = session.timeline
     identity = identify(session.routine)
     intro_end = max((c.end for c in timeline.cues if c.step == "intro"), default=0)
-    voice = session.voice.voice or (session.voice_model.name if session.voice_model else None)
+    model = session.voice.voice_model
+    voice = session.voice.voice or (model.name if model is not None else None)
     return SessionPlan(
         routine=identity.name,
         title=session.routine.title,
