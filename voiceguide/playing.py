@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from voiceguide.compile.compiler import CompileOptions
     from voiceguide.play.navigation import Step
     from voiceguide.session import Progress, Session, SessionRequest
 
@@ -60,12 +61,23 @@ def play(
     speed: float = 1.0,
     quiet: bool = False,
     out: TextIO | None = None,
+    history: bool = False,
+    options: CompileOptions | None = None,
 ) -> None:
-    """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster)."""
+    """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster).
+
+    With ``history``, the session is recorded in the practice history (a dry run never
+    is), with ``options``, the compile options it was opened with (its pace, repeat and
+    introduction).
+    """
+    from voiceguide.compile.compiler import CompileOptions
     from voiceguide.play.liveview import LineView, TerminalView
     from voiceguide.play.playback import Playback
     from voiceguide.play.player import NullPlayer, Player, SimpleaudioPlayer
     from voiceguide.play.terminal import stdin_keys
+    from voiceguide.practice.recorder import Recorder
+    from voiceguide.practice.records import Outcome
+    from voiceguide.recording import HeldWarnings, Recording, session_plan
     from voiceguide.signals import exit_on_signals
 
     out = out if out is not None else sys.stdout
@@ -79,22 +91,43 @@ def play(
     else:
         view = TerminalView(out, timeline, shown, show_keys=keys is not None)
     player: Player = NullPlayer(speed=speed) if dry_run else SimpleaudioPlayer()
+    warnings = HeldWarnings()
+    recorder = Recorder(enabled=history and not dry_run, warn=warnings)
+    trace = bool(os.environ.get(TRACE_ENV))
+    compiled = options or CompileOptions()
+
+    def first_audio() -> None:
+        if trace:
+            _trace_first_audio()
+        # The device has its buffer: the record starts now, and delays no sound.
+        recorder.begin(lambda: session_plan(session, shown, start, compiled))
+
     playback = Playback(
         timeline,
         session.clips,
         player,
         volume_pct=session.volume_pct,
         start=start,
-        view=view,
-        on_first_audio=_trace_first_audio if os.environ.get(TRACE_ENV) else None,
+        view=Recording(view, recorder, timeline.sample_rate),
+        on_first_audio=first_audio,
     )
+    if isinstance(view, TerminalView):
+        warnings.hold()  # a line on stderr would break the block redrawn in place
+    outcome: Outcome = "failed"
     try:
         with exit_on_signals(), keys if keys is not None else contextlib.nullcontext():
-            playback.run(keys)
+            mode = playback.run(keys)
+        outcome = "completed" if mode == "finished" else "stopped"
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP
+        outcome = "interrupted"
+        raise
     finally:
+        position = timeline.to_ms(playback.position)
         player.close()
         if view is not None:
             view.close()
+        recorder.finish(outcome, position)
+        warnings.release()
 
 
 def _trace_first_audio() -> None:

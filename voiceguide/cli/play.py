@@ -27,6 +27,10 @@ From = Annotated[
         "or a step's title ('left side').",
     ),
 ]
+NoHistory = Annotated[
+    bool,
+    typer.Option("--no-history", help="Do not record this session in your practice history."),
+]
 Speed = Annotated[
     float,
     typer.Option(
@@ -58,6 +62,7 @@ def play(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show nothing while playing.")] = (
         False
     ),
+    no_history: NoHistory = False,
 ) -> None:
     """Play a routine through the speaker: lie back, close your eyes and follow.
 
@@ -77,6 +82,7 @@ def play(
     On a terminal a sighted helper sees a live view; otherwise one line is printed
     per cue as it starts. Exits 0 at the end or on q, 4 when there is no audio device
     ('voiceguide export' writes the session to a file instead), 130 on Ctrl-C.
+    Each session is recorded in your practice history ('voiceguide history').
 
     Example: voiceguide play sitting-foot --skip-intro
     """
@@ -91,7 +97,8 @@ def play(
         return
     start = playing.start_at(session, start_from)
     with _export_hint(routine):
-        playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet)
+        playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet,
+                     history=not no_history, options=request.options)  # fmt: skip
 
 
 @contextlib.contextmanager
