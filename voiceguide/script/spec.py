@@ -376,6 +376,8 @@ CONFIG = ObjectSpec(
 SOUND_NAMES = ("press", "release", "tick", "switch", "start", "end")
 """The built-in sound vocabulary (files in ``audio/``)."""
 
+BED_LEVEL_LUFS = (-40.0, -20.0)
+"""How loud a bed may be set where nothing is said (its default: -26 LUFS)."""
 BED_NAMES = ("rain", "drone", "waves")
 """The built-in sound beds (made by :mod:`voiceguide.sound.bedgen`)."""
 NO_BED = ("none", "off")

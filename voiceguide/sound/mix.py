@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from voiceguide.errors import SettingError
+from voiceguide.script import spec
 from voiceguide.sound import pan
 from voiceguide.sound.loudness import PROGRAM_LUFS
 
@@ -66,7 +67,7 @@ LOUDNESS_RANGE_LUFS = (-24.0, PROGRAM_LUFS)
 """What :attr:`Mix.loudness_lufs` may ask (louder than -16 would lose the peak margin)."""
 
 BED_LEVEL_LUFS = -26.0
-BED_LEVEL_RANGE_LUFS = (-40.0, -20.0)
+BED_LEVEL_RANGE_LUFS = spec.BED_LEVEL_LUFS
 DUCK_DB = 12.0
 DUCK_FADE_MS = 500
 DUCK_MERGE_MS = 1_500
