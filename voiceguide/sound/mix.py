@@ -177,24 +177,36 @@ class BedEnvelope:
         self._reach = [end + self.fade for _, end in self.spans]
         self.ducked = float(10.0 ** (-DUCK_DB / 20.0))
 
-    def gains(self, start: int, length: int) -> Float64Array:
-        """Return the bed's gain (0 to 1) for samples ``start`` to ``start + length``."""
-        n = np.arange(start, start + length, dtype=np.float64)
-        duck = np.zeros(length)
+    def gains(self, start: int, length: int) -> Float64Array | None:
+        """Return the bed's gain (0 to 1) for samples ``start`` to ``start + length``.
+
+        ``None`` means 1 throughout: most blocks lie between dips, away from the ends, and
+        are left alone (where a gain is worked out it is 1 exactly, so either way the
+        samples are the same).
+        """
         stop = start + length
+        gain: Float64Array | None = None
         i = bisect.bisect_right(self._reach, start)
         while i < len(self.spans) and self.spans[i][0] - self.fade < stop:
             first, last = self.spans[i]
-            lo = max(start, first - self.fade) - start
-            hi = min(stop, last + self.fade) - start
-            here = n[lo:hi]
+            lo, hi = max(start, first - self.fade), min(stop, last + self.fade)
+            here = np.arange(lo, hi, dtype=np.float64)
             # 0 outside the dip's reach, rising to 1 at the first word, falling after the last.
             u = np.minimum(here - first + self.fade, last + self.fade - here) / self.fade
-            duck[lo:hi] = np.maximum(duck[lo:hi], _smooth(np.clip(u, 0.0, 1.0)))
+            dip = 1.0 - (1.0 - self.ducked) * _smooth(np.clip(u, 0.0, 1.0))
+            gain = np.ones(length) if gain is None else gain
+            gain[lo - start : hi - start] = np.minimum(gain[lo - start : hi - start], dip)
             i += 1
-        gain = 1.0 - (1.0 - self.ducked) * duck
-        gain *= _smooth(np.clip((n + 0.5) / self.fade_in, 0.0, 1.0))
-        gain *= _smooth(np.clip((self.total - n - 0.5) / self.fade_out, 0.0, 1.0))
+        if start < self.fade_in:
+            here = np.arange(start, min(stop, self.fade_in), dtype=np.float64)
+            gain = np.ones(length) if gain is None else gain
+            gain[: len(here)] *= _smooth(np.clip((here + 0.5) / self.fade_in, 0.0, 1.0))
+        if stop > self.total - self.fade_out:
+            first = max(start, self.total - self.fade_out)
+            here = np.arange(first, stop, dtype=np.float64)
+            gain = np.ones(length) if gain is None else gain
+            fading = _smooth(np.clip((self.total - here - 0.5) / self.fade_out, 0.0, 1.0))
+            gain[first - start :] *= fading
         return gain
 
 
@@ -251,10 +263,14 @@ class MixPlan:
         scale = np.float32(gain * self.mix.gain)
         block *= scale
         if self._bed is not None and self._envelope is not None:
-            envelope = self._envelope.gains(start, len(block)).astype(np.float32)
-            envelope *= np.float32(self._bed_gain) * scale
+            level = np.float32(self._bed_gain) * scale
             bed = _loop_slice(self._bed, start, len(block))
-            block += bed * (envelope if self.channels == 1 else envelope[:, None])
+            shape = self._envelope.gains(start, len(block))
+            if shape is None:
+                block += bed * level
+            else:
+                envelope = shape.astype(np.float32) * level
+                block += bed * (envelope if self.channels == 1 else envelope[:, None])
         return block
 
 
