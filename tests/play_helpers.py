@@ -6,6 +6,7 @@ Timelines are compiled with lengths by rule at 1000 samples a second (samples ar
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
@@ -104,7 +105,10 @@ def rendered(pb: Playback, start: int = 0, volume_pct: int = 100) -> npt.NDArray
 
 
 def spoken(text: str, volume_pct: int = 100) -> npt.NDArray[np.int16]:
-    return to_pcm(FakeClips().speech(text) * np.float32(volume_pct / 100))
+    """An answer as the device gets it: in both ears, each at -3 dB (centred), at the volume."""
+    centre = np.float32(volume_pct / 100) * np.float32(math.cos(math.pi / 4))
+    clip = FakeClips().speech(text)
+    return to_pcm(np.stack([clip * centre, clip * centre], axis=1))
 
 
 class LoggingPlayer:

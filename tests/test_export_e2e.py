@@ -24,7 +24,7 @@ import soundfile
 from tests.helpers import TWO_SIDED_ROUTINE
 from tests.helpers import run_cli as run
 from tests.test_export import listing, parse_captions, read_id3
-from voiceguide.sound.loudness import integrated_lufs, peak_dbfs
+from voiceguide.sound.meter import peak_dbfs, program_lufs
 from voiceguide.sound.speech import LEAD_PAD_MS
 
 pytestmark = [
@@ -93,15 +93,16 @@ def test_a_session_is_exact_in_length_onsets_and_level(
             assert not np.any(samples[before["start"] : cue["start"]]), "silence is silent"
             if cue["kind"] != "silence" and before["duration"] > rate // 20:
                 span = samples[before["start"] : cue["start"] + cue["duration"]]
-                window = np.abs(span.astype(np.int32))
+                window = np.abs(span.astype(np.int32)).max(axis=1)  # the louder ear
                 first = before["start"] + int(np.argmax(window > threshold))
                 assert abs(first - cue["start"]) <= tolerance, cue
                 checked += 1
     assert checked >= 15
 
-    # Levels: spoken-word loudness, peaks under -1 dBFS, nothing clipped.
+    # Levels: spoken-word loudness (stereo: the channels' energies summed), peaks under
+    # -1 dBFS, nothing clipped.
     floats = samples.astype(np.float32) / 32768
-    assert integrated_lufs(floats, rate) == pytest.approx(-16, abs=1)
+    assert program_lufs(floats, rate) == pytest.approx(-16, abs=1)
     assert peak_dbfs(floats) < -1
     assert not np.any((samples == 32767) | (samples == -32768))
 
@@ -188,7 +189,7 @@ def test_standard_output_carries_a_wav_stream_and_nothing_else(tmp_path: Path) -
     assert out[:4] == b"RIFF"
     samples, rate = soundfile.read(io.BytesIO(out), dtype="int16")
     assert (len(samples), rate) == (total, 22_050)
-    assert len(out) == 44 + 2 * total
+    assert len(out) == 44 + 2 * 2 * total  # 16-bit stereo
     assert listing(tmp_path) == []
 
 

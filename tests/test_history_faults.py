@@ -28,7 +28,7 @@ from voiceguide.practice.store import HistoryStore, damaged_copies, history_path
 
 pytestmark = pytest.mark.audio
 
-BYTES_PER_SECOND = 22_050 * 2
+BYTES_PER_SECOND = 22_050 * 2 * 2  # 16-bit stereo, as sessions play unless told --mono
 WARNING = "voiceguide: warning: practice history: "
 
 
@@ -79,7 +79,7 @@ def played_whole(result: subprocess.CompletedProcess[str], device: Path) -> None
         minutes, seconds = line.split(maxsplit=1)[0].split(":")  # M:SS.mmm
         return (int(minutes) * 60_000 + round(float(seconds) * 1000)) * 22_050 // 1000
 
-    expected = (samples(lines[-1]) - samples(lines[0])) * 2
+    expected = (samples(lines[-1]) - samples(lines[0])) * 2 * 2  # 16-bit stereo frames
     assert abs(device.stat().st_size - expected) <= BYTES_PER_SECOND // 100  # printed to the ms
 
 

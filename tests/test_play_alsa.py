@@ -30,7 +30,8 @@ pytestmark = pytest.mark.audio
 
 ROUTINE = ["stomach", "--skip-intro"]
 """A short built-in routine (about two minutes)."""
-BYTES_PER_SECOND = 22_050 * 2
+BYTES_PER_SECOND = 22_050 * 2 * 2
+"""16-bit stereo, as sessions play unless told --mono."""
 
 
 def voiceguide(
@@ -62,35 +63,36 @@ def to_file(path: Path) -> str:
     return f'pcm.!default {{ type file; slave.pcm "null"; file "{path}"; format "raw" }}'
 
 
-def exported_pcm(args: list[str], env: dict[str, str], tmp_path: Path) -> bytes:
-    """What ``voiceguide export`` writes for ``args``, as raw PCM bytes."""
-    if voiceguide(["export", "--help"], env).returncode == 0:
-        out = tmp_path / "exported.wav"
-        result = voiceguide(["export", *args, "-o", str(out), "--format", "wav"], env)
-        assert result.returncode == 0, result.stderr.decode()
-        with wave.open(str(out), "rb") as wav:
-            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 22_050)
-            return wav.readframes(wav.getnframes())
-    # No export command: render in this process, with the same VOICEGUIDE_HOME (phrase cache).
-    from voiceguide.compile.compiler import CompileOptions
-    from voiceguide.script import library
-    from voiceguide.session import SessionRequest, open_session
-    from voiceguide.sound.render import render
-
-    options = CompileOptions(intro="--skip-intro" not in args)
-    session = open_session(SessionRequest(library.load(args[0]), options))
-    return render(session.timeline, session.clips, gain=session.gain).astype("<i2").tobytes()
+def exported_pcm(args: list[str], env: dict[str, str], tmp_path: Path, channels: int = 2) -> bytes:
+    """What ``voiceguide export`` writes for ``args``, as raw PCM bytes (frames interleaved)."""
+    out = tmp_path / "exported.wav"
+    result = voiceguide(["export", *args, "-o", str(out), "--format", "wav"], env)
+    assert result.returncode == 0, result.stderr.decode()
+    with wave.open(str(out), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (channels, 2, 22_050)
+        return wav.readframes(wav.getnframes())
 
 
-def test_play_sends_the_device_exactly_what_export_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("extra", "channels"),
+    [
+        ([], 2),  # stereo, the sides leaning to their ears
+        (["--bed", "rain"], 2),
+        (["--mono", "--bed", "drone", "--bed-level", "-30"], 1),
+    ],
+    ids=["stereo", "stereo-bed", "mono-bed"],
+)
+def test_play_sends_the_device_exactly_what_export_writes(
+    tmp_path: Path, extra: list[str], channels: int
+) -> None:
     played = tmp_path / "played.raw"
     env = alsa_env(tmp_path, to_file(played))
-    result = voiceguide(["play", *ROUTINE], env)
+    result = voiceguide(["play", *ROUTINE, *extra], env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr == b""  # not a word from ALSA
     assert result.stdout.decode().splitlines()[-1].endswith("[end]")
     data = played.read_bytes()
-    expected = exported_pcm(ROUTINE, env, tmp_path)
+    expected = exported_pcm([*ROUTINE, *extra], env, tmp_path, channels)
     assert len(data) == len(expected)
     assert data == expected
 

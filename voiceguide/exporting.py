@@ -122,6 +122,7 @@ def export_stream(
             session.clips,
             chosen,
             gain=session.gain,
+            mix=session.mix,
             meta=meta,
             progress=progress,
         )
@@ -175,7 +176,15 @@ def _write(session: Session, outputs: Outputs, bar: ProgressBar) -> str:
     routine, timeline = session.routine, session.timeline
     meta = Metadata(title=routine.title, comment=routine.summary or "")
     with bar(f"Writing {outputs.audio.name}", _clock(timeline)) as progress:
-        export(timeline, session.clips, outputs, gain=session.gain, meta=meta, progress=progress)
+        export(
+            timeline,
+            session.clips,
+            outputs,
+            gain=session.gain,
+            mix=session.mix,
+            meta=meta,
+            progress=progress,
+        )
     details = format_ms(timeline.total_ms)
     if outputs.format == "mp3":
         details += f", {len(timeline.chapters())} chapters"

@@ -107,6 +107,7 @@ def play(
         session.clips,
         player,
         volume_pct=session.volume_pct,
+        mix=session.mix,
         start=start,
         view=Recording(view, recorder, timeline.sample_rate),
         on_first_audio=first_audio,

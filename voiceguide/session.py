@@ -1,11 +1,12 @@
 """From a request to a timeline ready to render: the pipeline every command shares.
 
-A :class:`SessionRequest` names the routine, the compile options and the voice asked
-for. :func:`open_session` loads the routine, settles the voice (the request over the
-routine's settings over the user's config over the spec's defaults), makes the engine,
-cache and sounds unless it is given them, synthesizes every phrase (with progress) and
-compiles. Export and play both start here, so they hear the very same timeline;
-:func:`estimate` compiles the same request without an engine, at the same rate.
+A :class:`SessionRequest` names the routine, the compile options, the voice and the mix
+asked for. :func:`open_session` loads the routine, settles the voice (the request over the
+routine's settings over the user's config over the spec's defaults) and the mix (stereo or
+mono, the bed), makes the engine, cache and sounds unless it is given them, synthesizes
+every phrase (with progress), compiles, and makes the bed ready. Export and play both
+start here, so they hear the very same timeline; :func:`estimate` compiles the same
+request without an engine, at the same rate.
 """
 
 from __future__ import annotations
@@ -24,11 +25,23 @@ from voiceguide.script.model import Routine
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
     from voiceguide.script.config import UserConfig
+    from voiceguide.sound.bed import BedSource
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines.base import SpeechEngine, Voice
+    from voiceguide.sound.mix import Mix
     from voiceguide.sound.speech import SpeechClips
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class MixChoice:
+    """What is asked of the mix; ``None`` leaves it to the routine, the config, the defaults."""
+
+    mono: bool = False
+    bed: str | None = None
+    """A built-in bed's name, a sound file (relative to the current folder), or ``none``."""
+    bed_level_lufs: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,8 @@ class SessionRequest:
     """The voice asked for; the routine, the user's config and the defaults fill the rest."""
     allow_outside: bool = False
     """Let the routine include routines and sounds from outside its own folder tree."""
+    mix: MixChoice = field(default_factory=MixChoice)
+    """Stereo or mono, and the bed asked for."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,8 @@ class Session:
     """The voice settled for the session (its volume applies as gain)."""
     synthesized: int
     """How many phrases the engine had to speak (the rest came from the cache)."""
+    mix: Mix | None = None
+    """Stereo or mono, and the bed; ``None``: stereo without a bed."""
 
     @property
     def engine(self) -> str:
@@ -119,6 +136,46 @@ def resolve_voice(
     return resolve(prefs, asked, config.prefs, spec.VOICE_DEFAULTS)
 
 
+def check_mix_choice(choice: MixChoice) -> None:
+    """Refuse a bed or a bed level that cannot be used, before anything else is done."""
+    from voiceguide.sound.bed import choose_bed
+    from voiceguide.sound.mix import Mix
+
+    if choice.bed is not None:
+        choose_bed(choice.bed)
+    if choice.bed_level_lufs is not None:
+        Mix(bed_level_lufs=choice.bed_level_lufs)
+
+
+def resolve_mix(
+    choice: MixChoice,
+    routine: Routine | None = None,
+    *,
+    channels: int | None = None,
+    bed: str | None = None,
+    bed_level_lufs: float | None = None,
+) -> Mix:
+    """Settle the mix: ``choice``, then the routine's settings, then the config, then defaults.
+
+    ``channels``, ``bed`` and ``bed_level_lufs`` are the user's config values, for the
+    config to pass in (a bed file there relative to the config's folder: pass it resolved).
+    Raises :class:`~voiceguide.errors.SettingError` for a level out of range, and the
+    errors of :func:`~voiceguide.sound.bed.choose_bed` for a bed that cannot be used.
+    """
+    from voiceguide.sound.bed import choose_bed
+    from voiceguide.sound.mix import BED_LEVEL_LUFS, Mix
+
+    named = choice.bed or (routine.settings.bed if routine is not None else None) or bed
+    # A routine's own file is absolute already (the builder resolved it).
+    source: BedSource | None = choose_bed(named) if named is not None else None
+    level = choice.bed_level_lufs if choice.bed_level_lufs is not None else bed_level_lufs
+    return Mix(
+        channels=1 if choice.mono else (channels or 2),
+        bed=source,
+        bed_level_lufs=BED_LEVEL_LUFS if level is None else level,
+    )
+
+
 def open_session(
     request: SessionRequest,
     *,
@@ -131,16 +188,20 @@ def open_session(
 
     ``engine``, ``cache`` and ``config`` replace the ones made from the settled voice, the
     user's cache folder and the user's config file; an engine given speaks with its own
-    voice. ``progress`` is called with (phrases done, phrases to do).
+    voice. ``progress`` is called with (phrases done, phrases to do). The mix is settled
+    before any synthesis (a bed that cannot be used stops it), and its bed made ready
+    after it, from the cache once it was made.
     """
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.mix import prepare
     from voiceguide.sound.processing import SilentPhraseError
     from voiceguide.sound.speech import SpeechClips
     from voiceguide.sound.tones import Sounds
 
     routine = load_routine(request.routine, allow_outside=request.allow_outside)
     voice = resolve_voice(request.prefs, routine, config)
+    mix = resolve_mix(request.mix, routine)
     cache = cache if cache is not None else PhraseCache()
     speaker = engine if engine is not None else make_engine(voice)
     clips = SpeechClips(speaker, cache, Sounds(cache=cache))
@@ -149,7 +210,8 @@ def open_session(
     except SilentPhraseError as error:  # name the lines that say them
         raise error.located(phrase_sources(routine, clips, request.options)) from None
     timeline = compile_routine(routine, clips, request.options)
-    return Session(routine, timeline, clips, voice, synthesized)
+    prepare(mix, timeline.sample_rate, cache)
+    return Session(routine, timeline, clips, voice, synthesized, mix)
 
 
 def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Timeline:

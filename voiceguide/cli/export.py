@@ -105,10 +105,13 @@ def export(
     Each file appears whole or not at all, and all of them are renamed into place together
     at the end: a failure or Ctrl-C leaves nothing partial behind.
 
+    Sessions are stereo, each side's cues leaning to that ear; --mono writes one channel,
+    --bed lays a soft sound under the session.
+
     Exit codes: 0 written, 1 could not write, 2 invalid routine or options, 3 not found,
     130 interrupted.
 
-    Example: voiceguide export back-pain --captions vtt
+    Example: voiceguide export back-pain --captions vtt --bed rain
     """
     from voiceguide import exporting
 

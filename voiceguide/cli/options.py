@@ -1,6 +1,6 @@
 """The options commands share, declared once, and the flag that sets each setting.
 
-``play``, ``export`` and ``show`` take the same ten session options: :func:`session_options`
+``play``, ``export`` and ``show`` take the same session options: :func:`session_options`
 adds them to a command, which receives them as one
 :class:`~voiceguide.session.SessionRequest`. Each value is checked as it is parsed, against
 the bounds the spec sets, so a bad one is a usage error (exit 2) before any work begins.
@@ -43,6 +43,8 @@ FLAGS = {
     "cues": "--cues",
     "from": "--from",
     "speed": "--speed",
+    "bed_level": "--bed-level",
+    "channels": "--mono",
 }
 """The flag that sets each setting the core may name in a :class:`SettingError`."""
 
@@ -248,6 +250,31 @@ AllowOutside = Annotated[
     ),
 ]
 
+Mono = Annotated[
+    bool,
+    typer.Option(
+        "--mono", help="One channel, for one speaker (at -19 LUFS); stereo leans each side's cues."
+    ),
+]
+Bed = Annotated[
+    str | None,
+    typer.Option(
+        "--bed",
+        metavar="NAME|FILE",
+        help="A quiet sound under the session, softer under speech: rain, drone, waves, "
+        "a sound file (it loops), or none.",
+    ),
+]
+BedLevel = Annotated[
+    float | None,
+    typer.Option(
+        "--bed-level",
+        metavar="LUFS",
+        parser=FloatRange("bed_level", lambda spec: spec.BED_LEVEL_LUFS),
+        help="How loud the bed is where nothing is said, {bed_level} (default -26).",
+    ),
+]
+
 _SHARED = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
     for name, kind, default in (
@@ -262,6 +289,9 @@ _SHARED = [
         ("volume", Volume, None),
         ("voice_model", VoiceModel, None),
         ("allow_outside", AllowOutside, False),
+        ("mono", Mono, False),
+        ("bed", Bed, None),
+        ("bed_level", BedLevel, None),
     )
 ]
 
@@ -304,10 +334,13 @@ def _request(
     volume: int | None,
     voice_model: Path | None,
     allow_outside: bool,
+    mono: bool,
+    bed: str | None,
+    bed_level: float | None,
 ) -> SessionRequest:
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.prefs import VoicePrefs
-    from voiceguide.session import SessionRequest
+    from voiceguide.session import MixChoice, SessionRequest, check_mix_choice
 
     if voice_model is not None and engine not in (None, "piper"):
         raise UsageError(
@@ -318,4 +351,6 @@ def _request(
         intro=not skip_intro, tones=False if no_tones else None, pace=pace, repeat=repeat
     )
     prefs = VoicePrefs(engine, voice, rate, pitch, volume, voice_model)
-    return SessionRequest(routine, options, prefs, allow_outside)
+    mix = MixChoice(mono=mono, bed=bed, bed_level_lufs=bed_level)
+    check_mix_choice(mix)  # a bed that cannot be used: one line before any work
+    return SessionRequest(routine, options, prefs, allow_outside, mix)

@@ -66,6 +66,9 @@ def play(
 ) -> None:
     """Play a routine through the speaker: lie back, close your eyes and follow.
 
+    Sessions are stereo, each side's cues leaning to that ear (--mono for one speaker);
+    --bed lays a soft sound under the session.
+
     The session plays to its end with no keys pressed. Run from a terminal, single
     keys control it, and each answers aloud:
 

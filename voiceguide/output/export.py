@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from voiceguide.compile.timeline import Timeline
     from voiceguide.sound.clips import ClipSource
+    from voiceguide.sound.mix import Mix
 
     Blocks = Iterable[npt.NDArray[np.int16]]
 
@@ -408,12 +409,14 @@ def write_audio(
     *,
     sample_rate: int,
     total: int,
+    channels: int = 1,
     meta: Metadata | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Stream ``blocks`` of mono int16 into a new ``fmt`` file at ``path``; return samples written.
+    """Stream int16 ``blocks`` into a new ``fmt`` file at ``path``; return samples written.
 
-    Raises :class:`OSError` when the file cannot be written (a full disk, say).
+    Blocks are ``(n,)`` for one channel, ``(n, channels)`` for more. Raises
+    :class:`OSError` when the file cannot be written (a full disk, say).
     """
     import soundfile
 
@@ -423,7 +426,7 @@ def write_audio(
             str(path),
             "w",
             samplerate=sample_rate,
-            channels=1,
+            channels=channels,
             subtype=spec.subtype,
             format=spec.major,
             compression_level=spec.compression_level,
@@ -481,6 +484,7 @@ def export(
     outputs: Outputs,
     *,
     gain: float = 1.0,
+    mix: Mix | None = None,
     meta: Metadata | None = None,
     progress: Progress | None = None,
 ) -> None:
@@ -514,9 +518,10 @@ def export(
             write_audio(
                 tmp,
                 outputs.format,
-                render_blocks(timeline, clips, gain=gain),
+                render_blocks(timeline, clips, gain=gain, mix=mix),
                 sample_rate=timeline.sample_rate,
                 total=timeline.total,
+                channels=_channels(mix),
                 meta=meta,
                 progress=progress,
             )
@@ -530,6 +535,11 @@ def export(
         if renamed and isinstance(exc, ExportError):
             raise ExportError(_partly_renamed(exc, order, renamed)) from None
         raise
+
+
+def _channels(mix: Mix | None) -> int:
+    """How many channels ``mix`` renders (stereo when there is none)."""
+    return 2 if mix is None else mix.channels
 
 
 @contextlib.contextmanager
@@ -573,9 +583,9 @@ _WAV_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 MAX_WAV_DATA_BYTES = 0xFFFF_FFFF - (_WAV_HEADER.size - 8)
 
 
-def wav_header(total: int, sample_rate: int) -> bytes:
-    """Return the 44-byte header of a mono 16-bit PCM WAV file of ``total`` samples."""
-    data_bytes = total * 2
+def wav_header(total: int, sample_rate: int, channels: int = 1) -> bytes:
+    """Return the 44-byte header of a 16-bit PCM WAV file of ``total`` frames."""
+    data_bytes = total * 2 * channels
     if data_bytes > MAX_WAV_DATA_BYTES:
         raise ExportError("the session is too long for one WAV file (4 GB); use --format flac")
     return _WAV_HEADER.pack(
@@ -585,10 +595,10 @@ def wav_header(total: int, sample_rate: int) -> bytes:
         b"fmt ",
         16,  # the fmt chunk's size
         1,  # PCM
-        1,  # channels
+        channels,
         sample_rate,
-        sample_rate * 2,  # bytes per second
-        2,  # bytes per frame
+        sample_rate * 2 * channels,  # bytes per second
+        2 * channels,  # bytes per frame
         16,  # bits per sample
         b"data",
         data_bytes,
@@ -602,6 +612,7 @@ def export_stream(
     fmt: Format = STREAM_FORMAT,
     *,
     gain: float = 1.0,
+    mix: Mix | None = None,
     meta: Metadata | None = None,
     progress: Progress | None = None,
 ) -> None:
@@ -616,16 +627,16 @@ def export_stream(
     meta = meta or Metadata(title=timeline.title)
     try:
         if fmt == "wav":
-            out.write(wav_header(timeline.total, timeline.sample_rate))
+            out.write(wav_header(timeline.total, timeline.sample_rate, _channels(mix)))
             done = 0
-            for block in render_blocks(timeline, clips, gain=gain):
+            for block in render_blocks(timeline, clips, gain=gain, mix=mix):
                 out.write(block.astype("<i2", copy=False).tobytes())
                 done += len(block)
                 if progress is not None:
                     progress(done, timeline.total)
             out.flush()
         else:
-            _stream_encoded(out, timeline, clips, fmt, gain, meta, progress)
+            _stream_encoded(out, timeline, clips, fmt, gain, mix, meta, progress)
     except BrokenPipeError:
         raise  # the reader went away: the command line ends quietly
     except OSError as exc:
@@ -638,6 +649,7 @@ def _stream_encoded(
     clips: ClipSource,
     fmt: Format,
     gain: float,
+    mix: Mix | None,
     meta: Metadata,
     progress: Progress | None,
 ) -> None:
@@ -650,9 +662,10 @@ def _stream_encoded(
             write_audio(
                 path,
                 fmt,
-                render_blocks(timeline, clips, gain=gain),
+                render_blocks(timeline, clips, gain=gain, mix=mix),
                 sample_rate=timeline.sample_rate,
                 total=timeline.total,
+                channels=_channels(mix),
                 meta=meta,
                 progress=progress,
             )

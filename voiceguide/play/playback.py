@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
     from voiceguide.play.player import Player
     from voiceguide.sound.clips import FloatArray
+    from voiceguide.sound.mix import Mix
 
 POLL_S = 0.05
 """How often the view is refreshed and keys are looked at."""
@@ -139,14 +140,18 @@ class Playback:
         player: Player,
         *,
         volume_pct: int = 100,
+        mix: Mix | None = None,
         start: int = 0,
         view: View | None = None,
         controller: Controller | None = None,
         run_limit_ms: int = RUN_LIMIT_MS,
         on_first_audio: Callable[[], None] | None = None,
     ) -> None:
-        """Play ``timeline`` from sample ``start`` at ``volume_pct`` percent."""
+        """Play ``timeline`` from sample ``start`` at ``volume_pct`` percent, mixed by ``mix``."""
+        from voiceguide.sound.mix import STEREO
+
         self.timeline = timeline
+        self.mix = mix or STEREO
         self.clips = clips
         self.player = player
         self.view: View = view or _NoView()
@@ -154,7 +159,7 @@ class Playback:
         self.volume_pct = volume_pct
         self.mode: Mode = "paused"
         self._start = max(0, min(start, timeline.total))
-        self._runs = Runs(timeline, clips, run_limit_ms=run_limit_ms)
+        self._runs = Runs(timeline, clips, run_limit_ms=run_limit_ms, mix=self.mix)
         self._run: Run | None = None
         """The run on the device while playing (the last one, after)."""
         self._then: Action | None = None
@@ -323,8 +328,6 @@ class Playback:
             self._unprepared = []  # the engine fails: stop trying (_speak copes when asked)
 
     def _speak(self, text: str, then: Action) -> None:
-        import numpy as np
-
         from voiceguide.sound.render import to_pcm
 
         self.said.append(text)
@@ -339,4 +342,4 @@ class Playback:
             return
         self._then, self._saying = then, text
         self.mode = "speaking"
-        self.player.play(to_pcm(clip * np.float32(self._gain)))
+        self.player.play(to_pcm(self.mix.alone(clip, self._gain)))

@@ -2,8 +2,10 @@
 
 Only this module knows the device. :class:`SimpleaudioPlayer` plays through simpleaudio
 (ALSA on Linux); :class:`NullPlayer` plays nothing, in real time or faster, for
-``--dry-run`` and tests. Both take mono int16 PCM at :data:`~voiceguide.pcm.SAMPLE_RATE`,
-one buffer at a time.
+``--dry-run`` and tests. Both take int16 PCM at :data:`~voiceguide.pcm.SAMPLE_RATE`, one
+buffer at a time: shape ``(n,)`` for mono, ``(n, 2)`` for stereo (left, right). The
+buffer's shape says its channels, so a stereo session and a mono answer can follow each
+other; positions count frames (one sample of every channel).
 
 simpleaudio has traps, handled here (see DESIGN.md):
 
@@ -48,7 +50,7 @@ _POLL_S = 0.002
 
 
 class Player(Protocol):
-    """Plays one buffer of mono int16 PCM at a time and says how much of it has played.
+    """Plays one buffer of int16 PCM at a time and says how much of it has played.
 
     What playback builds on (any player must keep to it): :meth:`played` counts samples
     *heard* since :meth:`play`, not samples taken, so it is the position within the buffer;
@@ -64,7 +66,10 @@ class Player(Protocol):
         ...
 
     def play(self, samples: Int16Array) -> None:
-        """Start playing ``samples`` and return at once (stopping anything still playing)."""
+        """Start playing ``samples`` (``(n,)`` mono or ``(n, channels)``) and return at once.
+
+        Anything still playing is stopped first.
+        """
         ...
 
     def played(self) -> int:
@@ -171,6 +176,15 @@ def describe_simpleaudio_error(error: BaseException) -> str:
     return f"{what}: {msg}" if msg else what
 
 
+def channels_of(samples: Int16Array) -> int:
+    """How many channels a buffer holds: 1 for shape ``(n,)``, else its second dimension."""
+    if samples.ndim == 1:
+        return 1
+    if samples.ndim == 2 and samples.shape[1] in (1, 2):
+        return int(samples.shape[1])
+    raise ValueError(f"expected PCM of shape (n,) or (n, 2), got {samples.shape}")
+
+
 # -- simpleaudio ---------------------------------------------------------------------------
 
 
@@ -233,10 +247,12 @@ class SimpleaudioPlayer:
         import simpleaudio
 
         self.stop()
-        data = np.ascontiguousarray(samples, dtype="<i2")
+        channels = channels_of(samples)
+        # Interleaved frames: a C-ordered (n, channels) array is that in memory already.
+        data = np.ascontiguousarray(samples, dtype="<i2").reshape(-1)
         data.flags.writeable = False  # simpleaudio reads this memory while it plays
         try:
-            play = simpleaudio.play_buffer(data, 1, 2, self._rate)
+            play = simpleaudio.play_buffer(data, channels, 2, self._rate)
         except simpleaudio.SimpleaudioError as error:
             raise AudioDeviceError(
                 f"no audio device could be opened ({describe_simpleaudio_error(error)})"
@@ -246,7 +262,7 @@ class SimpleaudioPlayer:
         self._started = self._clock()
         self._play = play
         self._buffer = data
-        self._length = len(data)
+        self._length = len(data) // channels
         self._played = None
 
     def played(self) -> int:
@@ -334,6 +350,7 @@ class NullPlayer:
 
     def play(self, samples: Int16Array) -> None:
         """Start the clock on ``samples``."""
+        channels_of(samples)  # the same shapes as a real device takes
         self.stop()
         if self._record:
             self.buffers.append(samples.copy())

@@ -6,9 +6,9 @@ ends, so back-to-back buffers always leave a gap (drain, close, open: tens of mi
 and short chunks would add one every few seconds. So a run goes from where playing starts to
 the end of the session, rendered before it is handed over (the renderer makes about a minute
 of audio per millisecond and a half), and a new run starts only when a control asks for one
-(pause, a move, volume). A session longer than :data:`RUN_LIMIT_MS` (memory: 2.6 MB a minute)
-is split into runs at the breath after an instruction, where a few milliseconds more silence
-go unheard; the next run is rendered before the current one ends.
+(pause, a move, volume). A session longer than :data:`RUN_LIMIT_MS` (memory: 5.3 MB a minute
+in stereo) is split into runs at the breath after an instruction, where a few milliseconds
+more silence go unheard; the next run is rendered before the current one ends.
 
 This is the one place that decides which samples of the session the device gets, and when
 they are rendered: rendering while playing would start here.
@@ -23,9 +23,10 @@ if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
     from voiceguide.play.player import Int16Array
     from voiceguide.sound.clips import ClipSource
+    from voiceguide.sound.mix import Mix
 
 RUN_LIMIT_MS = 30 * 60_000
-"""The longest buffer handed to the device at once (30 minutes: 79 MB)."""
+"""The longest buffer handed to the device at once (30 minutes: 159 MB in stereo)."""
 SPLIT_WINDOW_MS = 5 * 60_000
 """A long session is split at the last breath within this much before the limit."""
 PREPARE_AHEAD_MS = 20_000
@@ -68,11 +69,17 @@ class Runs:
     """Render the runs of one session, and the next one ahead of time."""
 
     def __init__(
-        self, timeline: Timeline, clips: ClipSource, *, run_limit_ms: int = RUN_LIMIT_MS
+        self,
+        timeline: Timeline,
+        clips: ClipSource,
+        *,
+        run_limit_ms: int = RUN_LIMIT_MS,
+        mix: Mix | None = None,
     ) -> None:
         """Cut ``timeline`` into runs of at most ``run_limit_ms`` (at least a second)."""
         self.timeline = timeline
         self.clips = clips
+        self.mix = mix
         rate = timeline.sample_rate
         self._limit = max(rate, run_limit_ms * rate // 1000)
         self._window = min(self._limit // 2, SPLIT_WINDOW_MS * rate // 1000)
@@ -105,9 +112,13 @@ class Runs:
         from voiceguide.sound.render import render_blocks
 
         end = split_point(self.timeline, start, self._limit, self._window)
-        out = np.empty(end - start, dtype=np.int16)
+        channels = 2 if self.mix is None else self.mix.channels
+        out = np.empty((end - start,) if channels == 1 else (end - start, channels), np.int16)
         filled = 0
-        for block in render_blocks(self.timeline, self.clips, gain=gain, start=start, end=end):
+        blocks = render_blocks(
+            self.timeline, self.clips, gain=gain, start=start, end=end, mix=self.mix
+        )
+        for block in blocks:
             out[filled : filled + len(block)] = block
             filled += len(block)
         return Run(start, end, gain, out)

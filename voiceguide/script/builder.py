@@ -146,7 +146,25 @@ class Builder:
             rest_ms=_or(fields.number("rest"), Settings.rest_ms),
             lead_in_ms=_or(fields.number("lead_in"), Settings.lead_in_ms),
             tones=True if tones is None else tones,
+            bed=self.bed(fields),
         )
+
+    def bed(self, fields: Fields) -> str | None:
+        """``settings.bed``: a built-in bed, ``none``, or a file relative to this script."""
+        name = fields.text("bed")
+        if name is None:
+            return None
+        where = fields.at("bed")
+        if name in spec.BED_NAMES or name.lower() in spec.NO_BED:
+            return name
+        if "/" in name or "." in name:
+            return self.sound_file(name, where, "bed")
+        self.problem(
+            where,
+            f"bed: expected one of {', '.join((*spec.BED_NAMES, 'none'))} or a sound file, "
+            f"got {quoted(name)}{suggest(name, spec.BED_NAMES)}",
+        )
+        return None
 
     # -- steps ----------------------------------------------------------
 
@@ -301,23 +319,26 @@ class Builder:
         if name in spec.SOUND_NAMES:
             return Sound(name, pos, path, title)
         if "/" in name or "." in name:
-            refused = places.refusal(name, self.source.path, self.session.allow_outside)
-            if refused:
-                self.problem(value.position, f"sound: {refused}")
-                return None
-            file = (self.source.path.parent / Path(name).expanduser()).resolve()
-            if _is_file(file):
-                return Sound(str(file), pos, path, title)
-            self.problem(
-                value.position, f"sound: no sound file at {quoted(name)} (relative to this script)"
-            )
-            return None
+            file = self.sound_file(name, value.position, "sound")
+            return Sound(file, pos, path, title) if file is not None else None
         hint = suggest(name, spec.SOUND_NAMES)
         self.problem(
             value.position,
             f"sound: expected one of {', '.join(spec.SOUND_NAMES)} or a sound file, "
             f"got {quoted(name)}{hint}",
         )
+        return None
+
+    def sound_file(self, name: str, where: Position, key: str) -> str | None:
+        """The sound file ``name`` relative to this script, or ``None`` (reported under ``key``)."""
+        refused = places.refusal(name, self.source.path, self.session.allow_outside)
+        if refused:
+            self.problem(where, f"{key}: {refused}")
+            return None
+        file = (self.source.path.parent / Path(name).expanduser()).resolve()
+        if _is_file(file):
+            return str(file)
+        self.problem(where, f"{key}: no sound file at {quoted(name)} (relative to this script)")
         return None
 
     def include(self, item: CheckedStep, value: At[object], title: str | None) -> Include | None:

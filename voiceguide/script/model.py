@@ -32,6 +32,8 @@ class Settings:
     """Quiet time after the introduction, before the first instruction."""
     tones: bool = True
     """Play the press, release, switch, start and end sounds."""
+    bed: str | None = None
+    """A sound under the session: a built-in bed's name, ``none``, or a file's absolute path."""
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,13 @@ SETTINGS = ObjectSpec(
             "Play the press, release, switch, start and end sounds.",
             default="true",
         ),
+        Key(
+            "bed",
+            Text(max_chars=300, placeholders=False, numbers=False),
+            "A quiet sound under the whole session, softer under speech: `rain`, `drone`, "
+            "`waves`, `none`, or a sound file relative to this file, which loops.",
+            default="none",
+        ),
     ),
 )
 
@@ -368,3 +375,10 @@ CONFIG = ObjectSpec(
 
 SOUND_NAMES = ("press", "release", "tick", "switch", "start", "end")
 """The built-in sound vocabulary (files in ``audio/``)."""
+
+BED_LEVEL_LUFS = (-40.0, -20.0)
+"""How loud a bed may be set where nothing is said (its default: -26 LUFS)."""
+BED_NAMES = ("rain", "drone", "waves")
+"""The built-in sound beds (made by :mod:`voiceguide.sound.bedgen`)."""
+NO_BED = ("none", "off")
+"""What turns a bed off."""
