@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from tests.conftest import DATA
@@ -21,11 +23,14 @@ from voiceguide.compile.timeline import Timeline
 from voiceguide.play.controller import Action
 from voiceguide.play.keys import Command
 from voiceguide.play.navigation import sound_start, steps_of
-from voiceguide.play.playback import Mode, Status
+from voiceguide.play.playback import Mode, Playback, Status
+from voiceguide.play.player import NullPlayer
 from voiceguide.remote.bridge import JUMP_TOLERANCE_MS, PlayerSide, session_info
 from voiceguide.remote.link import Request
 from voiceguide.script.library import resolve_include
 from voiceguide.script.loader import load_points, load_routine
+
+DEADLINE_S = 10.0
 
 
 def timeline_of(case: str = "sides-repeat") -> Timeline:
@@ -279,3 +284,85 @@ def test_keys_are_read_in_slices_so_a_request_is_not_kept_waiting() -> None:
     assert len(keys.asked) == 4  # one slice, then the request was seen
     waking.suspend()
     assert keys.suspended
+
+
+# -- with the real playback loop (on a NullPlayer, no device) --------------------------------
+
+
+class FakeClips(FixedRateLengths):
+    """Lengths by rule, and audio to match; notes each answer asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(sample_rate=1000)
+        self.said: list[str] = []
+
+    def speech(self, text: str) -> npt.NDArray[np.float32]:
+        return np.full(self.speech_samples(text), 0.25, dtype=np.float32)
+
+    def speak_once(self, text: str) -> npt.NDArray[np.float32]:
+        self.said.append(text)
+        return self.speech(text)
+
+    def sound(self, name: str) -> npt.NDArray[np.float32]:
+        return np.full(self.sound_samples(name), -0.3, dtype=np.float32)
+
+
+def playing(clock: Clock) -> tuple[Playback, PlayerSide]:
+    timeline = timeline_of()
+    player = NullPlayer(1000, clock=clock)
+    side = side_of(timeline, clock)
+    pb = Playback(timeline, FakeClips(), player, view=side.observe(None))
+    return pb, side
+
+
+def test_a_remote_volume_is_where_the_keys_go_on_from() -> None:
+    clock = Clock()
+    pb, side = playing(clock)
+    pb.start()
+    clock.now += 3.0
+    side.link.send(Request("volume", 55))
+    side.carry_out(pb)
+    assert pb.volume_pct == 55
+    pb.command(Command.LOUDER)
+    assert pb.volume_pct == 65  # from the remote's 55, not from where the keys last left it
+
+
+def test_the_loop_carries_requests_out_and_publishes_what_it_does() -> None:
+    clock = Clock()
+    pb, side = playing(clock)
+    pb.start()
+    clock.now += 3.0
+    side.link.send(Request("pause"))
+    side.carry_out(pb)
+    pb.tick()
+    assert pb.said == ["Paused."]
+    assert side.link.latest().status == "Paused"
+    clock.now += 60.0  # "Paused." has been said
+    pb.tick()
+    side.link.send(Request("play"))
+    side.link.send(Request("play"))  # the second finds it playing: nothing more
+    side.carry_out(pb)
+    assert len(pb.said) == 2
+    assert pb.said[1].startswith("Resuming")
+    third = steps_of(pb.timeline)[3]
+    side.link.send(Request("seek_to", third.start + 700))
+    side.carry_out(pb)
+    pb.tick()
+    assert (pb.mode, pb.position) == ("playing", third.start)
+    assert side.link.latest().jumps >= 1
+
+
+def test_a_request_ends_a_running_loop() -> None:
+    clock = Clock()
+    pb, side = playing(clock)  # time stands still: only the request can end it
+    quitter = threading.Timer(0.05, side.link.send, [Request("quit")])
+    # Were the request ignored, the session would end ("finished") when time moves on.
+    deadline = threading.Timer(DEADLINE_S, setattr, [clock, "now", clock.now + 1e6])
+    quitter.start()
+    deadline.start()
+    try:
+        assert pb.run(side.waking(None), remote=side.carry_out) == "quit"
+    finally:
+        deadline.cancel()
+        quitter.join()
+    assert side.link.latest().status == "Stopped"
