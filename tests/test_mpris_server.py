@@ -465,3 +465,30 @@ def test_closing_does_not_wait_for_a_server_still_connecting(
         assert joined == []
         assert server.ready.wait(DEADLINE_S)  # it gives up on its own, and notes it
     assert server.name is None
+
+
+@pytest.mark.usefixtures("served")
+def test_a_volume_that_is_not_a_number_is_refused(bus: str, link: Link) -> None:
+    reply = dbus_send(
+        bus,
+        "org.freedesktop.DBus.Properties.Set",
+        "string:org.mpris.MediaPlayer2.Player",
+        "string:Volume",
+        "variant:double:nan",
+    )
+    assert reply.returncode != 0
+    assert "expected a volume from 0.0 to 1.0, got nan" in reply.stderr
+    assert not link.pending()
+
+
+def test_the_end_is_signalled_before_the_name_goes(
+    bus: str, link: Link, follow: Callable[..., Follower]
+) -> None:
+    server = MprisServer(link, address=bus)
+    server.start()
+    assert server.ready.wait(DEADLINE_S)
+    status = follow("status")
+    assert status.next_line() == "Playing"
+    link.publish(snapshot(status="Stopped"))
+    server.close()  # at once, as voiceguide play does when the session ends
+    assert status.next_line() == "Stopped"

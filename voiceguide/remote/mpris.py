@@ -15,6 +15,7 @@ says it cannot do, and there ``Next`` answers "This is the last step." as the ke
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from dbus_fast import DBusError, ErrorType, PropertyAccess, Variant
@@ -184,8 +185,12 @@ class Player(ServiceInterface):
 
     @Volume.setter  # type: ignore[no-redef]
     def Volume(self, value: DBusDouble) -> None:
+        if not math.isfinite(value):
+            raise DBusError(
+                ErrorType.INVALID_ARGS, f"expected a volume from 0.0 to 1.0, got {value}"
+            )
         # Percent, to the nearest: the keys' steps of ten are too coarse for a slider.
-        self._link.send(Request("volume", round(value * 100)))
+        self._link.send(Request("volume", round(max(-1.0, min(2.0, value)) * 100)))
 
     @dbus_property()
     def Rate(self) -> DBusDouble:

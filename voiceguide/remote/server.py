@@ -134,12 +134,10 @@ class MprisServer:
             self.link.listen(self._poke)
             player.tell()  # what changed while connecting
             self.ready.set()
-            while True:
+            while not self._closing:
                 await wake.wait()
                 wake.clear()
-                if self._closing:
-                    return
-                player.tell()
+                player.tell()  # the last change too (the end: Stopped), before letting go
         finally:
             with self._lock:
                 self._loop = self._wake = None
