@@ -492,3 +492,16 @@ def test_the_end_is_signalled_before_the_name_goes(
     link.publish(snapshot(status="Stopped"))
     server.close()  # at once, as voiceguide play does when the session ends
     assert status.next_line() == "Stopped"
+
+
+def test_what_play_imports_before_the_first_sound_is_light() -> None:
+    """asyncio alone costs tens of milliseconds: only the server's thread imports it."""
+    script = (
+        "import sys\n"
+        "import voiceguide.playing, voiceguide.remote.bridge, voiceguide.remote.server\n"
+        "print(sorted(m for m in ('asyncio', 'dbus_fast') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -10,7 +10,6 @@ debug-level note: the session plays on exactly as it would without it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -21,6 +20,8 @@ from typing import TYPE_CHECKING
 from voiceguide.remote.link import Link
 
 if TYPE_CHECKING:
+    import asyncio
+
     from dbus_fast.aio import MessageBus
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class MprisServer:
     # -- the thread ------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        import asyncio  # here, in the thread: importing it costs tens of milliseconds
+
         try:
             asyncio.run(self._serve())
         except Exception as error:  # any failure of D-Bus must leave the session alone
@@ -110,6 +113,8 @@ class MprisServer:
             self.ready.set()
 
     async def _serve(self) -> None:
+        import asyncio
+
         address = self._address or session_bus_address()  # no bus: not even an import
 
         from dbus_fast.aio import MessageBus
