@@ -159,7 +159,7 @@ def link() -> Link:
 @pytest.fixture
 def served(bus: str, link: Link) -> Iterator[MprisServer]:
     """The server for ``link``, serving on ``bus``."""
-    server = MprisServer(link, address=bus)
+    server = MprisServer(link, address=bus, start_delay_s=0)
     server.start()
     try:
         assert server.ready.wait(DEADLINE_S)
@@ -325,7 +325,8 @@ def test_a_jump_is_signalled_as_seeked(
 
 
 def test_a_second_player_takes_an_instance_name(bus: str, link: Link) -> None:
-    first, second = MprisServer(link, address=bus), MprisServer(link, address=bus, pid=4242)
+    first = MprisServer(link, address=bus, start_delay_s=0)
+    second = MprisServer(link, address=bus, pid=4242, start_delay_s=0)
     try:
         first.start()
         assert first.ready.wait(DEADLINE_S)
@@ -344,7 +345,7 @@ def test_a_second_player_takes_an_instance_name(bus: str, link: Link) -> None:
 
 
 def test_closing_lets_go_of_the_name(bus: str, link: Link) -> None:
-    server = MprisServer(link, address=bus)
+    server = MprisServer(link, address=bus, start_delay_s=0)
     server.start()
     assert server.ready.wait(DEADLINE_S)
     assert playerctl(bus, "status") == "Playing"
@@ -381,7 +382,7 @@ def test_no_bus_is_one_debug_note(
         refusing_socket(tmp_path / "refuses")
         address = f"unix:path={tmp_path / 'refuses'}"
     caplog.set_level(logging.DEBUG, logger="voiceguide.remote")
-    server = MprisServer(link, address=address)
+    server = MprisServer(link, address=address, start_delay_s=0)
     server.start()
     assert server.ready.wait(DEADLINE_S)
     server.close()
@@ -413,7 +414,7 @@ def test_without_a_bus_address_the_note_says_so(
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     caplog.set_level(logging.DEBUG, logger="voiceguide.remote")
-    server = MprisServer(link)
+    server = MprisServer(link, start_delay_s=0)
     server.start()
     assert server.ready.wait(DEADLINE_S)
     server.close()
@@ -457,7 +458,7 @@ def test_closing_does_not_wait_for_a_server_still_connecting(
 ) -> None:
     with hanging_socket(tmp_path / "silent"):
         address = f"unix:path={tmp_path / 'silent'}"
-        server = MprisServer(link, address=address, connect_timeout_s=0.2)
+        server = MprisServer(link, address=address, connect_timeout_s=0.2, start_delay_s=0)
         joined: list[object] = []
         monkeypatch.setattr(server._thread, "join", lambda *args: joined.append(args))
         server.start()
@@ -484,7 +485,7 @@ def test_a_volume_that_is_not_a_number_is_refused(bus: str, link: Link) -> None:
 def test_the_end_is_signalled_before_the_name_goes(
     bus: str, link: Link, follow: Callable[..., Follower]
 ) -> None:
-    server = MprisServer(link, address=bus)
+    server = MprisServer(link, address=bus, start_delay_s=0)
     server.start()
     assert server.ready.wait(DEADLINE_S)
     status = follow("status")
@@ -505,3 +506,19 @@ def test_what_play_imports_before_the_first_sound_is_light() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_server_closed_before_it_set_to_work_never_touches_the_bus(
+    bus: str, link: Link, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="voiceguide.remote")
+    server = MprisServer(link, address=bus, start_delay_s=DEADLINE_S)
+    server.start()
+    server.close()  # a session over within its first half second
+    assert server.ready.wait(DEADLINE_S)
+    assert server.name is None
+    assert [r for r in caplog.records if r.name.startswith("voiceguide.remote")] == []
+    listed = subprocess.run(
+        ["playerctl", "-l"], env=bus_env(bus), capture_output=True, text=True, check=False
+    )
+    assert "voiceguide" not in listed.stdout

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BUS_NAME = "org.mpris.MediaPlayer2.voiceguide"
+START_DELAY_S = 0.5
+"""How long after :meth:`MprisServer.start` the thread sets to work: importing and connecting
+take a burst of CPU, which on a busy machine would compete with the first sound's start."""
 CONNECT_TIMEOUT_S = 5.0
 """A bus that accepts the connection and then says nothing is given up on after this."""
 CLOSE_TIMEOUT_S = 1.0
@@ -65,15 +68,17 @@ class MprisServer:
         address: str | None = None,
         pid: int | None = None,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        start_delay_s: float = START_DELAY_S,
     ) -> None:
         """Serve ``link``'s session on the bus at ``address`` (default: the session bus)."""
         self.link = link
         self._address = address
         self._connect_timeout_s = connect_timeout_s
+        self._start_delay_s = start_delay_s
+        self._closed = threading.Event()
         self._pid = os.getpid() if pid is None else pid
         self._thread = threading.Thread(target=self._run, name="voiceguide-mpris", daemon=True)
         self._lock = threading.Lock()
-        self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self.name: str | None = None
@@ -93,7 +98,7 @@ class MprisServer:
         and the bus lets go of whatever a process held when it exits.
         """
         with self._lock:
-            self._closing = True
+            self._closed.set()
             serving = self._loop is not None
         self._poke()
         if serving:
@@ -102,6 +107,9 @@ class MprisServer:
     # -- the thread ------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self._closed.wait(self._start_delay_s):
+            self.ready.set()
+            return  # closed before it began: nothing to note
         import asyncio  # here, in the thread: importing it costs tens of milliseconds
 
         try:
@@ -133,13 +141,13 @@ class MprisServer:
             self.name = await self._claim_name(bus)
             wake = asyncio.Event()
             with self._lock:
-                if self._closing:
+                if self._closed.is_set():
                     return
                 self._loop, self._wake = asyncio.get_running_loop(), wake
             self.link.listen(self._poke)
             player.tell()  # what changed while connecting
             self.ready.set()
-            while not self._closing:
+            while not self._closed.is_set():
                 await wake.wait()
                 wake.clear()
                 player.tell()  # the last change too (the end: Stopped), before letting go
