@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.play.navigation import Step
+    from voiceguide.remote.bridge import PlayerSide
+    from voiceguide.remote.server import MprisServer
     from voiceguide.session import Progress, Session, SessionRequest
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
@@ -63,16 +65,18 @@ def play(
     out: TextIO | None = None,
     history: bool = False,
     options: CompileOptions | None = None,
+    mpris: bool = True,
 ) -> None:
     """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster).
 
     With ``history``, the session is recorded in the practice history (a dry run never
     is), with ``options``, the compile options it was opened with (its pace, repeat and
-    introduction).
+    introduction). With ``mpris``, the session is also an MPRIS player
+    (:mod:`voiceguide.remote`), served once the first audio is playing.
     """
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.play.liveview import LineView, TerminalView
-    from voiceguide.play.playback import Playback
+    from voiceguide.play.playback import Playback, View
     from voiceguide.play.player import NullPlayer, Player, SimpleaudioPlayer
     from voiceguide.play.terminal import stdin_keys
     from voiceguide.practice.recorder import Recorder
@@ -96,11 +100,19 @@ def play(
     trace = bool(os.environ.get(TRACE_ENV))
     compiled = options or CompileOptions()
 
+    watched: View = Recording(view, recorder, timeline.sample_rate)
+    remote = _mpris(session, shown, start) if mpris else None
+    if remote is not None:
+        side, server = remote
+        watched = side.observe(watched)
+
     def first_audio() -> None:
         if trace:
             _trace_first_audio()
         # The device has its buffer: the record starts now, and delays no sound.
         recorder.begin(lambda: session_plan(session, shown, start, compiled))
+        if remote is not None:
+            server.start()  # likewise: connecting to the bus first would delay the sound
 
     playback = Playback(
         timeline,
@@ -109,7 +121,7 @@ def play(
         volume_pct=session.volume_pct,
         mix=session.mix,
         start=start,
-        view=Recording(view, recorder, timeline.sample_rate),
+        view=watched,
         on_first_audio=first_audio,
     )
     if isinstance(view, TerminalView):
@@ -117,18 +129,32 @@ def play(
     outcome: Outcome = "failed"
     try:
         with exit_on_signals(), keys if keys is not None else contextlib.nullcontext():
-            mode = playback.run(keys)
+            if remote is None:
+                mode = playback.run(keys)
+            else:
+                mode = playback.run(side.waking(keys), remote=side.carry_out)
         outcome = "completed" if mode == "finished" else "stopped"
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP
         outcome = "interrupted"
         raise
     finally:
         position = timeline.to_ms(playback.position)
+        if remote is not None:
+            server.close()
         player.close()
         if view is not None:
             view.close()
         recorder.finish(outcome, position)
         warnings.release()
+
+
+def _mpris(session: Session, steps: list[Step], start: int) -> tuple[PlayerSide, MprisServer]:
+    """The session's end of an MPRIS player, and the server (not started) for it."""
+    from voiceguide.remote.bridge import PlayerSide
+    from voiceguide.remote.server import MprisServer
+
+    side = PlayerSide(session.timeline, steps, volume_pct=session.volume_pct, start=start)
+    return side, MprisServer(side.link)
 
 
 def _trace_first_audio() -> None:

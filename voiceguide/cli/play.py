@@ -63,6 +63,14 @@ def play(
         False
     ),
     no_history: NoHistory = False,
+    no_mpris: Annotated[
+        bool,
+        typer.Option(
+            "--no-mpris",
+            help="Do not offer the session to headset buttons, media keys and phone remotes "
+            "(MPRIS on the D-Bus session bus).",
+        ),
+    ] = False,
 ) -> None:
     """Play a routine through the speaker: lie back, close your eyes and follow.
 
@@ -81,6 +89,9 @@ def play(
       +, Up      louder
       -, Down    softer
       q          quit
+
+    Headset buttons, media keys, phone remotes and playerctl control it too, through
+    MPRIS, when a desktop session bus is there (--no-mpris leaves that out).
 
     On a terminal a sighted helper sees a live view; otherwise one line is printed
     per cue as it starts. Exits 0 at the end or on q, 4 when there is no audio device
@@ -101,7 +112,8 @@ def play(
     start = playing.start_at(session, start_from)
     with _export_hint(routine):
         playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet,
-                     history=not no_history, options=request.options)  # fmt: skip
+                     history=not no_history, options=request.options,
+                     mpris=not no_mpris)  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -211,10 +211,15 @@ class Playback:
 
     def command(self, command: Command) -> Action:
         """Carry out ``command`` and return the action it became."""
+        handle = self.controller.handle
+        return self.act(lambda position, paused: handle(command, position=position, paused=paused))
+
+    def act(self, decide: Callable[[int, bool], Action]) -> Action:
+        """Stop the device, let ``decide(position, paused)`` choose the action, carry it out."""
         # Stop first: the position is then where the device fell quiet, not where it was
         # when the key came (it drains its last ~0.1 s).
         self.player.stop()
-        action = self.controller.handle(command, position=self.position, paused=self.paused)
+        action = decide(self.position, self.paused)
         self._carry_out(action)
         return action
 
@@ -244,12 +249,16 @@ class Playback:
         left = (self._run.end - self.position) / self.timeline.sample_rate
         return max(END_POLL_S, min(POLL_S, left))
 
-    def run(self, keys: KeySource | None = None) -> Mode:
+    def run(
+        self, keys: KeySource | None = None, remote: Callable[[Playback], None] | None = None
+    ) -> Mode:
         """Play to the end (or until the listener quits); the device is stopped on every way out.
 
         With ``keys``, the answers that never change are made ready once the first audio is
         playing (one a tick, so keys are still read between them), not before: that would
         delay the first sound, and on a cold cache start the engine while the listener waits.
+        ``remote(self)`` is called after the keys each time round, in this thread: a remote
+        control (MPRIS, :mod:`voiceguide.remote`) carries out what it was asked there.
         """
         if keys is not None:
             self._unprepared = self._fixed[::-1]
@@ -268,6 +277,8 @@ class Playback:
                         keys.suspend()
                     if self.done:
                         break
+                if remote is not None and not self.done:
+                    remote(self)
                 self.tick()
         finally:
             self.player.stop()
@@ -283,7 +294,7 @@ class Playback:
         """Say what ``action`` says, then play or wait where it says (the device is stopped)."""
         self._runs.forget()
         if action.volume_pct is not None:
-            self.volume_pct = action.volume_pct
+            self.volume_pct = self.controller.volume_pct = action.volume_pct
         if action.then == "quit":
             self._waiting_at = action.at
             self.mode = "quit"
