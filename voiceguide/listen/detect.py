@@ -58,6 +58,7 @@ def detect_pcm(
     chunks: Iterable[bytes], recognizer: Recognizer, gate: SilenceGate | None = None
 ) -> list[Detection]:
     """Run ``recognizer`` over 16 kHz PCM ``chunks`` (an iterable of bytes), gated by ``gate``."""
+    recognizer.new_stream()
     found: list[Heard] = []
     for chunk in chunks:
         if gate is None:

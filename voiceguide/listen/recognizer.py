@@ -152,6 +152,12 @@ class Recognizer:
                 heard.append(found)
         return heard
 
+    def new_stream(self) -> None:
+        """Forget everything fed: the next sample fed is sample 0 of a new stream."""
+        self._reset()
+        self._pending = b""
+        self._frame = 0
+
     def flush(self) -> list[Heard]:
         """The stream ended: decide on an utterance still being gathered."""
         self._pending = b""
