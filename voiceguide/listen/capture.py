@@ -89,6 +89,8 @@ class ArecordCapture:
         self._first = first
 
     def _reason(self, process: subprocess.Popen[bytes]) -> str:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=1)  # its output ended: it is exiting
         if process.poll() is None:
             return f"no audio came from ALSA's {self.device!r} in {START_TIMEOUT_S:g} s"
         assert process.stderr is not None

@@ -75,7 +75,9 @@ def open_recording(path: Path) -> Recording:
 def _why(error: BaseException) -> str:
     """libsndfile's reason, without the path it repeats: 'Format not recognised.' → 'a file …'."""
     text = str(error).rsplit("': ", 1)[-1].strip().rstrip(".")
-    return f"a file it cannot read ({text[:1].lower() + text[1:]})" if text else "another kind of file"
+    return (
+        f"a file it cannot read ({text[:1].lower() + text[1:]})" if text else "another kind of file"
+    )
 
 
 def blocks(recording: Recording) -> Iterator[bytes]:
@@ -102,7 +104,9 @@ def blocks(recording: Recording) -> Iterator[bytes]:
                 previous = current[-margin:] if len(current) >= margin else current
                 current = following
     except (soundfile.LibsndfileError, RuntimeError) as error:
-        raise RecordingError(f"{recording.path}: cannot read the recording ({_why(error)})") from None
+        raise RecordingError(
+            f"{recording.path}: cannot read the recording ({_why(error)})"
+        ) from None
 
 
 def _mono(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
