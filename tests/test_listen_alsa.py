@@ -20,7 +20,7 @@ from voiceguide.compile.timeline import Cue, Timeline
 from voiceguide.listen.capture import ArecordCapture
 from voiceguide.listen.errors import ListenUnavailable
 from voiceguide.listen.gate import LiveGate, SilenceGate
-from voiceguide.listen.listener import Listener
+from voiceguide.listen.listener import HeardLive, Listener
 from voiceguide.listen.recognizer import RATE_HZ
 
 pytestmark = pytest.mark.audio
@@ -63,7 +63,7 @@ def test_phrases_said_into_the_capture_device_are_heard(
     listener = Listener(paused_gate())
     listener.start()
     try:
-        found = []
+        found: list[HeardLive] = []
         deadline = time.monotonic() + 60
         while len(found) < 2 and time.monotonic() < deadline:
             found += listener.wait(1.0)
@@ -85,7 +85,8 @@ def test_stop_ends_arecord_and_leaves_no_process(
     listener = Listener(paused_gate(), capture=capture)
     listener.start()
     process = capture._process
-    assert process is not None and process.poll() is None
+    assert process is not None
+    assert process.poll() is None
     listener.stop()
     assert process.poll() is not None  # reaped, not orphaned
     with pytest.raises(ProcessLookupError):
