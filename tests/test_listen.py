@@ -137,6 +137,35 @@ def test_a_phrase_the_gate_cuts_into_is_dropped_whole(recognizer: Recognizer) ->
 
 
 @pytest.mark.audio
+def test_a_phrase_already_under_way_when_the_gate_opens_is_not_taken_up(
+    recognizer: Recognizer,
+) -> None:
+    recognizer.new_stream()
+    clip = spoken("guide wait")
+    data = pcm(scene([(500, clip)], 500 + len(clip) * 1000 // RATE_HZ + 1000, 30))
+    onset = 500 * RATE_HZ // 1000 + int(np.argmax(np.abs(clip) > 0.02))
+    opens = (onset + RATE_HZ // 10) * 2 // 960 * 960  # 100 ms into "guide"
+    found = recognizer.feed(data[:opens], gate_open=False)
+    found += recognizer.feed(data[opens:], gate_open=True)
+    assert found + recognizer.flush() == []
+
+
+@pytest.mark.audio
+def test_phrases_in_a_long_capture_in_loud_room_noise_are_each_found(
+    recognizer: Recognizer,
+) -> None:
+    words = ["guide previous", "guide volume up", "guide continue"]
+    parts, at = [], 2000
+    for phrase in words:
+        parts.append((at, spoken(phrase)))
+        at += len(spoken(phrase)) * 1000 // RATE_HZ + 2500
+    found = hear(scene(parts, at, 10, seed=5), recognizer)  # 10 dB: a fan or a street outside
+    assert [h.phrase.words for h in found] == words
+    for heard, (start_ms, _) in zip(found, parts, strict=True):
+        assert abs(heard.start * 1000 // RATE_HZ - start_ms) < 300
+
+
+@pytest.mark.audio
 def test_long_talk_is_not_a_command_even_when_it_says_one(recognizer: Recognizer) -> None:
     talk = spoken("and then I said to her, guide wait, but she went on and on about it all")
     assert len(talk) > 4 * RATE_HZ

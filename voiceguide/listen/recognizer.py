@@ -4,21 +4,24 @@ Two steps, because keyword spotting alone (pocketsphinx's ``kws`` search) proved
 a set of phrases that share their first word: every "guide …" fired on the first "guide"
 (tools/bench_listen.py, docs/listen.md). So:
 
-1. **Find an utterance.** A voice-activity detector marks 30 ms frames as speech or not; an
-   utterance starts when three of five frames are speech (with :data:`PRE_ROLL_MS` kept from
-   before, so its first consonant is not lost) and ends after :data:`HANGOVER_MS` of
+1. **Find an utterance.** A 30 ms frame is speech when pocketsphinx's voice-activity
+   detector says so and it stands :data:`SPEECH_OVER_FLOOR_DB` above the room's noise floor.
+   An utterance starts when three of five frames are speech (with :data:`PRE_ROLL_MS` kept
+   from before, so its first consonant is not lost) and ends after :data:`HANGOVER_MS` of
    non-speech. Anything longer than :data:`MAX_UTTERANCE_MS` is talk, not a command: dropped.
 2. **Decide what it was.** A grammar search that can only hear one of the phrases says which
    fits best; a free phone loop says how well *any* speech would fit. A phrase counts only if
    its score per frame comes within :data:`THRESHOLD` of the phone loop's: words that are not
-   a command fit the phone loop much better than any phrase.
+   a command fit the phone loop much better than any phrase. Both searches run while the
+   utterance is being spoken, so little is left to do when it ends.
 
 Audio that the gate closes (see :mod:`voiceguide.listen.gate`) is never looked at: an
-utterance the gate cuts into is dropped whole.
+utterance the gate cuts into, at its end or at its start, is dropped whole.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections import deque
 from collections.abc import Sequence
@@ -40,6 +43,9 @@ detection (see the latency in docs/listen.md)."""
 TAIL_MS = 150
 """Of the hangover, kept at the end of the utterance (a final consonant fades into it)."""
 MIN_SPEECH_MS = 300
+QUIET_BEFORE_MS = 150
+"""Quiet heard (with the gate open) before an utterance may start: a phrase already under
+way when the gate opens is not taken up halfway ("…ide wait" is not "guide wait")."""
 MAX_UTTERANCE_MS = 4000
 THRESHOLD = -12.0
 """Lowest score per frame, against the free phone loop, that counts as a phrase (measured)."""
@@ -49,6 +55,11 @@ _HANG_FRAMES = HANGOVER_MS // 30
 _TAIL_FRAMES = TAIL_MS // 30
 _MIN_FRAMES = MIN_SPEECH_MS // 30
 _MAX_FRAMES = MAX_UTTERANCE_MS // 30
+_ARM_FRAMES = QUIET_BEFORE_MS // 30
+SPEECH_OVER_FLOOR_DB = 4.0
+"""A frame is speech only if it is also this much louder than the room's noise floor."""
+FLOOR_RISE_DB = 0.05
+"""How fast the noise floor follows a room growing louder, per frame (1.7 dB a second)."""
 _ONSET_WINDOW = 5
 _ONSET_FRAMES = 3
 
@@ -113,17 +124,28 @@ class Recognizer:
         self.phrases = {p.words: p for p in phrases}
         self.threshold = threshold
         try:
-            decoder = pocketsphinx.Decoder(hmm=hmm, dict=dictionary, lm=None, loglevel="FATAL")
-            missing = [w for p in phrases for w in p.words.split() if not decoder.lookup_word(w)]
+            # Two decoders, so both searches run while the utterance is still being spoken,
+            # and only their last frames are left to do once it ends (see _finish).
+            commands, phones = (
+                pocketsphinx.Decoder(hmm=hmm, dict=dictionary, lm=None, loglevel="FATAL")
+                for _ in range(2)
+            )
+            missing = [w for p in phrases for w in p.words.split() if not commands.lookup_word(w)]
             if missing:
                 raise ValueError(f"not in the recogniser's dictionary: {', '.join(missing)}")
-            decoder.add_jsgf_string("commands", grammar(phrases))
-            decoder.add_allphone_file("phones", None)
+            commands.add_jsgf_string("commands", grammar(phrases))
+            commands.activate_search("commands")
+            phones.add_allphone_file("phones", None)
+            phones.activate_search("phones")
             self._vad = pocketsphinx.Vad(pocketsphinx.Vad.MEDIUM_LOOSE, RATE_HZ, 0.03)
         except RuntimeError as error:
             raise ListenUnavailable(f"the speech recogniser would not start: {error}") from error
-        self._decoder = decoder
-        self._logmath = decoder.get_logmath()
+        self._decoders = (commands, phones)
+        self._logmath = commands.get_logmath()
+        self._unsent: deque[bytes] = deque()
+        """Frames of the utterance not yet decoded: the last ones may be cut off at its end."""
+        self._sent = 0
+        self._decoding = False
         self._pending = b""
         self._frame = 0
         """Index of the next frame fed."""
@@ -134,6 +156,11 @@ class Recognizer:
         self._onset = 0
         self._quiet = 0
         self._too_long = False
+        self._armed = 0
+        """Quiet frames heard in a row since the gate last shut (up to _ARM_FRAMES)."""
+        self._floor_db: float | None = None
+        """The room's noise floor: the quietest recent frame, rising slowly."""
+        self._last_sample = 0.0
 
     @property
     def position(self) -> int:
@@ -155,6 +182,7 @@ class Recognizer:
     def new_stream(self) -> None:
         """Forget everything fed: the next sample fed is sample 0 of a new stream."""
         self._reset()
+        self._armed = 0
         self._pending = b""
         self._frame = 0
 
@@ -173,14 +201,45 @@ class Recognizer:
         self._recent.clear()
         self._quiet = 0
         self._too_long = False
+        self._unsent.clear()
+        if self._decoding:
+            for decoder in self._decoders:
+                decoder.end_utt()
+            self._decoding = False
+
+    def _start_decoding(self, frames: list[bytes]) -> None:
+        for decoder in self._decoders:
+            decoder.start_utt()
+        self._decoding = True
+        self._sent = 0
+        self._unsent = deque()
+        for frame in frames:
+            self._queue(frame)
+
+    def _queue(self, frame: bytes) -> None:
+        """Decode all but the last few frames: those may be the silence cut off at the end."""
+        self._unsent.append(frame)
+        while len(self._unsent) > _HANG_FRAMES - _TAIL_FRAMES:
+            self._send(self._unsent.popleft())
+
+    def _send(self, frame: bytes) -> None:
+        if self._too_long:
+            return  # no longer worth decoding
+        for decoder in self._decoders:
+            decoder.process_raw(frame, False, False)
+        self._sent += 1
 
     def _step(self, frame: bytes, gate_open: bool) -> Heard | None:
         index = self._frame
         self._frame += 1
         if not gate_open:
             self._reset()  # a phrase the gate cuts into is not acted on
+            self._armed = 0
             return None
-        speech = bool(self._vad.is_speech(frame))
+        speech = self._is_speech(frame)
+        if self._armed < _ARM_FRAMES:
+            self._armed = 0 if speech else self._armed + 1
+            return None
         if self._utterance is None:
             self._recent.append((frame, speech))
             window = list(self._recent)[-_ONSET_WINDOW:]
@@ -191,8 +250,10 @@ class Recognizer:
                 self._onset = index + 1 - len(window)
                 self._quiet = 0
                 self._recent.clear()
+                self._start_decoding(self._utterance)
             return None
         self._utterance.append(frame)
+        self._queue(frame)
         self._quiet = 0 if speech else self._quiet + 1
         if len(self._utterance) > _MAX_FRAMES:
             self._too_long = True  # talk, not a command: wait for it to end
@@ -208,8 +269,11 @@ class Recognizer:
         speech_frames = len(frames) - quiet - (self._onset - self._first)
         if speech_frames < _MIN_FRAMES:
             return None
-        kept = frames[: len(frames) - max(0, quiet - _TAIL_FRAMES)]
-        words, score = self._decide(b"".join(kept))
+        # Decoded so far: all but the unsent frames; of those, keep what the tail allows.
+        keep = len(frames) - max(0, quiet - _TAIL_FRAMES)
+        while self._unsent and self._sent < keep:
+            self._send(self._unsent.popleft())
+        words, score = self._conclude()
         if words is None or score < self.threshold:
             return None
         end_frame = self._first + len(frames) - quiet
@@ -221,24 +285,32 @@ class Recognizer:
             score=score,
         )
 
-    def score(self, pcm: bytes) -> tuple[str | None, float]:
-        """The phrase that fits a whole utterance best, and its score (for tests and the bench)."""
-        return self._decide(pcm)
+    def _is_speech(self, frame: bytes) -> bool:
+        """The voice-activity detector's verdict, if the frame also stands out of the noise.
 
-    def _decide(self, pcm: bytes) -> tuple[str | None, float]:
-        words, fitted = self._search("commands", pcm)
-        if words not in self.phrases or fitted is None:
+        The detector alone takes low, steady room noise for speech at 10 dB SNR; the level
+        test (of the pre-emphasised frame, so a hum counts for little) keeps it honest.
+        """
+        import numpy as np
+
+        samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+        emphasised = np.diff(samples, prepend=self._last_sample)
+        self._last_sample = float(samples[-1])
+        level_db = 10 * math.log10(float(np.mean(emphasised**2)) + 1.0)
+        floor = self._floor_db
+        self._floor_db = level_db if floor is None or level_db < floor else floor + FLOOR_RISE_DB
+        loud = floor is not None and level_db > floor + SPEECH_OVER_FLOOR_DB
+        return loud and bool(self._vad.is_speech(frame))
+
+    def _conclude(self) -> tuple[str | None, float]:
+        """End both searches; the phrase that fits best and its score against the phone loop."""
+        (words, fitted), (_, free) = (self._result(d) for d in self._decoders)
+        self._decoding = False
+        if words not in self.phrases or fitted is None or free is None:
             return None, float("-inf")  # nothing, or only the start of a phrase, fitted
-        _, free = self._search("phones", pcm)
-        if free is None:
-            return None, float("-inf")
-        return words, (fitted - free) / max(1, len(pcm) // (2 * RATE_HZ // 100))
+        return words, (fitted - free) / max(1, self._sent * FRAME_SAMPLES // (RATE_HZ // 100))
 
-    def _search(self, name: str, pcm: bytes) -> tuple[str | None, float | None]:
-        decoder = self._decoder
-        decoder.activate_search(name)
-        decoder.start_utt()
-        decoder.process_raw(pcm, False, True)
+    def _result(self, decoder: Any) -> tuple[str | None, float | None]:
         decoder.end_utt()
         hypothesis = decoder.hyp()
         if hypothesis is None or hypothesis.score <= 0:
