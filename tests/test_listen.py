@@ -16,8 +16,8 @@ import pytest
 import soundfile
 
 from tests.helpers import run_cli
-from voiceguide.listen.gate import GUARD_MS, SilenceGate
-from voiceguide.listen.recognizer import RATE_HZ, Heard, Recognizer
+from voiceguide.listen.gate import SilenceGate
+from voiceguide.listen.recognizer import HANGOVER_MS, RATE_HZ, Heard, Recognizer
 from voiceguide.listen.vocabulary import PHRASES
 from voiceguide.script.durations import format_clock
 
@@ -95,14 +95,14 @@ def test_each_phrase_is_heard_as_itself_at_its_time(words: str, recognizer: Reco
     offset = 700 * RATE_HZ // 1000 + len(clip) - int(np.argmax(np.abs(clip[::-1]) > 0.02))
     assert abs(found[0].start - onset) <= 0.15 * RATE_HZ
     assert abs(found[0].end - offset) <= 0.25 * RATE_HZ  # the detector hears a fading tail
-    assert found[0].end < found[0].detected <= found[0].end + 0.4 * RATE_HZ
+    assert found[0].end < found[0].detected <= found[0].end + (HANGOVER_MS + 30) * RATE_HZ // 1000
 
 
 @pytest.mark.audio
 def test_voices_rates_and_pitches_in_noise_are_mostly_heard_and_never_taken_for_another(
     recognizer: Recognizer,
 ) -> None:
-    words = ["guide wait", "guide resume", "guide where am i", "guide next step"]
+    words = ["guide pause now", "guide resume", "guide where am i", "guide next step"]
     voices = [("en-us", 130, 35), ("en-gb", 170, 65), ("en-us-nyc", 150, 50)]
     right = wrong = 0
     for i, (voice, rate, pitch) in enumerate(voices):
@@ -141,7 +141,7 @@ def test_a_phrase_already_under_way_when_the_gate_opens_is_not_taken_up(
     recognizer: Recognizer,
 ) -> None:
     recognizer.new_stream()
-    clip = spoken("guide wait")
+    clip = spoken("guide pause now")
     data = pcm(scene([(500, clip)], 500 + len(clip) * 1000 // RATE_HZ + 1000, 30))
     onset = 500 * RATE_HZ // 1000 + int(np.argmax(np.abs(clip) > 0.02))
     opens = (onset + RATE_HZ // 10) * 2 // 960 * 960  # 100 ms into "guide"
@@ -151,9 +151,10 @@ def test_a_phrase_already_under_way_when_the_gate_opens_is_not_taken_up(
 
 
 @pytest.mark.audio
-def test_phrases_in_a_long_capture_in_loud_room_noise_are_each_found(
-    recognizer: Recognizer,
-) -> None:
+def test_phrases_in_a_long_capture_in_loud_room_noise_are_each_found() -> None:
+    # A recogniser of its own: its cepstral normalisation follows the room it hears, and the
+    # shared one has just heard quieter rooms (docs/listen.md, "Limits").
+    recognizer = Recognizer()
     words = ["guide previous", "guide volume up", "guide continue"]
     parts, at = [], 2000
     for phrase in words:
@@ -167,7 +168,7 @@ def test_phrases_in_a_long_capture_in_loud_room_noise_are_each_found(
 
 @pytest.mark.audio
 def test_long_talk_is_not_a_command_even_when_it_says_one(recognizer: Recognizer) -> None:
-    talk = spoken("and then I said to her, guide wait, but she went on and on about it all")
+    talk = spoken("and then I said to her, guide pause now, but she went on and on about it all")
     assert len(talk) > 4 * RATE_HZ
     assert (
         hear(scene([(500, talk)], 500 + len(talk) * 1000 // RATE_HZ + 1000, 30), recognizer) == []
@@ -188,13 +189,13 @@ def write_wav(path: Path, samples: Samples, rate: int = RATE_HZ, channels: int =
 def test_detect_finds_each_command_with_its_time(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], rate: int, channels: int
 ) -> None:
-    first, second = spoken("guide wait"), spoken("guide volume up", "en-gb", 160)
+    first, second = spoken("guide pause now"), spoken("guide volume up", "en-gb", 160)
     recording = scene([(1000, first), (6000, second)], 9000, 20)
     path = write_wav(tmp_path / "heard.wav", recording, rate, channels)
     code, out, err = run_cli(["commands", "--detect", str(path), "--json"], capsys)
     assert (code, err) == (0, "")
     found = json.loads(out)
-    assert [d["phrase"] for d in found] == ["guide wait", "guide volume up"]
+    assert [d["phrase"] for d in found] == ["guide pause now", "guide volume up"]
     assert [d["intent"] for d in found] == ["pause", "louder"]
     for detection, at_ms in zip(found, (1000, 6000), strict=True):
         assert at_ms - 100 <= detection["start_ms"] <= at_ms + 250
@@ -203,7 +204,7 @@ def test_detect_finds_each_command_with_its_time(
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["TIME", "SAID", "INTENT"]
-    assert [line.split('"')[1] for line in lines[1:]] == ["guide wait", "guide volume up"]
+    assert [line.split('"')[1] for line in lines[1:]] == ["guide pause now", "guide volume up"]
     assert [line.split()[0] for line in lines[1:]] == [format_clock(d["start_ms"]) for d in found]
 
 
@@ -240,19 +241,21 @@ def test_with_a_routine_only_what_was_said_in_its_silences_counts(
     room = resample(played, timeline.sample_rate, RATE_HZ) * 0.5  # the speaker, a step away
     rate = timeline.sample_rate
     holds = [c for c in timeline.cues if c.phase == "hold" and c.kind == "silence"]
-    rests = [c for c in timeline.cues if c.phase == "rest" and c.kind == "silence"]
     gate = SilenceGate(timeline)
 
     def is_open(start_ms: int, length_ms: int) -> bool:
         return gate.is_open(start_ms * rate // 1000, (start_ms + length_ms) * rate // 1000)
 
-    # One command well inside the first hold's silence; one in the rest's silence, after
-    # "Release, and rest." but so soon that the guard still waits for the voice to fade.
+    # One command well inside the first hold's silence; one said late in the second hold,
+    # ending in time to be heard before the release cue, but not before the guard in front
+    # of it: the decision (the end plus the hangover) would fall where the cue may sound.
+    command = spoken("guide pause now")
+    voiced_ms = int(np.flatnonzero(np.abs(command) > 0.01)[-1]) * 1000 // RATE_HZ
     inside = holds[0].start * 1000 // rate + 700
-    in_guard = rests[0].start * 1000 // rate + GUARD_MS - 80
+    in_guard = holds[1].end * 1000 // rate - 600 - voiced_ms
     assert is_open(inside, 2000)
-    assert not is_open(in_guard, 100)
-    command = spoken("guide wait")
+    assert is_open(in_guard, voiced_ms)
+    assert not is_open(in_guard, voiced_ms + HANGOVER_MS)
     total_ms = len(room) * 1000 // RATE_HZ
     recording = scene([(inside, command), (in_guard, command)], total_ms, 20)
     recording[: len(room)] += room[: len(recording)]
@@ -263,7 +266,7 @@ def test_with_a_routine_only_what_was_said_in_its_silences_counts(
 
     def waits(found: list[dict[str, object]]) -> list[int]:
         """Which of the two commands were heard (by start time)."""
-        starts = [d["start_ms"] for d in found if d["phrase"] == "guide wait"]
+        starts = [d["start_ms"] for d in found if d["phrase"] == "guide pause now"]
         return [at for at in (inside, in_guard) if any(abs(at - s) < 300 for s in starts)]  # type: ignore[operator]
 
     # Without the gate, both are heard (and the guide's own voice may pass for more).

@@ -56,7 +56,7 @@ def paused_gate() -> LiveGate:
 def test_phrases_said_into_the_capture_device_are_heard(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, second = spoken("guide wait"), spoken("guide where am i", "en-gb")
+    first, second = spoken("guide pause now"), spoken("guide where am i", "en-gb")
     raw = tmp_path / "heard.raw"
     raw.write_bytes(pcm(scene([(500, first), (3500, second)], 6500, 25)))
     use_asoundrc(tmp_path, monkeypatch, microphone(raw, tmp_path / "played.raw"))
@@ -69,7 +69,7 @@ def test_phrases_said_into_the_capture_device_are_heard(
             found += listener.wait(1.0)
     finally:
         listener.stop()
-    assert [h.heard.phrase.words for h in found] == ["guide wait", "guide where am i"]
+    assert [h.heard.phrase.words for h in found] == ["guide pause now", "guide where am i"]
     assert abs(found[0].heard.start - RATE_HZ // 2) < 0.2 * RATE_HZ  # the device's own samples
     assert listener.error is None
     assert not (tmp_path / "played.raw").exists() or (tmp_path / "played.raw").stat().st_size == 0

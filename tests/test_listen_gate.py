@@ -129,3 +129,11 @@ def test_voice_commands_map_to_the_keys_but_never_toggle() -> None:
     assert command_for(Intent.STOP, paused=True) is Command.QUIT
     assert command_for(Intent.BACK, paused=False) is Command.PREVIOUS
     assert command_for(Intent.WHERE, paused=True) is Command.WHERE
+
+
+def test_the_docs_list_exactly_the_phrases_that_can_be_said() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "listen.md").read_text("utf-8")
+    rows = [line for line in text.splitlines() if line.startswith('| "guide ')]
+    assert rows == [f'| "{p.words}" | {DOES[p.intent]} |' for p in PHRASES]

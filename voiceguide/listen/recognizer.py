@@ -37,7 +37,7 @@ FRAME_SAMPLES = 480
 """30 ms: the voice-activity detector's frame."""
 FRAME_BYTES = FRAME_SAMPLES * 2
 PRE_ROLL_MS = 300
-HANGOVER_MS = 270
+HANGOVER_MS = 450
 """Non-speech that ends an utterance: the larger part of the time from a phrase's end to its
 detection (see the latency in docs/listen.md)."""
 TAIL_MS = 150
@@ -45,7 +45,7 @@ TAIL_MS = 150
 MIN_SPEECH_MS = 300
 QUIET_BEFORE_MS = 150
 """Quiet heard (with the gate open) before an utterance may start: a phrase already under
-way when the gate opens is not taken up halfway ("…ide wait" is not "guide wait")."""
+way when the gate opens is not taken up halfway ("…ause now" is not "guide pause now")."""
 MAX_UTTERANCE_MS = 4000
 THRESHOLD = -12.0
 """Lowest score per frame, against the free phone loop, that counts as a phrase (measured)."""
@@ -158,6 +158,7 @@ class Recognizer:
         self._too_long = False
         self._armed = 0
         """Quiet frames heard in a row since the gate last shut (up to _ARM_FRAMES)."""
+        self._was_speech = False
         self._floor_db: float | None = None
         """The room's noise floor: the quietest recent frame, rising slowly."""
         self._last_sample = 0.0
@@ -254,7 +255,9 @@ class Recognizer:
             return None
         self._utterance.append(frame)
         self._queue(frame)
-        self._quiet = 0 if speech else self._quiet + 1
+        # One speech frame alone in the quiet is the room, not the voice going on.
+        self._quiet = 0 if speech and self._was_speech else self._quiet + 1
+        self._was_speech = speech
         if len(self._utterance) > _MAX_FRAMES:
             self._too_long = True  # talk, not a command: wait for it to end
         if self._quiet < _HANG_FRAMES:

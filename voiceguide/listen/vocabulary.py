@@ -39,7 +39,6 @@ class Phrase:
 
 
 PHRASES: tuple[Phrase, ...] = (
-    Phrase("guide wait", Intent.PAUSE),
     Phrase("guide pause now", Intent.PAUSE),
     Phrase("guide resume", Intent.RESUME),
     Phrase("guide continue", Intent.RESUME),
