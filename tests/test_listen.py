@@ -142,12 +142,18 @@ def test_a_phrase_already_under_way_when_the_gate_opens_is_not_taken_up(
 ) -> None:
     recognizer.new_stream()
     clip = spoken("guide pause now")
-    data = pcm(scene([(500, clip)], 500 + len(clip) * 1000 // RATE_HZ + 1000, 30))
-    onset = 500 * RATE_HZ // 1000 + int(np.argmax(np.abs(clip) > 0.02))
-    opens = (onset + RATE_HZ // 10) * 2 // 960 * 960  # 100 ms into "guide"
-    found = recognizer.feed(data[:opens], gate_open=False)
+    data = pcm(scene([(2000, clip)], 2000 + len(clip) * 1000 // RATE_HZ + 1000, 30))
+    onset = 2000 * RATE_HZ // 1000 + int(np.argmax(np.abs(clip) > 0.02))
+    shuts = RATE_HZ * 2 // 960 * 960  # the room heard for a second, then the guide speaks
+    opens = (onset + RATE_HZ // 10) * 2 // 960 * 960  # and falls silent 100 ms into "guide"
+    found = recognizer.feed(data[:shuts], gate_open=True)
+    found += recognizer.feed(data[shuts:opens], gate_open=False)
     found += recognizer.feed(data[opens:], gate_open=True)
     assert found + recognizer.flush() == []
+    recognizer.new_stream()
+    assert [h.phrase.words for h in hear(scene([(2000, clip)], 4500, 30), recognizer)] == [
+        "guide pause now"
+    ]  # whole, it is heard
 
 
 @pytest.mark.audio

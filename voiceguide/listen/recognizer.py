@@ -47,7 +47,7 @@ QUIET_BEFORE_MS = 150
 """Quiet heard (with the gate open) before an utterance may start: a phrase already under
 way when the gate opens is not taken up halfway ("…ause now" is not "guide pause now")."""
 MAX_UTTERANCE_MS = 4000
-THRESHOLD = -12.0
+THRESHOLD = -14.0
 """Lowest score per frame, against the free phone loop, that counts as a phrase (measured)."""
 
 _PRE_FRAMES = PRE_ROLL_MS // 30
@@ -181,9 +181,11 @@ class Recognizer:
         return heard
 
     def new_stream(self) -> None:
-        """Forget everything fed: the next sample fed is sample 0 of a new stream."""
+        """Forget everything fed: the next sample fed is sample 0 of a new stream (a new room)."""
         self._reset()
         self._armed = 0
+        self._floor_db = None
+        self._was_speech = False
         self._pending = b""
         self._frame = 0
 
@@ -278,6 +280,11 @@ class Recognizer:
             self._send(self._unsent.popleft())
         words, score = self._conclude()
         if words is None or score < self.threshold:
+            # Decoding as it came, the normalisation of the sound (cepstral mean) is the one
+            # learnt from earlier utterances; the first in a new room can fail on it alone.
+            # Once more over the whole utterance, normalised on itself.
+            words, score = self._decode_whole(b"".join(frames[:keep]))
+        if words is None or score < self.threshold:
             return None
         end_frame = self._first + len(frames) - quiet
         return Heard(
@@ -304,6 +311,13 @@ class Recognizer:
         self._floor_db = level_db if floor is None or level_db < floor else floor + FLOOR_RISE_DB
         loud = floor is not None and level_db > floor + SPEECH_OVER_FLOOR_DB
         return loud and bool(self._vad.is_speech(frame))
+
+    def _decode_whole(self, pcm: bytes) -> tuple[str | None, float]:
+        for decoder in self._decoders:
+            decoder.start_utt()
+            decoder.process_raw(pcm, False, True)
+        self._sent = len(pcm) // FRAME_BYTES
+        return self._conclude()
 
     def _conclude(self) -> tuple[str | None, float]:
         """End both searches; the phrase that fits best and its score against the phone loop."""
