@@ -118,3 +118,52 @@ def test_no_capture_device_is_one_line(
         assert message == "no capture program: voice commands need arecord (install alsa-utils)"
     else:
         assert message.startswith("no capture device could be opened (ALSA: ")
+
+
+class ClockedCapture:
+    """A capture whose chunks are stamped by a clock the test sets (one stage alone: a fake)."""
+
+    def __init__(self, data: bytes, start_s: float) -> None:
+        self.chunks = [data[i : i + 1920] for i in range(0, len(data), 1920)]
+        self.start_s = start_s
+
+    def open(self) -> None:
+        pass
+
+    def read(self) -> tuple[bytes, float] | None:
+        if not self.chunks:
+            return None
+        chunk = self.chunks.pop(0)
+        self.start_s += len(chunk) / 2 / RATE_HZ
+        return chunk, self.start_s
+
+    def close(self) -> None:
+        self.chunks = []
+
+
+def test_the_listener_acts_only_on_audio_captured_while_the_session_was_silent() -> None:
+    # A session: 3 s of speech, 6 s of silence (a hold), 3 s of speech.
+    rate = 22_050
+    cues = (
+        Cue(0, 3 * rate, "speech", "x", "instruction", "s", None, ""),
+        Cue(3 * rate, 6 * rate, "silence", "", "hold", "s", None, ""),
+        Cue(9 * rate, 3 * rate, "speech", "y", "instruction", "s", None, ""),
+    )
+    clip = spoken("guide where am i")
+    said_at = {"over the speech": 1000, "in the hold": 4000}
+    for where, at_ms in said_at.items():
+        gate = LiveGate(SilenceGate(Timeline(rate, cues, "t", "t")), clock=lambda: 0.0)
+        gate.follow("playing", 0, at_s=1000.0)  # the session started at monotonic 1000 s
+        data = pcm(scene([(at_ms, clip)], 12_000, 30))
+        listener = Listener(gate, capture=ClockedCapture(data, 1000.0))
+        listener.start()
+        found: list[HeardLive] = []
+        deadline = time.monotonic() + 30
+        while listener.listening and time.monotonic() < deadline:
+            found += listener.wait(0.2)
+        listener.stop()
+        found += listener.heard()
+        heard = [h.heard.phrase.words for h in found]
+        assert heard == ([] if where == "over the speech" else ["guide where am i"]), where
+        if found:
+            assert abs(found[0].end_s - (1000 + at_ms / 1000 + len(clip) / RATE_HZ)) < 0.6
