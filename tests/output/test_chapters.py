@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import DATA
 from tests.golden import check_golden
+from tests.lengths import FixedRateLengths
 from voiceguide.compile.compiler import CompileOptions, compile_routine
-from voiceguide.compile.estimate import FixedRateLengths
 from voiceguide.compile.timeline import Cue, Phase, Timeline
 from voiceguide.output.chapters import MIN_CHAPTER_MS, chapters
 from voiceguide.script import library

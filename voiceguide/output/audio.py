@@ -1,0 +1,106 @@
+"""Write the session's audio in any format: choose the encoder, tag the file, check its length.
+
+WAV and FLAC are written by libsndfile. MP3, Ogg Vorbis, Opus, M4A and M4B go through
+ffmpeg when it is installed (``tools/install-system-packages.sh`` installs it): MP3 that
+way is several times faster than libsndfile's encoder, which remains the way to MP3 and
+Ogg Vorbis without ffmpeg. Opus and AAC need ffmpeg; without it they are refused before any work,
+in one line that names the package (:func:`require_encoder`).
+"""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from voiceguide.errors import ExportError
+from voiceguide.output import ffmpeg, sndfile
+from voiceguide.output.codecs import FFMPEG_FORMATS, NEEDS_FFMPEG
+from voiceguide.output.formats import LOSSLESS, Format
+from voiceguide.output.tags import Mark, Metadata, ffmetadata, tag_mp3, tag_vorbis
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+LOSSY_SLACK_SAMPLES = 2304
+"""How far a lossy file's length, read back, may stray from the timeline: 0.1 s at 22,050 Hz."""
+
+
+def require_encoder(fmt: Format) -> None:
+    """Refuse ``fmt`` at once, in one line naming the package, if its encoder is missing."""
+    if fmt in NEEDS_FFMPEG and ffmpeg.find_ffmpeg() is None:
+        raise ExportError(
+            f"{fmt} export needs ffmpeg, which is not installed: install the package "
+            f"'{ffmpeg.PACKAGE}' (apt-get install {ffmpeg.PACKAGE}), or choose mp3, ogg or flac"
+        )
+
+
+def write_audio(
+    path: Path,
+    fmt: Format,
+    blocks: Iterable[npt.NDArray[np.int16]],
+    *,
+    sample_rate: int,
+    total: int,
+    channels: int = 1,
+    meta: Metadata | None = None,
+    marks: list[Mark] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Encode ``blocks`` into a new ``fmt`` file at ``path``, tagged, with chapters; return frames.
+
+    ``blocks`` are int16, one column per channel (or 1-D for mono). The file's length is
+    read back before this returns. Raises :class:`OSError` when the file cannot be written
+    (a full disk, say) and :class:`ExportError` when the format's encoder is missing.
+    """
+    marks = marks or []
+    program = ffmpeg.find_ffmpeg() if fmt in FFMPEG_FORMATS else None
+    if program is None:
+        require_encoder(fmt)
+        done = sndfile.write(
+            path, fmt, blocks, sample_rate=sample_rate, channels=channels, total=total,
+            meta=meta, progress=progress,
+        )  # fmt: skip
+    else:
+        metadata = ffmetadata(meta, marks) if meta is not None and fmt in ("m4a", "m4b") else None
+        done = ffmpeg.encode(
+            program, path, fmt, blocks, sample_rate=sample_rate, channels=channels,
+            total=total, metadata=metadata, progress=progress,
+        )  # fmt: skip
+    if meta is not None:
+        total_ms = (total * 1000 + sample_rate // 2) // sample_rate
+        tag(path, fmt, meta, marks, total_ms)
+    check_written(path, fmt, total, sample_rate)
+    return done
+
+
+def tag(path: Path, fmt: Format, meta: Metadata, marks: list[Mark], total_ms: int) -> None:
+    """Write the tags and chapters the encoder did not (ID3, Vorbis comments)."""
+    if fmt == "mp3":
+        tag_mp3(path, meta, marks, total_ms)
+    elif fmt in ("flac", "ogg", "opus"):
+        tag_vorbis(path, fmt, meta, marks)
+    # WAV got its RIFF INFO from libsndfile; M4A and M4B their tags and chapters from ffmpeg.
+
+
+def check_written(path: Path, fmt: Format, expected: int, sample_rate: int) -> None:
+    """Read back the file's length; raise :class:`OSError` if it is not what was rendered.
+
+    libsndfile only logs some failed writes (the MP3 encoder's last frames), so this is
+    what stands between a short file and the rename.
+    """
+    if fmt in ("m4a", "m4b"):
+        found = ffmpeg.probe_length(path)
+        if found is None:
+            return  # no ffprobe beside ffmpeg: its exit status is all there is
+        frames, rate = found
+    else:
+        frames, rate = sndfile.read_length(path, fmt)
+    at_our_rate = (frames * sample_rate + rate // 2) // rate if rate else 0
+    slack = 0 if fmt in LOSSLESS else LOSSY_SLACK_SAMPLES
+    if abs(at_our_rate - expected) > slack:
+        raise OSError(
+            errno.EIO, f"the written {fmt} file holds {at_our_rate} samples, not {expected}"
+        )
