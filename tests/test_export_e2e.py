@@ -6,6 +6,7 @@ Phrases are synthesized once for the whole file: every test gets its own home fo
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
@@ -241,7 +242,8 @@ def _children(pid: int) -> set[int]:
     """The processes ``pid`` has started (ffmpeg, while it encodes)."""
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        found.update(int(p) for p in (task / "children").read_text().split())
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread ended
+            found.update(int(p) for p in (task / "children").read_text().split())
     return found
 
 
@@ -261,14 +263,19 @@ def _start_encoding(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes
     out_dir.mkdir()
     (out_dir / "hour.mp3").write_bytes(b"the old export")
     process = cli("export", str(tmp_path / "hour.yaml"), "-o", str(out_dir / "hour.mp3"), *extra)
-    deadline = time.monotonic() + 120
-    encoders: set[int] = set()
-    while not (list(out_dir.glob(".hour.mp3.*.part")) and encoders):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the export never started encoding"
-        encoders = _children(process.pid)
-        time.sleep(0.02)
-    time.sleep(0.2)
+    try:
+        deadline = time.monotonic() + 120
+        encoders: set[int] = set()
+        while not (list(out_dir.glob(".hour.mp3.*.part")) and encoders):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the export never started encoding"
+            encoders = _children(process.pid)
+            time.sleep(0.02)
+        time.sleep(0.2)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
     return process, out_dir, encoders
 
 

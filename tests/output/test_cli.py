@@ -326,3 +326,31 @@ def test_export_help_names_the_formats_and_the_default(capsys: pytest.CaptureFix
     ]:
         assert words in flat
     assert "Example: voiceguide export" in flat
+
+
+def test_export_all_without_the_encoder_says_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voiceguide.output import ffmpeg
+
+    monkeypatch.setattr(ffmpeg, "find_ffmpeg", lambda: None)
+    code, out, err = run(["export", "--all", str(tmp_path / "out"), "-f", "m4b"], capsys)
+    assert (code, out) == (1, "")
+    assert err == (
+        "voiceguide: m4b export needs ffmpeg, which is not installed: install the package "
+        "'ffmpeg' (apt-get install ffmpeg), or choose mp3, ogg or flac\n"
+    )
+    assert listing(tmp_path) == []
+
+
+def test_a_missing_encoder_is_reported_before_synthesis(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_synthesis: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from voiceguide.output import ffmpeg
+
+    monkeypatch.setattr(ffmpeg, "find_ffmpeg", lambda: None)
+    code, _, err = run(["export", str(tiny), "-o", str(tmp_path / "s.opus")], capsys)
+    assert code == 1
+    assert err.startswith("voiceguide: opus export needs ffmpeg")
+    assert err.count("\n") == 1
