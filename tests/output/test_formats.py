@@ -66,6 +66,19 @@ def test_mp3_is_lame_vbr_quality_6_through_either_encoder() -> None:
         codecs.mp3_vbr_level(10)
 
 
+def test_ogg_without_ffmpeg_is_libsndfiles_default_vorbis_quality(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+
+    noise = np.random.default_rng(1).uniform(-0.2, 0.2, 22_050 * 4).astype(np.float32)
+    spec = codecs.sndfile_codec("ogg")
+    ours, default = tmp_path / "ours.ogg", tmp_path / "default.ogg"
+    soundfile.write(ours, noise, 22_050, format="OGG", subtype="VORBIS",
+                    compression_level=spec.compression_level)  # fmt: skip
+    soundfile.write(default, noise, 22_050, format="OGG", subtype="VORBIS")  # quality 0.4
+    assert abs(ours.stat().st_size - default.stat().st_size) < 1000
+
+
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("fmt", sorted(codecs.FFMPEG_FORMATS))
 def test_the_ffmpeg_command_reads_pcm_of_one_or_two_channels(fmt: Format, channels: int) -> None:

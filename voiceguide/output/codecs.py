@@ -66,7 +66,8 @@ def sndfile_codec(fmt: Format) -> SndfileCodec:
     if fmt == "flac":
         return SndfileCodec("FLAC", "PCM_16")
     if fmt == "ogg":
-        return SndfileCodec("OGG", "VORBIS", VORBIS_QUALITY / 10)
+        # libsndfile's level runs the other way: Vorbis quality 0.4 is level 0.6.
+        return SndfileCodec("OGG", "VORBIS", 1 - VORBIS_QUALITY / 10)
     if fmt == "mp3":
         return SndfileCodec("MP3", "MPEG_LAYER_III", mp3_vbr_level(MP3_VBR_QUALITY), "VARIABLE")
     raise ValueError(f"libsndfile does not write {fmt}")
