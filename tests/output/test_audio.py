@@ -111,9 +111,8 @@ def test_a_decoder_hears_the_session_where_and_as_long_as_rendered(
     heard = decode(tmp_path / f"s.{fmt}")
     # Gapless: the encoder's delay and padding are recorded (LAME header, Opus pre-skip,
     # the MP4 edit list), so what is heard starts and ends where the session does.
-    # ffmpeg's own decoder leaves AAC's priming in (1024 samples at most); its LAME header
-    # can miss the last frame's padding by a few samples (less than a frame).
-    slack = {"m4a": 1024, "mp3": 576}.get(fmt, 2)
+    # ffmpeg's own decoder leaves AAC's priming in (1024 samples at most).
+    slack = {"m4a": 1024}.get(fmt, 2)
     assert abs(len(heard) - timeline.total) <= slack
     found = onsets(heard, 10 ** (-30 / 20))
     expected = expected_onsets(timeline)

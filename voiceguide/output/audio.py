@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.errors import ExportError
-from voiceguide.output import ffmpeg, sndfile
+from voiceguide.output import ffmpeg, parallel, sndfile
 from voiceguide.output.codecs import FFMPEG_FORMATS, NEEDS_FFMPEG
 from voiceguide.output.formats import LOSSLESS, Format
 from voiceguide.output.tags import Mark, Metadata, ffmetadata, tag_mp3, tag_vorbis
@@ -37,6 +38,16 @@ def require_encoder(fmt: Format) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Cuts:
+    """Where the session may be cut to encode it in chunks, and how to render any span of it."""
+
+    silences: list[tuple[int, int]]
+    """Spans (start, end) of digital silence, in samples."""
+    render: Callable[[int, int], Iterable[npt.NDArray[np.int16]]]
+    """Render the samples from start to end, in blocks."""
+
+
 def write_audio(
     path: Path,
     fmt: Format,
@@ -48,11 +59,14 @@ def write_audio(
     meta: Metadata | None = None,
     marks: list[Mark] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cuts: Cuts | None = None,
 ) -> int:
     """Encode ``blocks`` into a new ``fmt`` file at ``path``, tagged, with chapters; return frames.
 
-    ``blocks`` are int16, one column per channel (or 1-D for mono). The file's length is
-    read back before this returns. Raises :class:`OSError` when the file cannot be written
+    ``blocks`` are int16, one column per channel (or 1-D for mono). With ``cuts``, an MP3
+    is encoded in chunks on every core (:mod:`voiceguide.output.parallel`) from spans
+    ``cuts`` renders, and ``blocks`` go unused. The file's length is read back before
+    this returns. Raises :class:`OSError` when the file cannot be written
     (a full disk, say) and :class:`ExportError` when the format's encoder is missing.
     """
     marks = marks or []
@@ -63,6 +77,18 @@ def write_audio(
             path, fmt, blocks, sample_rate=sample_rate, channels=channels, total=total,
             meta=meta, progress=progress,
         )  # fmt: skip
+    elif fmt == "mp3" and cuts is not None and sample_rate in parallel.SAMPLE_RATES:
+        chunks = parallel.plan(total, cuts.silences, parallel.cores(), sample_rate)
+        try:
+            done = parallel.encode(
+                program, path, chunks, cuts.render, sample_rate=sample_rate,
+                channels=channels, progress=progress,
+            )  # fmt: skip
+        except parallel.ChunkMismatch:  # another LAME than planned for: in one piece, then
+            done = ffmpeg.encode(
+                program, path, fmt, cuts.render(0, total), sample_rate=sample_rate,
+                channels=channels, total=total, progress=progress,
+            )  # fmt: skip
     else:
         metadata = ffmetadata(meta, marks) if meta is not None and fmt in ("m4a", "m4b") else None
         done = ffmpeg.encode(

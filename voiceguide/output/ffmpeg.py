@@ -21,7 +21,8 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from subprocess import Popen
+from typing import IO, TYPE_CHECKING
 
 from voiceguide.output.codecs import ffmpeg_command
 from voiceguide.output.formats import Format
@@ -69,20 +70,11 @@ def encode(
             ffmpeg, fmt, path, sample_rate=sample_rate, channels=channels, metadata=source
         )
         try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                pass_fds=pass_fds,
-                start_new_session=True,  # the terminal's Ctrl-C is for voiceguide alone
-            )
-        except OSError as exc:
-            raise OSError(exc.errno or errno.EIO, f"cannot start ffmpeg ({exc.strerror})") from None
+            process = start(command, errors, pass_fds)
         finally:
             for fd in pass_fds:
                 _close(fd)  # ffmpeg has its own copy; ours would keep the pipe open
-        stack.callback(_end, process)
+        stack.callback(end, process)
         assert process.stdin is not None
         done = 0
         try:
@@ -94,14 +86,34 @@ def encode(
             process.stdin.close()
         except BrokenPipeError:
             pass  # ffmpeg stopped reading: its exit status and message say why
-        status = process.wait()
-        errors.seek(0)
-        message = errors.read().decode("utf-8", "replace")
-        # ffmpeg exits 0 when only writing the file's trailer failed (a full disk): its
-        # message is what tells.
-        if status != 0 or done != total or _system_error(message) is not None:
-            raise _os_error(message, status)
+        check(process, errors, fed_all=done == total)
         return done
+
+
+def start(command: list[str], errors: IO[bytes], pass_fds: tuple[int, ...] = ()) -> Popen[bytes]:
+    """Start ffmpeg reading standard input, in a session of its own, its messages to ``errors``."""
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+            pass_fds=pass_fds,
+            start_new_session=True,  # the terminal's Ctrl-C is for voiceguide alone
+        )
+    except OSError as exc:
+        raise OSError(exc.errno or errno.EIO, f"cannot start ffmpeg ({exc.strerror})") from None
+
+
+def check(process: Popen[bytes], errors: IO[bytes], *, fed_all: bool) -> None:
+    """Wait for ffmpeg to end; raise :class:`OSError` if it failed or was not given everything."""
+    status = process.wait()
+    errors.seek(0)
+    message = errors.read().decode("utf-8", "replace")
+    # ffmpeg exits 0 when only writing the file's trailer failed (a full disk): its
+    # message is what tells.
+    if status != 0 or not fed_all or _system_error(message) is not None:
+        raise _os_error(message, status)
 
 
 def _feed(fd: int, data: bytes) -> None:
@@ -119,7 +131,7 @@ def _close(fd: int) -> None:
         os.close(fd)
 
 
-def _end(process: subprocess.Popen[bytes]) -> None:
+def end(process: Popen[bytes]) -> None:
     """Make sure ffmpeg is gone: killed if it is still running (an error, Ctrl-C), and reaped."""
     if process.poll() is None:
         process.kill()

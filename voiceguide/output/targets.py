@@ -9,6 +9,7 @@ from pathlib import Path
 
 from voiceguide.atomic import check_target
 from voiceguide.errors import ExportError, UsageError
+from voiceguide.output.audio import require_encoder
 from voiceguide.output.formats import CAPTION_FORMATS, CUE_FORMATS, CaptionFormat, Format, choose
 
 
@@ -55,8 +56,6 @@ class Outputs:
         cannot be written in, a missing folder that cannot be created, or a format whose
         encoder is not installed.
         """
-        from voiceguide.output.audio import require_encoder
-
         folder = self.audio.parent
         existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
         if not existing.is_dir():
