@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 import soundfile
 
@@ -25,6 +26,7 @@ from tests.output.helpers import (
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import ExportError
 from voiceguide.output import mp3frames, parallel
+from voiceguide.output.audio import Cuts, write_audio
 from voiceguide.output.export import cuts
 from voiceguide.sound.render import render
 
@@ -184,3 +186,33 @@ def test_under_a_sound_bed_nothing_is_cut(minutes: Timeline) -> None:
 
     assert cuts(minutes, ToneClips(), 1.0, Mix(bed=BedSource(BUILTIN_BEDS[0]))) is None
     assert cuts(minutes, ToneClips(), 1.0, Mix(channels=1)) is not None
+
+
+@needs_ffmpeg
+def test_two_channels_join_as_exactly(tmp_path: Path, three_cores: None) -> None:
+    # Stereo comes next: 100 s, a tone left and another right, a silence every 30 s.
+    seconds = 100
+    t = np.arange(seconds * SR) / SR
+    both = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], 1)
+    silences = [(s * SR, (s + 3) * SR) for s in (30, 60, 90)]
+    for start, end in silences:
+        both[start:end] = 0
+    pcm = np.round(both * 32767).astype(np.int16)
+
+    def render_span(start: int, end: int) -> list[npt.NDArray[np.int16]]:
+        return [pcm[i : min(i + SR, end)] for i in range(start, end, SR)]
+
+    path = tmp_path / "s.mp3"
+    assert len(parallel.plan(len(pcm), silences, 3, SR)) == 2  # the last 10 s: too short
+    write_audio(
+        path, "mp3", [], sample_rate=SR, total=len(pcm), channels=2,
+        cuts=Cuts(silences, render_span),
+    )  # fmt: skip
+    heard, _ = soundfile.read(path, dtype="float32")
+    assert heard.shape == (len(pcm), 2)
+    for start, end in silences:  # silent where the session is, cuts and all
+        assert np.max(np.abs(heard[start + SR // 10 : end - SR // 10])) < 1e-3
+    spectrum = np.abs(np.fft.rfft(heard[: 30 * SR], axis=0))
+    freqs = np.fft.rfftfreq(30 * SR, 1 / SR)
+    assert abs(freqs[np.argmax(spectrum[:, 0])] - 440) < 2
+    assert abs(freqs[np.argmax(spectrum[:, 1])] - 660) < 2
