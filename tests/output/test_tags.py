@@ -141,3 +141,28 @@ def test_titles_with_ffmetadata_syntax_reach_an_m4a_intact(tmp_path: Path) -> No
     timeline = build([("speech", "Press.", title), ("silence", 16 * SR, title)], title="A=B;C")
     export_files(timeline, tmp_path / "s.m4a", "m4a")
     assert [c[2] for c in probe_chapters(tmp_path / "s.m4a")] == [title]
+
+
+@needs_ffmpeg
+def test_mp3_chapters_give_the_byte_offset_of_their_frame(
+    chaptered: Timeline, tmp_path: Path
+) -> None:
+    # A variable bit rate stream cannot be seeked by time to the frame; the CHAP frames'
+    # byte offsets let a player land on the chapter's very frame.
+    from voiceguide.output import mp3frames
+
+    export_files(chaptered, tmp_path / "s.mp3", "mp3")
+    data = (tmp_path / "s.mp3").read_bytes()
+    tags = read_id3(tmp_path / "s.mp3")
+    toc = tags.getall("CTOC")[0]
+    frames = {f.element_id: f for f in tags.getall("CHAP")}
+    chaps = [frames[i] for i in toc.child_element_ids]
+    audio_start = data.index(b"\xff\xf3")  # the Xing frame, after the tag
+    offsets = mp3frames.frames(data, audio_start)
+    for chap in chaps:
+        assert chap.start_offset in offsets
+        frame = offsets.index(chap.start_offset) - 1  # audio frames come after the Xing one
+        sample = chap.start_time * SR // 1000
+        assert frame == (sample + 576 + 529) // 576
+    assert [c.end_offset for c in chaps[:-1]] == [c.start_offset for c in chaps[1:]]
+    assert chaps[-1].end_offset == len(data)

@@ -105,10 +105,39 @@ def write_audio(
 def tag(path: Path, fmt: Format, meta: Metadata, marks: list[Mark], total_ms: int) -> None:
     """Write the tags and chapters the encoder did not (ID3, Vorbis comments)."""
     if fmt == "mp3":
-        tag_mp3(path, meta, marks, total_ms)
+        tag_mp3(path, meta, marks, total_ms, chapter_offsets(path, marks))
     elif fmt in ("flac", "ogg", "opus"):
         tag_vorbis(path, fmt, meta, marks)
     # WAV got its RIFF INFO from libsndfile; M4A and M4B their tags and chapters from ffmpeg.
+
+
+def chapter_offsets(path: Path, marks: list[Mark]) -> list[tuple[int, int]] | None:
+    """Return each chapter's first frame and the frame after its last, as byte offsets.
+
+    For the untagged MP3 at ``path`` that starts with a Xing/LAME header: the session's
+    sample ``s`` is in audio frame ``(s + delay + 529) // samples_per_frame``. Chapters
+    tile the session, so each ends where the next begins, the last with the file.
+    ``None`` when the file is not laid out so (then players seek by the times).
+    """
+    from voiceguide.output import mp3frames
+
+    data = path.read_bytes()
+    try:
+        offsets = mp3frames.frames(data)
+        info = mp3frames.frame_at(data, 0)
+        delay, _ = mp3frames.delay_and_padding(data, info)
+    except mp3frames.FrameError:
+        return None
+    audio = offsets[1:]
+    lead = delay + mp3frames.DECODER_DELAY
+
+    def frame_of(ms: int) -> int:
+        sample = ms * info.sample_rate // 1000
+        index = (sample + lead) // info.samples
+        return audio[index] if index < len(audio) else len(data)
+
+    starts = [frame_of(m.start_ms) for m in marks]
+    return list(zip(starts, [*starts[1:], len(data)], strict=True))
 
 
 def check_written(path: Path, fmt: Format, expected: int, sample_rate: int) -> None:

@@ -44,11 +44,22 @@ class Mark:
     title: str
 
 
-def id3_tags(meta: Metadata, marks: list[Mark], total_ms: int) -> Any:
+NO_OFFSET = 0xFFFFFFFF
+"""A CHAP frame's byte offset that says "use the times", per the chapter addendum."""
+
+
+def id3_tags(
+    meta: Metadata,
+    marks: list[Mark],
+    total_ms: int,
+    offsets: list[tuple[int, int]] | None = None,
+) -> Any:
     """Build the ID3 tag of an MP3: title, album, artist, comment and one CHAP per chapter.
 
     Chapters (CHAP frames, listed in order by a top-level CTOC) carry their title in a TIT2
-    sub-frame and their start and end in milliseconds.
+    sub-frame, their start and end in milliseconds and, when ``offsets`` gives them, the
+    byte offsets in the file of their first frame and of the frame after their last, so
+    a player can seek a variable bit rate stream to the frame.
     """
     # mutagen's annotations are partial; treat the module as untyped rather than
     # silence every call.
@@ -86,29 +97,63 @@ def id3_tags(meta: Metadata, marks: list[Mark], total_ms: int) -> Any:
             sub_frames=[text("TIT2", "Chapters")],
         )
     )
-    for element_id, mark in zip(ids, marks, strict=True):
+    bytes_at = offsets or [(NO_OFFSET, NO_OFFSET)] * len(marks)
+    for element_id, mark, (start, end) in zip(ids, marks, bytes_at, strict=True):
         tags.add(
             id3.CHAP(
                 element_id=element_id,
                 start_time=mark.start_ms,
                 end_time=mark.end_ms,
-                start_offset=0xFFFFFFFF,  # "use the times", per the chapter addendum
-                end_offset=0xFFFFFFFF,
+                start_offset=start,
+                end_offset=end,
                 sub_frames=[text("TIT2", mark.title)],
             )
         )
     return tags
 
 
-def tag_mp3(path: Path, meta: Metadata, marks: list[Mark], total_ms: int) -> None:
-    """Write the ID3 tag (with chapters) into the MP3 at ``path``."""
+def tag_mp3(
+    path: Path,
+    meta: Metadata,
+    marks: list[Mark],
+    total_ms: int,
+    offsets: list[tuple[int, int]] | None = None,
+) -> None:
+    """Write the ID3 tag (with chapters) into the MP3 at ``path``, which has none yet.
+
+    ``offsets`` are each chapter's byte offsets in the untagged file; the tag's own size
+    is added to them. The tag is written twice, the second time in the very space of the
+    first (the offsets are of fixed width), so its size is known when they are written.
+    """
     from mutagen import MutagenError
+
+    def keep(info: Any) -> int:
+        return max(0, int(info.padding))  # the same space: not one byte more or less
 
     try:
         # ID3v2.3: what the most players, phones included, read chapters from.
-        id3_tags(meta, marks, total_ms).save(str(path), v1=0, v2_version=3)
+        id3_tags(meta, marks, total_ms).save(str(path), v1=0, v2_version=3, padding=keep)
+        if offsets:
+            size = _id3_size(path)
+            moved = [(start + size, end + size) for start, end in offsets]
+            tags = id3_tags(meta, marks, total_ms, moved)
+            tags.save(str(path), v1=0, v2_version=3, padding=keep)
+            if _id3_size(path) != size:
+                raise OSError(errno.EIO, "the MP3 tag changed size while it was written")
     except MutagenError as exc:
         raise _os_error(exc, "MP3") from None
+
+
+def _id3_size(path: Path) -> int:
+    """The size of the ID3v2 tag at the start of ``path``, header included."""
+    with path.open("rb") as file:
+        header = file.read(10)
+    if header[:3] != b"ID3":
+        return 0
+    size = 0
+    for byte in header[6:10]:
+        size = size << 7 | byte  # a syncsafe integer: 7 bits a byte
+    return 10 + size
 
 
 def vorbis_comments(meta: Metadata, marks: list[Mark]) -> list[tuple[str, str]]:
