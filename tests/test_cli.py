@@ -340,7 +340,7 @@ FESTIVAL = "--engine: expected espeak or piper, got 'festival'"
         (["play", "hand", "--dry-run", "--speed", "1e-300"],
          "--speed: expected 1 to 1000, got 1e-300"),
         (["export", "hand", "-f", "aac"],
-         "--format: expected one of mp3, wav, flac, ogg, got 'aac'"),
+         "--format: expected one of mp3, wav, flac, ogg, opus, m4a, m4b, got 'aac'"),
     ],
 )  # fmt: skip
 def test_a_bad_option_is_a_usage_error_before_any_work(

@@ -12,8 +12,8 @@ import soundfile
 from tests.helpers import TWO_SIDED_ROUTINE
 from tests.helpers import run_cli as run
 from tests.mix_helpers import SR
+from tests.output.test_cli import FakeEngine
 from tests.test_bed import write_noise
-from tests.test_export import FakeEngine
 from voiceguide.errors import ScriptError
 from voiceguide.script.library import load_path
 
@@ -123,7 +123,7 @@ def test_a_stereo_wav_header_counts_frames_of_two_channels() -> None:
     import io
     import wave
 
-    from voiceguide.output.export import wav_header
+    from voiceguide.output.stream import wav_header
 
     header = wav_header(1000, SR, 2)
     with wave.open(io.BytesIO(header + b"\x00\x00" * 2 * 1000)) as wav:

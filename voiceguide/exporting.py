@@ -19,7 +19,8 @@ from voiceguide.errors import UsageError, VoiceguideError
 
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
-    from voiceguide.output.export import Format, Outputs
+    from voiceguide.output.formats import Format
+    from voiceguide.output.targets import Outputs
     from voiceguide.session import Progress, Session, SessionRequest
 
 ProgressBar = Callable[[str, Callable[[int], str]], AbstractContextManager["Progress"]]
@@ -53,7 +54,7 @@ def export_one(
     Return the line that says what was written.
     """
     from voiceguide.atomic import check_target
-    from voiceguide.output.export import choose_format
+    from voiceguide.output.formats import choose_format
 
     target = Path(output) if output is not None else None
     folder = Path(".")
@@ -84,10 +85,13 @@ def export_all(
 
     A usage error is the same for every routine, so it stops the whole export.
     """
-    from voiceguide.output.export import choose_format, make_folders, remove_empty_folders
+    from voiceguide.output.audio import require_encoder
+    from voiceguide.output.formats import choose_format
+    from voiceguide.output.targets import make_folders, remove_empty_folders
     from voiceguide.script import library
 
     chosen = choose_format(None, fmt)
+    require_encoder(chosen)  # once, not once a routine
     created = make_folders(folder)
     try:
         for entry in library.entries().values():
@@ -109,9 +113,13 @@ def export_stream(
     request: SessionRequest, binary: BinaryIO, fmt: str | None = None, *, bar: ProgressBar = no_bar
 ) -> None:
     """Write the requested routine to ``binary`` (standard output, say), as WAV unless ``fmt``."""
-    from voiceguide.output.export import STREAM_FORMAT, Metadata, choose_format, export_stream
+    from voiceguide.output.audio import require_encoder
+    from voiceguide.output.formats import STREAM_FORMAT, choose_format
+    from voiceguide.output.stream import export_stream
+    from voiceguide.output.tags import Metadata
 
     chosen = choose_format(None, fmt or STREAM_FORMAT)
+    require_encoder(chosen)  # before synthesis
     session = _open(_named(request)[1], bar)
     routine = session.routine
     meta = Metadata(title=routine.title, comment=routine.summary or "")
@@ -156,21 +164,23 @@ def _plan(
     captions: str | None,
     cues: str | None,
 ) -> Outputs:
-    from voiceguide.output.export import Outputs
+    from voiceguide.output.targets import Outputs
 
     return Outputs.plan(target or folder / f"{name}.{fmt}", fmt, captions, cues)
 
 
 def _clock(timeline: Timeline) -> Callable[[int], str]:
-    """Read a count of samples as a clock reading of the session, as 'show' prints them."""
+    """Read a count of samples as a clock reading of the session, to the second (m:ss)."""
     from voiceguide.script.durations import format_clock
 
-    return lambda samples: format_clock(timeline.to_ms(samples))
+    return lambda samples: format_clock(timeline.to_ms(samples) // 1000 * 1000)[:-4]
 
 
 def _write(session: Session, outputs: Outputs, bar: ProgressBar) -> str:
     """Export ``session`` to ``outputs``; return the line to report."""
-    from voiceguide.output.export import Metadata, export
+    from voiceguide.output.export import export, marks
+    from voiceguide.output.formats import CHAPTERED
+    from voiceguide.output.tags import Metadata
     from voiceguide.script.durations import format_ms
 
     routine, timeline = session.routine, session.timeline
@@ -186,8 +196,9 @@ def _write(session: Session, outputs: Outputs, bar: ProgressBar) -> str:
             progress=progress,
         )
     details = format_ms(timeline.total_ms)
-    if outputs.format == "mp3":
-        details += f", {len(timeline.chapters())} chapters"
+    if outputs.format in CHAPTERED:
+        count = len(marks(timeline))
+        details += f", {count} chapter{'' if count == 1 else 's'}"
     line = f"wrote {outputs.audio} ({details})"
     beside = [p.name for p in outputs.paths()[1:]]
     return line + (f" with {', '.join(beside)}" if beside else "")
