@@ -365,3 +365,43 @@ def test_an_export_with_piper_is_the_same_bytes_cold_cold_warm_and_with_a_phrase
     one_missing = export("one", "missing.wav")
 
     assert (tmp_path / "apart.wav").read_bytes() == cold == warm == one_missing
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_an_export_ended_by_a_signal_leaves_no_process(
+    signum: signal.Signals, tmp_path: Path
+) -> None:
+    lines = ["title: Many phrases", "summary: For the signal tests.", "steps:"]
+    lines += [f"  - say: Step {n}. Breathe in slowly, and let it go." for n in range(60)]
+    routine = tmp_path / "many.yaml"
+    routine.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    command = [sys.executable, "-m", "voiceguide", "export", str(routine), "--engine", "piper"]
+    process = subprocess.Popen(
+        [*command, "-o", str(tmp_path / "many.wav")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "VOICEGUIDE_HOME": str(tmp_path / "home"), "TMPDIR": str(temp)},
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        children: set[int] = set()
+
+        def speaking() -> bool:
+            for speaker in children_of(process.pid):
+                children.add(speaker)
+                children.update(children_of(speaker))
+            return len(children) > 1  # the speaker and a sentence it is speaking
+
+        wait_for(speaking, "the speaker to speak a sentence")
+
+        os.kill(process.pid, signum)
+
+        assert process.wait(DEADLINE_S) == (143 if signum == signal.SIGTERM else -signum)
+        wait_for(lambda: not any(alive(pid) for pid in children), "every process to end")
+        assert list(temp.iterdir()) == []
+        assert not (tmp_path / "many.wav").exists()
+    finally:
+        process.kill()
+        process.wait()
