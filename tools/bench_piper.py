@@ -176,7 +176,7 @@ def speaker_costs(runs: int) -> None:
     model = packaged_model()
     assert model is not None, "the packaged voice is not installed"
     rows: dict[str, list[float]] = {}
-    for level in ("basic", "default"):
+    for level in ("as used", "default"):
         for _ in range(runs):
             out = subprocess.run(
                 [sys.executable, "-P", "-c", SPEAKER_COSTS, piper_speaker.__file__,
@@ -185,8 +185,8 @@ def speaker_costs(runs: int) -> None:
             ).stdout  # fmt: skip
             steps = json.loads(out)
             names = ["import numpy", "import onnxruntime", "import piper-tts"]
-            if level == "basic":
-                names += ["load the model (basic graph optimization, as used)",
+            if level == "as used":
+                names += ["load the model (no graph optimization, as used)",
                           "first sentence (in the loaded process)"]  # fmt: skip
             else:
                 names += ["load the model (onnxruntime's default optimization)"]

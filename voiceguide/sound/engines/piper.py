@@ -153,7 +153,7 @@ class PiperEngine:
             f"{_versions()} voice={self.model.id} model=sha256:{self.model_sha256} "
             f"config=sha256:{self.config_sha256} rate={self.settings.rate_wpm}wpm "
             f"length_scale={self.length_scale:.4f} sentence_gap={SENTENCE_GAP_MS}ms "
-            f"noise=seed:{SEED}/sentence graph=basic/1-thread raw-level"
+            f"noise=seed:{SEED}/sentence graph=unoptimized/1-thread raw-level"
         )
 
     def voices(self) -> list[Voice]:
