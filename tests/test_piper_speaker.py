@@ -199,6 +199,21 @@ def test_a_phrase_given_up_midway_leaves_the_engine_well() -> None:
     )
 
 
+def test_phrases_begun_and_left_unfinished_do_not_hold_up_others() -> None:
+    from voiceguide.sound.engines.piper_link import PARALLEL
+
+    engine = piper_engine()
+    held = [engine.sentences(THREE) for _ in range(PARALLEL + 1)]
+    for sentences in held:
+        next(sentences)
+
+    assert digest(engine.synthesize(PRESS).samples) == digest(
+        piper_engine().synthesize(PRESS).samples
+    )
+    for sentences in held:
+        sentences.close()
+
+
 def test_a_bad_phrase_is_refused_when_asked_for_not_when_iterated() -> None:
     with pytest.raises(EngineError, match=r"^nothing to speak: the phrase is empty$"):
         piper_engine().sentences("   ")

@@ -95,7 +95,7 @@ class Speaker:
         self._waiting: dict[int, queue.SimpleQueue[tuple[bytes, bytes]]] = {}
         self._ids = itertools.count(1)
         self._gone = False
-        self._slots = threading.BoundedSemaphore(parallel)
+        self._last_heard = time.monotonic()
         reader = threading.Thread(target=self._read_answers, name="voiceguide-piper", daemon=True)
         reader.start()
 
@@ -123,38 +123,49 @@ class Speaker:
         if the speaker went away; closing the iterator early cancels the phrase.
         """
         self.wait_ready()
-        with self._slots:
-            phrase = next(self._ids)
-            answers: queue.SimpleQueue[tuple[bytes, bytes]] = queue.SimpleQueue()
-            with self._lock:
-                if self._gone:
+        phrase = next(self._ids)
+        answers: queue.SimpleQueue[tuple[bytes, bytes]] = queue.SimpleQueue()
+        with self._lock:
+            if self._gone:
+                raise SpeakerGone
+            self._waiting[phrase] = answers
+        finished = False
+        try:
+            self._send(SPEAK, phrase, length_scale, timeout_s, text.encode("utf-8"))
+            while not finished:
+                kind, payload = self._next_answer(answers, timeout_s + ANSWER_MARGIN_S)
+                if kind == SENTENCE:
+                    yield payload
+                elif kind == DONE:
+                    finished = True
+                elif kind == ERROR:
+                    finished = True
+                    raise PhraseFailed(payload.decode("utf-8", errors="replace"))
+                else:
                     raise SpeakerGone
-                self._waiting[phrase] = answers
-            finished = False
+        finally:
+            with self._lock:
+                self._waiting.pop(phrase, None)
+            if not finished and self.alive():
+                with contextlib.suppress(SpeakerGone):
+                    self._send(CANCEL, phrase, 0.0, 0.0, b"")
+
+    def _next_answer(
+        self, answers: queue.SimpleQueue[tuple[bytes, bytes]], patience_s: float
+    ) -> tuple[bytes, bytes]:
+        """Wait for a phrase's next answer while the speaker answers anything at all.
+
+        Phrases wait their turn in the speaker (its deadline for a phrase starts when the
+        phrase does), so a phrase may wait long while others are spoken; the speaker is
+        stuck only when it has answered nothing for ``patience_s``.
+        """
+        while True:
             try:
-                self._send(SPEAK, phrase, length_scale, timeout_s, text.encode("utf-8"))
-                deadline = time.monotonic() + timeout_s + ANSWER_MARGIN_S
-                while not finished:
-                    try:
-                        kind, payload = answers.get(timeout=max(0.0, deadline - time.monotonic()))
-                    except queue.Empty:
-                        self.close()  # stuck: it cannot be trusted any more
-                        raise SpeakerGone from None
-                    if kind == SENTENCE:
-                        yield payload
-                    elif kind == DONE:
-                        finished = True
-                    elif kind == ERROR:
-                        finished = True
-                        raise PhraseFailed(payload.decode("utf-8", errors="replace"))
-                    else:
-                        raise SpeakerGone
-            finally:
-                with self._lock:
-                    self._waiting.pop(phrase, None)
-                if not finished and self.alive():
-                    with contextlib.suppress(SpeakerGone):
-                        self._send(CANCEL, phrase, 0.0, 0.0, b"")
+                return answers.get(timeout=1.0)
+            except queue.Empty:
+                if time.monotonic() - self._last_heard > patience_s:
+                    self.close()  # stuck: it cannot be trusted any more
+                    raise SpeakerGone from None
 
     def _send(self, kind: bytes, phrase: int, scale: float, timeout_s: float, text: bytes) -> None:
         assert self.process.stdin is not None
@@ -162,6 +173,7 @@ class Speaker:
         try:
             with self._write_lock:
                 write_all(self.process.stdin.fileno(), frame)
+                self._last_heard = max(self._last_heard, time.monotonic())
         except (OSError, ValueError):  # a closed pipe, or closed by close()
             raise SpeakerGone from None
 
@@ -175,6 +187,7 @@ class Speaker:
                 payload = read_exactly(fd, length)
                 if payload is None:
                     break
+                self._last_heard = time.monotonic()
                 if kind == READY:
                     self.sample_rate = number
                     self._started.set()

@@ -43,6 +43,7 @@ little-endian; sentences come in order), ``D`` the phrase is done, ``E`` an erro
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import select
 import signal
@@ -166,9 +167,11 @@ class _Phrase:
     """A phrase being spoken: its sentences, those done, and the next one to send."""
 
     id: int
-    deadline: float
+    timeout_s: float
     length_scale: float
     count: int
+    deadline: float = math.inf
+    """Set when the phrase's first sentence starts: a phrase waiting its turn has none."""
     done: dict[int, bytes] = field(default_factory=dict)
     sent: int = 0
 
@@ -274,7 +277,7 @@ class _Server:
         except Exception as error:
             _answer(ERROR, phrase_id, 0, _one_line(error).encode())
             return True
-        phrase = _Phrase(phrase_id, time.monotonic() + timeout_s, length_scale, len(sentences))
+        phrase = _Phrase(phrase_id, timeout_s, length_scale, len(sentences))
         if not sentences:
             _answer(DONE, phrase_id, 0)
             return True
@@ -287,6 +290,8 @@ class _Server:
             phrase, index, ids = self.waiting.popleft()
             if phrase.id not in self.phrases:
                 continue  # cancelled, or failed on another sentence
+            if phrase.deadline == math.inf:
+                phrase.deadline = time.monotonic() + phrase.timeout_s
             read_end, write_end = os.pipe()
             speaker = os.getpid()
             pid = os.fork()
