@@ -9,7 +9,8 @@ first phrase (importing numpy, onnxruntime and piper-tts, loading the model at t
 optimization level it uses and at onnxruntime's default, the first sentence); making an
 engine; ``start()`` until the model is loaded; process start until the first phrase of
 the longest built-in routine is ready (a cold phrase cache, the model's digest
-remembered, as for a user's new routine); time per phrase with one caller and with two;
+remembered, as for a user's new routine); time per phrase with one caller and with two,
+and the first sentence against the whole of the routine's longest phrase;
 the routine synthesized cold in this process; and whole ``voiceguide`` processes: export
 cold, then show and export warm.
 
@@ -255,9 +256,11 @@ def per_phrase() -> None:
     """Time per phrase once the model is loaded, with one caller and with two threads."""
     from voiceguide.script.spec import DEFAULT_VOICE
     from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.engines.piper import PiperEngine
 
     texts = routine_phrases()[:PHRASES]
     engine = make_engine(replace(DEFAULT_VOICE, engine="piper"))
+    assert isinstance(engine, PiperEngine)
     engine.synthesize("Hello.")  # the model loaded
     started = time.perf_counter()
     speech_s = 0.0
@@ -276,9 +279,21 @@ def per_phrase() -> None:
         thread.join()
     two = time.perf_counter() - started
     print(f"time per phrase, the first {len(texts)} of {ROUTINE} ({speech_s:.0f} s of speech):")
+    longest = max(routine_phrases(), key=lambda text: text.count(". "))
+    firsts, wholes = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        for index, _piece in enumerate(engine.sentences(longest)):
+            if index == 0:
+                firsts.append(time.perf_counter() - started)
+        wholes.append(time.perf_counter() - started)
     for label, elapsed in (("one caller", one), ("two callers (threads)", two)):
         per_ms = elapsed / len(texts) * 1000
         print(f"  {label:<52} {per_ms:6.0f} ms  ({speech_s / elapsed:.1f}x real time)")
+    sentences = longest.count(". ") + 1
+    print(f"the routine's longest phrase ({sentences} sentences), sentence by sentence:")
+    show("first sentence ready", firsts)
+    show("whole phrase ready", wholes)
 
 
 def routine_cold() -> None:
