@@ -1,5 +1,5 @@
 """The piper engine's speaker process: the same samples every time, sentence by sentence,
-in parallel, and nothing left behind however voiceguide ends.
+in parallel, and nothing left behind however voiceguide ends (no process, no file).
 
 Real synthesis with the packaged voice (needs the natural extra). One speaker serves the
 whole module (it is shared by every engine of a model), so the model loads once here.
@@ -53,6 +53,8 @@ engine = make_engine(replace(DEFAULT_VOICE, engine="piper"))
 engine.start()
 print(piper_link.speaker_for(engine._key, engine.model).process.pid, flush=True)
 if sys.argv[1] == "speaking":
+    engine.synthesize(sys.argv[2])
+    print("spoke", flush=True)
     while True:
         engine.synthesize(sys.argv[2])
 sys.stdin.read()
@@ -160,6 +162,31 @@ def test_phrases_from_several_threads_are_the_same_samples() -> None:
         thread.join()
 
     assert [got[index] for index in range(len(texts))] == expected
+
+
+def test_a_phrase_is_the_same_samples_one_sentence_at_a_time_or_several() -> None:
+    from voiceguide.sound.engines import piper_link
+
+    engine = piper_engine()
+    alone = piper_link.Speaker(engine.model, parallel=1)
+    try:
+        one = b"".join(alone.speak(THREE, engine.length_scale, 60.0))
+    finally:
+        alone.close()
+    several = b"".join(
+        piper_link.speaker_for(engine._key, engine.model).speak(THREE, engine.length_scale, 60.0)
+    )
+
+    assert one == several
+
+
+def test_a_sentence_is_its_words_wherever_it_stands() -> None:
+    # The noise is drawn from the sentence itself: the same words, the same take.
+    pieces = [speech.samples for speech in piper_engine().sentences("Breathe in. Breathe in.")]
+    gap = round(SENTENCE_GAP_MS * piper_engine().length_scale * 22050 / 1000)
+
+    assert len(pieces) == 2
+    np.testing.assert_array_equal(pieces[0], pieces[1][gap:])  # a sentence is its words
 
 
 def test_the_rate_still_changes_the_samples() -> None:
@@ -291,9 +318,7 @@ def test_a_phrase_that_takes_too_long_is_stopped_and_the_engine_recovers() -> No
 
 
 @pytest.mark.parametrize("moment", ["loading", "speaking"])
-def test_the_speaker_and_its_children_end_when_voiceguide_is_killed(
-    moment: str, tmp_path: Path
-) -> None:
+def test_the_speaker_ends_when_voiceguide_is_killed(moment: str, tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", SPEAK_UNTIL_KILLED, moment, THREE],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -302,20 +327,14 @@ def test_the_speaker_and_its_children_end_when_voiceguide_is_killed(
     try:
         assert process.stdout is not None
         speaker = int(process.stdout.readline())
-        children: set[int] = set()
         if moment == "speaking":
-
-            def speaking() -> bool:
-                children.update(children_of(speaker))
-                return bool(children)
-
-            wait_for(speaking, "the speaker to fork a child")
+            assert process.stdout.readline().strip() == b"spoke"  # and speaking on
 
         process.kill()  # SIGKILL: nothing of voiceguide's own runs
         process.wait()
 
         wait_for(lambda: not alive(speaker), "the speaker to end")
-        wait_for(lambda: not any(alive(child) for child in children), "its children to end")
+        assert not children_of(speaker)
         assert list(tmp_path.iterdir()) == []
     finally:
         process.kill()
@@ -401,20 +420,19 @@ def test_an_export_ended_by_a_signal_leaves_no_process(
         start_new_session=True,
     )  # fmt: skip
     try:
-        children: set[int] = set()
+        phrases = tmp_path / "home" / "cache" / "phrases"
+        speakers: set[int] = set()
 
         def speaking() -> bool:
-            for speaker in children_of(process.pid):
-                children.add(speaker)
-                children.update(children_of(speaker))
-            return len(children) > 1  # the speaker and a sentence it is speaking
+            speakers.update(children_of(process.pid))
+            return bool(speakers) and any(phrases.glob("*.phrase"))
 
-        wait_for(speaking, "the speaker to speak a sentence")
+        wait_for(speaking, "the speaker to speak a phrase")
 
         os.kill(process.pid, signum)
 
         assert process.wait(DEADLINE_S) == (143 if signum == signal.SIGTERM else -signum)
-        wait_for(lambda: not any(alive(pid) for pid in children), "every process to end")
+        wait_for(lambda: not any(alive(pid) for pid in speakers), "the speaker to end")
         assert list(temp.iterdir()) == []
         assert not (tmp_path / "many.wav").exists()
     finally:

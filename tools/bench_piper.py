@@ -68,8 +68,8 @@ if sys.argv[4] == "default":
     t.append(time.perf_counter())
 else:
     voice, rate = speaker.load(sys.argv[2], sys.argv[3]); t.append(time.perf_counter())
-    ids = voice.phonemes_to_ids(voice.phonemize("Acupressure for back pain, full session.")[0])
-    voice.phoneme_ids_to_audio(ids); t.append(time.perf_counter())
+    ids = voice.sentences("Acupressure for back pain, full session.")[0]
+    voice.speak(ids, 1.0, onnxruntime.RunOptions()); t.append(time.perf_counter())
 print(json.dumps([b - a for a, b in zip(t, t[1:])]))
 """
 
@@ -187,7 +187,7 @@ def speaker_costs(runs: int) -> None:
             steps = json.loads(out)
             names = ["import numpy", "import onnxruntime", "import piper-tts"]
             if level == "as used":
-                names += ["load the model (no graph optimization, as used)",
+                names += ["load the model, noise as inputs (as used)",
                           "first sentence (in the loaded process)"]  # fmt: skip
             else:
                 names += ["load the model (onnxruntime's default optimization)"]

@@ -18,14 +18,14 @@ How voiceguide's settings map onto Piper:
 * **volume** is a gain applied at render time, as for every engine.
 
 The model runs in a speaker process (:mod:`voiceguide.sound.engines.piper_speaker`, reached
-through :mod:`voiceguide.sound.engines.piper_link`) that forks a fresh copy of the loaded
-model for every sentence, so the same phrase is the same samples every time, whatever was
-spoken before and in whatever process. The speaker starts on :meth:`PiperEngine.start` or
-on the first phrase not in the phrase cache, so a warm run never loads the model;
-``start()`` returns at once and the model loads while the caller does other things (which
-is why neither piper-tts nor onnxruntime, nor numpy until a phrase is spoken, is imported
-here). Piper speaks float32, and that is what the engine hands on: the clip is quantized
-once, at the cache.
+through :mod:`voiceguide.sound.engines.piper_link`) that feeds it noise drawn from each
+sentence itself (:mod:`voiceguide.sound.engines.piper_noise`), so the same phrase is the
+same samples every time, whatever was spoken before and in whatever process. The speaker
+starts on :meth:`PiperEngine.start` or on the first phrase not in the phrase cache, so a
+warm run never loads the model; ``start()`` returns at once and the model loads while the
+caller does other things (which is why neither piper-tts nor onnxruntime, nor numpy until a
+phrase is spoken, is imported here). Piper speaks float32, and that is what the engine hands
+on: the clip is quantized once, at the cache.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from voiceguide.prefs import VoiceSettings
 from voiceguide.script.spec import DEFAULT_VOICE
 from voiceguide.sound.engines import piper_link
 from voiceguide.sound.engines.base import Speech, Voice, quote_phrase, speakable
-from voiceguide.sound.engines.piper_speaker import SEED
+from voiceguide.sound.engines.piper_speaker import MODEL_THREADS, SEED
 from voiceguide.sound.engines.piper_voices import (
     INSTALL_HINT,
     available_models,
@@ -84,6 +84,13 @@ def _check_installed() -> None:
 
 
 @cache
+def _numpy_version() -> str:
+    from importlib.metadata import version
+
+    return version("numpy")
+
+
+@cache
 def _versions() -> str:
     """Name the versions of piper-tts and onnxruntime (read once: it takes a moment)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -98,7 +105,7 @@ def _versions() -> str:
 
 
 class PiperEngine:
-    """Speak with a Piper voice model: thread-safe, each sentence from a fresh model state."""
+    """Speak with a Piper voice model: thread-safe, every sentence with noise of its own."""
 
     name = ENGINE_NAME
 
@@ -148,12 +155,13 @@ class PiperEngine:
     def identity(self) -> str:
         """Name the engine, its versions, the model (by digest) and the settings that matter."""
         # Pitch is left out: Piper ignores it, so it must not split the cache. The noise
-        # is named: clips of the old unseeded takes are remade rather than mixed in.
+        # is named (and numpy, which draws it): clips of the old random takes are remade.
         return (
             f"{_versions()} voice={self.model.id} model=sha256:{self.model_sha256} "
             f"config=sha256:{self.config_sha256} rate={self.settings.rate_wpm}wpm "
             f"length_scale={self.length_scale:.4f} sentence_gap={SENTENCE_GAP_MS}ms "
-            f"noise=seed:{SEED}/sentence graph=unoptimized/1-thread raw-level"
+            f"noise=seed:{SEED}/sentence(numpy {_numpy_version()}) "
+            f"graph=unoptimized/{MODEL_THREADS}-threads raw-level"
         )
 
     def voices(self) -> list[Voice]:

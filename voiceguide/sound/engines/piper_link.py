@@ -50,8 +50,8 @@ def _cores() -> int:
 
 
 PARALLEL = max(1, min(4, _cores()))
-"""Sentences spoken at once: one per core this process may use (each on one thread), at
-most four (each child holds the model's working memory, ~50 MB)."""
+"""Sentences spoken at once: one per core this process may use, at most four (each sentence
+being spoken holds its working memory, ~50-100 MB)."""
 START_TIMEOUT_S = 60.0
 """How long the speaker may take to load the model (a cold disk, a loaded machine)."""
 ANSWER_MARGIN_S = 5.0
