@@ -167,6 +167,10 @@ def load(model: str, config: str) -> tuple[Any, int]:
     options.inter_op_num_threads = 1
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    # Idle onnxruntime threads sleep rather than spin: spinning took the CPU the other
+    # sentence and voiceguide's own work needed (a cold export of back-pain: 21-32 s
+    # spinning, 20-24 s not; the same bytes).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(
         noise.noise_as_inputs(Path(model).read_bytes()),
         sess_options=options,
