@@ -21,12 +21,18 @@ def describe(kind: spec.Kind) -> str:
     """Say what a value must be, with its bounds, for a table cell."""
     match kind:
         case spec.Duration():
-            return f"duration, {format_ms(kind.min_ms)} to {format_ms(kind.max_ms)}"
+            flexible = " (or [with bounds](#flexible-duration))" if kind.flexible else ""
+            return f"duration, {format_ms(kind.min_ms)} to {format_ms(kind.max_ms)}{flexible}"
         case spec.Integer():
-            return f"whole number, {kind.minimum} to {kind.maximum}"
+            flexible = " (or [with bounds](#flexible-count))" if kind.flexible else ""
+            return f"whole number, {kind.minimum} to {kind.maximum}{flexible}"
+        case spec.Number():
+            return f"number, {kind.minimum:g} to {kind.maximum:g}"
         case spec.Text():
             placeholders = ", placeholders allowed" if kind.placeholders else ""
             return f"text, up to {kind.max_chars} characters{placeholders}"
+        case spec.Words():
+            return f"{describe(kind.text)} (or [text and brief](#words))"
         case spec.Choice():
             return " \\| ".join(f"`{v}`" for v in kind.values)
         case spec.ListOf():
@@ -89,6 +95,7 @@ def render() -> str:
             out += ["Beside it:", "", *key_table(step.siblings), ""]
         out += ["```yaml", step.example, "```", ""]
     out += object_sections((spec.PRESS, spec.ACTIVITY, spec.PROMPT))
+    out += object_sections((spec.SAID.spec, spec.HOLD.spec, spec.REPS.spec))
     out += [
         "## Limits",
         "",
