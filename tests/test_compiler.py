@@ -113,7 +113,7 @@ def test_pace_scales_holds_not_speech() -> None:
 
 def test_no_tones_and_skip_intro() -> None:
     timeline = compile_routine(
-        load("press-reps"), LENGTHS, CompileOptions(intro=False, tones=False)
+        load("press-reps"), LENGTHS, CompileOptions(intro="none", tones=False)
     )
     assert not [c for c in timeline.cues if c.kind == "tone"]
     assert not [c for c in timeline.cues if c.phase == "intro"]
@@ -129,8 +129,8 @@ def test_intro_says_cautions_of_points_and_includes_and_length() -> None:
 
 
 def test_repeat_whole_session() -> None:
-    once = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro=False))
-    twice = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro=False, repeat=2))
+    once = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro="none"))
+    twice = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro="none", repeat=2))
     said = [c.text for c in twice.cues if c.kind == "speech"]
     assert said.count("Sit comfortably.") == 2
     assert "Round two of two." in said
