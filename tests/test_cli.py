@@ -296,7 +296,8 @@ def test_new_with_output_tells_how_to_check_that_file(
 
 SESSION_OPTIONS = {
     "--skip-intro", "--pace", "--repeat", "--no-tones", "--engine", "--voice", "--rate",
-    "--pitch", "--volume", "--voice-model",
+    "--pitch", "--volume", "--voice-model", "--intro", "--full-intro", "--detail", "--length",
+    "--tones", "--mono", "--stereo", "--bed", "--bed-level",
 }  # fmt: skip
 
 
@@ -304,7 +305,12 @@ def options_of(name: str) -> set[str]:
     import typer.main
 
     command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
-    return {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+    return {
+        opt
+        for param in command.params
+        for opt in (*param.opts, *getattr(param, "secondary_opts", ()))
+        if opt.startswith("--")
+    }
 
 
 @pytest.mark.parametrize("command", ["play", "export", "show"])
