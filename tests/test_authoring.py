@@ -96,10 +96,10 @@ def test_text_with_a_comma_or_a_colon_gets_a_hint_to_quote_it(
     ("line", "shift", "expected"),
     [
         (17, 1, "17:4"),  # a caution pushed right: libyaml notices on line 18
-        (29, -1, "29:10"),  # an activity's 'say' pulled left: noticed at 'for' on line 30
-        (29, 1, "29:12"),
+        (33, -1, "33:10"),  # an activity's 'say' pulled left: noticed at 'for' on line 34
+        (33, 1, "33:12"),
         (11, 1, "11:2"),  # the title pushed right: noticed at 'summary'
-        (38, 1, "38:21"),  # a key pushed right, after a sibling: that very line
+        (44, 1, "44:21"),  # a key pushed right, after a sibling: that very line
     ],
 )
 def test_a_mis_indented_line_is_reported_at_that_line(
