@@ -51,6 +51,39 @@ def test_golden_timeline(case: str, regen: bool) -> None:
     check_golden(CASES / f"{case}.timeline.txt", render_text(timeline), regen)
 
 
+VARIANTS = {
+    "short-intro": CompileOptions(intro="short"),
+    "brief": CompileOptions(detail="brief"),
+    "brief-short-intro": CompileOptions(intro="short", detail="brief"),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "variant"),
+    [("press-reps", "short-intro"), ("traditional", "short-intro"), ("brief", "brief"),
+     ("traditional", "brief")],
+)  # fmt: skip
+def test_golden_variant(case: str, variant: str, regen: bool) -> None:
+    timeline = compile_routine(load(case), LENGTHS, VARIANTS[variant])
+    check_golden(CASES / f"{case}.{variant}.timeline.txt", render_text(timeline), regen)
+
+
+@pytest.mark.parametrize(
+    ("name", "variant"),
+    [("stomach", "brief"), ("sitting-foot", "brief"), ("hand", "brief"),
+     ("lower-back", "brief-short-intro")],
+)  # fmt: skip
+def test_golden_builtin_variant(
+    name: str, variant: str, regen: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from voiceguide.script import library
+
+    monkeypatch.setenv("VOICEGUIDE_HOME", str(tmp_path))  # the built-in routine, not one's own
+    timeline = compile_routine(library.load(name), LENGTHS, VARIANTS[variant])
+    path = CASES / "builtin" / f"{name}.{variant}.timeline.txt"
+    check_golden(path, render_text(timeline), regen)
+
+
 def test_cues_tile_the_timeline_without_gaps_or_overlaps() -> None:
     for case in ("press-reps", "sides-repeat", "activity", "include"):
         timeline = compile_routine(load(case), LENGTHS)
