@@ -226,6 +226,12 @@ def test_committed_format_reference_is_up_to_date() -> None:
         sys.path.pop(0)
     committed = gen_format_docs.TARGET.read_text(encoding="utf-8")
     assert committed == gen_format_docs.render(), "run: python tools/gen_format_docs.py"
+    cli = gen_format_docs.CLI.read_text(encoding="utf-8")
+    assert cli == gen_format_docs.with_config(cli), "run: python tools/gen_format_docs.py"
+    from voiceguide.script import spec
+
+    for key in spec.CONFIG.keys:
+        assert f"| `{key.name}` |" in cli
 
 
 def test_shell_completion_completes_routine_names() -> None:

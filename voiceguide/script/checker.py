@@ -99,18 +99,19 @@ class Checker(ScalarChecker):
         if fields is None or not fields.complete:
             return None
         main = "for" if isinstance(kind, Duration) else "count"
+        what = "the duration" if isinstance(kind, Duration) else "the count"
         value = fields.number(main)
         assert value is not None  # required, and complete
         low, high = fields.number("min"), fields.number("max")
         say = format_ms if isinstance(kind, Duration) else str
         ok = True
         if low is not None and low > value:
-            self.problems.append(Problem(fields.at("min"), f"min: expected at most the {main} "
-                                         f"of {say(value)}, got {say(low)}"))  # fmt: skip
+            self.problems.append(Problem(fields.at("min"), f"min: expected at most {say(value)} "
+                                         f"({what} as written), got {say(low)}"))  # fmt: skip
             ok = False
         if high is not None and high < value:
-            self.problems.append(Problem(fields.at("max"), f"max: expected at least the {main} "
-                                         f"of {say(value)}, got {say(high)}"))  # fmt: skip
+            self.problems.append(Problem(fields.at("max"), f"max: expected at least {say(value)} "
+                                         f"({what} as written), got {say(high)}"))  # fmt: skip
             ok = False
         return Ranged(value, low, high) if ok else None
 
