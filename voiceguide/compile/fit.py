@@ -49,7 +49,13 @@ FLOOR_STEP_MS = 10
 """How finely the shortest length at which a phase's speech fits is found."""
 
 Key = tuple[Position, Scaled]
-SCALED = frozenset(("hold", "rest", "pause", "activity"))
+SCALED: dict[str, Scaled] = {
+    "hold": "hold",
+    "rest": "rest",
+    "pause": "pause",
+    "activity": "activity",
+}
+"""The phases a fit scales, by name."""
 
 
 @dataclass(frozen=True)
@@ -285,10 +291,10 @@ class Solver:
             for segment in Planner(self.routine, self.lengths, replace(self.base, fit=fit)).body():
                 if not isinstance(segment, Timed) or not segment.events:
                     continue
-                source = segment.where.source
-                if source is None or segment.phase not in SCALED:
+                source, what = segment.where.source, SCALED.get(segment.phase)
+                if source is None or what is None:
                     continue
-                key: Key = (source, segment.phase)  # type: ignore[assignment]
+                key: Key = (source, what)
                 layout = Layout(self.lengths)
                 layout.place(segment)
                 found[key] = found.get(key, True) and not layout.problems
