@@ -425,6 +425,11 @@ def test_list_and_check_estimate_at_the_configured_rate(
 
     assert listed() > at_default  # the index notices the config changed
     assert checked() != check_default
+    slower = listed()
+    config.write_text("rate: 130\npace: 1.5\n", encoding="utf-8")
+    assert listed() > slower  # the config's pace counts too
+    config.write_text("rate: 130\nintro: none\n", encoding="utf-8")
+    assert listed() < slower
 
 
 def test_the_core_names_settings_and_the_command_line_names_flags(
