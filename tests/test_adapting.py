@@ -163,3 +163,9 @@ def test_the_history_records_what_was_chosen() -> None:
     plan = session_plan(session, [], 0, options)
     assert (plan.intro, plan.detail) == ("short", "brief")
     assert plan.intro_ms > 0
+
+
+def test_the_history_is_looked_for_where_the_store_keeps_it() -> None:
+    from voiceguide.adapting import history_file
+
+    assert history_file() == history_path()

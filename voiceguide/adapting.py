@@ -13,15 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from voiceguide.script.config import UserConfig
     from voiceguide.script.model import Routine
     from voiceguide.session import SessionRequest
     from voiceguide.settling import Decide, Decisions, Settled
+
+
+def history_file() -> Path:
+    """Where the practice history is (:func:`voiceguide.practice.store.history_path`).
+
+    Said again here so that looking for it imports nothing of SQLite.
+    """
+    from voiceguide import paths
+
+    return paths.user_data_dir() / "history.sqlite"
 
 
 def from_history(
@@ -34,15 +43,19 @@ def from_history(
 
     def decide(routine: Routine, intro: bool, detail: bool) -> Decisions:
         from voiceguide.practice.decide import decide_detail, decide_intro
-        from voiceguide.practice.history import rows_for
         from voiceguide.practice.identity import identify
-        from voiceguide.practice.recorder import print_warning
         from voiceguide.practice.records import utc_now
         from voiceguide.settling import Decisions
 
         moment = now if now is not None else utc_now()
         identity = identify(routine)
-        rows = rows_for(identity.name, moment, path=path, warn=warn or print_warning)
+        where = path if path is not None else history_file()
+        rows = []
+        if where.exists():  # else nothing to read: sqlite3 is not even imported
+            from voiceguide.practice.history import rows_for
+            from voiceguide.practice.recorder import print_warning
+
+            rows = rows_for(identity.name, moment, path=where, warn=warn or print_warning)
         return Decisions(
             intro=decide_intro(rows, identity, moment) if intro else None,
             detail=decide_detail(rows, identity, moment) if detail else None,
