@@ -6,8 +6,8 @@ For each routine, a real ``voiceguide play --dry-run`` (espeak, the real compile
 history decisions) in a fresh home: once with no history (the first session), once after
 nine completed sessions seeded through the practice store (the tenth: the short
 introduction, brief instructions). Printed: when the first instruction after the
-introduction is heard, when the first press sound is, and the session's length, in session
-time; and the wall time of the dry run's process (speech made and cached on the first run).
+introduction is heard, when the first press sound is (``-``: a routine without presses), and
+the session's length, in session time; and the wall time of the dry run's process (speech made and cached on the first run).
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def main() -> int:
                 found, wall = dry_run(routine, env)
                 print(
                     f"{routine:<14}{label:<9}{clock(found['instruction']):>18}"
-                    f"{clock(found['press']):>13}{clock(found['end']):>10}{wall:>13.2f}s"
+                    f"{clock(found['press']) if 'press' in found else '-':>13}"
+                    f"{clock(found['end']):>10}{wall:>13.2f}s"
                 )
     return 0
 
