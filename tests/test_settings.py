@@ -336,3 +336,59 @@ def test_new_writes_no_rate_so_the_config_applies(
 
     assert load_path(target).settings.prefs.rate_wpm is None
     assert resolve_voice(VoicePrefs(), load_path(target)).rate_wpm == 130
+
+
+# -- show and export with the real pipeline, a fake voice ---------------------------------
+
+
+@pytest.fixture
+def fake_voice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.output.test_cli import FakeEngine
+    from voiceguide.sound import engines
+
+    monkeypatch.setattr(engines, "make_engine", lambda *a, **k: FakeEngine())
+
+
+def test_show_a_fitted_session_and_what_the_fit_changed(
+    fake_voice: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["show", "stomach", "--length", "4m"], capsys)
+    assert (code, err) == (0, "")
+    total = next(line for line in out.splitlines() if line.startswith("Total: "))
+    assert total.startswith(("Total: 4m ", "Total: 3m59s", "Total: 4m01s"))
+    assert "\nFitted to 4m:\n  holds      30s → " in out
+    assert "\n  rests      10s → " in out
+    assert "\n  reps       " in out
+
+
+def test_show_a_length_out_of_reach_is_one_line_exit_2(
+    fake_voice: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["show", "stomach", "--length", "1m"], capsys)
+    assert (code, out) == (ExitStatus.INVALID, "")
+    assert err.startswith("voiceguide: --length: stomach lasts between ")
+    assert err.endswith("; got 1m\n")
+
+
+def test_export_writes_a_fitted_session(
+    fake_voice: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import soundfile
+
+    target = tmp_path / "stomach.wav"
+    code, _, err = run(["export", "stomach", "--length", "5m", "-o", str(target)], capsys)
+    assert (code, err) == (0, "")
+    info = soundfile.info(target)
+    assert abs(info.frames / info.samplerate - 300) <= 1
+
+
+def test_show_brief_shows_the_brief_texts(
+    fake_voice: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, full, _ = run(["show", "stomach"], capsys)
+    code, brief, _ = run(["show", "stomach", "--detail", "brief", "--intro", "short"], capsys)
+    assert code == 0
+    assert "Lie on your back, knees bent, feet flat, and let your belly soften." in full
+    assert "Lie on your back, knees bent.\n" in brief
+    assert "As always, stop if anything hurts." in brief
+    assert "This point is traditionally called" not in brief
