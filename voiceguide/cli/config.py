@@ -40,7 +40,7 @@ def show(
     routine: Annotated[
         str | None,
         typer.Argument(
-            metavar="[ROUTINE]",
+            metavar="ROUTINE",
             help="Also take this routine's settings into account.",
             autocompletion=complete_routine,
         ),

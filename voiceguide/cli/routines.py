@@ -86,6 +86,7 @@ def show(routine: RoutineArg, as_json: AsJson = False, *, request: SessionReques
     --intro short or --detail brief to see those). With --length, the fitted timeline,
     and what the fit changed.
 
+    \b
     Example: voiceguide show sitting-foot --skip-intro
              voiceguide show back-pain --length 20m --detail brief
     """
