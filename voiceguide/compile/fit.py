@@ -21,10 +21,11 @@ point, the lead-in and speech keep their own lengths.
 3. then, holds and reps fixed, one factor for the quiet durations alone (rests, pauses,
    activities), to the millisecond, so the session lands within a second of the length.
 
-Steps 1 and 2 measure speech that depends on the fit (the cue that says how long a hold
-lasts, the count of presses, the length the introduction says) with ``estimate``, so the
-same routine and length give the same holds whatever the phrase cache holds; step 3 uses
-the real lengths, once ``prepare`` has made the phrases the fit needs.
+Steps 1 and 2 measure what the routine says with the real lengths (``prepare`` makes it
+first), and the speech that depends on the fit (the cue that says how long a hold lasts,
+the count of presses, the length the introduction says) with ``estimate``, so that no phrase
+is made that the fit may not use; step 3 uses the real lengths of everything, once
+``prepare`` has made the phrases the fit chose.
 """
 
 from __future__ import annotations
