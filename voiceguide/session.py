@@ -248,9 +248,9 @@ def fit_to_length(
 ) -> CompileOptions:
     """Solve ``options.length_ms`` for ``routine``, speech made first where the fit needs it.
 
-    The holds and counts are chosen from speech lengths estimated at ``rate_wpm`` (so the
-    same routine and length give the same holds, cache or no cache); the phrases they
-    need are then made, and the quiet durations fine-tuned with their real lengths
+    What the routine says is made first; the holds and counts are chosen with its real
+    lengths and an estimate at ``rate_wpm`` of the cues that depend on them; those cues are
+    then made, and the quiet durations fine-tuned with real lengths throughout
     (:func:`voiceguide.compile.fit.fit_length`).
     """
     from voiceguide.compile.estimate import EstimatedLengths
