@@ -10,7 +10,7 @@ from voiceguide.script import spec
 from voiceguide.script.durations import format_ms
 
 if TYPE_CHECKING:
-    from voiceguide.compile.fit import Fit
+    from voiceguide.compile.scalables import Fit
 
 MIN_PACE, MAX_PACE = spec.MIN_PACE, spec.MAX_PACE
 MAX_REPEAT = spec.REPEAT.maximum
