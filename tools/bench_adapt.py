@@ -7,7 +7,8 @@ history decisions) in a fresh home: once with no history (the first session), on
 nine completed sessions seeded through the practice store (the tenth: the short
 introduction, brief instructions). Printed: when the first instruction after the
 introduction is heard, when the first press sound is (``-``: a routine without presses), and
-the session's length, in session time; and the wall time of the dry run's process (speech made and cached on the first run).
+the session's length, in session time; and the wall time of the dry run's process (speech
+made and cached on the first run).
 """
 
 from __future__ import annotations
