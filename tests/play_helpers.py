@@ -79,7 +79,7 @@ def timeline_of(case: str, *, intro: bool = False) -> Timeline:
         shared_points=load_points(DATA / "points.yaml"),
         display=f"{case}.yaml",
     )
-    return compile_routine(routine, FakeClips(), CompileOptions(intro=intro))
+    return compile_routine(routine, FakeClips(), CompileOptions(intro="full" if intro else "none"))
 
 
 def playback(

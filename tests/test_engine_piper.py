@@ -208,7 +208,7 @@ def test_a_routine_can_ask_for_the_piper_engine(piper: Any, tmp_path: Path) -> N
     )
 
     session = open_session(
-        SessionRequest(load_path(script), CompileOptions(intro=False, tones=False))
+        SessionRequest(load_path(script), CompileOptions(intro="none", tones=False))
     )
 
     assert session.engine == "piper"

@@ -244,7 +244,7 @@ def test_with_a_routine_only_what_was_said_in_its_silences_counts(
 
     script = tmp_path / "gate-test.yaml"
     script.write_text(GATED_ROUTINE, encoding="utf-8")
-    request = SessionRequest(library.load_path(script), CompileOptions(intro=False))
+    request = SessionRequest(library.load_path(script), CompileOptions(intro="none"))
     session = open_session(request)
     timeline = session.timeline
     mono = Mix(channels=1)

@@ -40,7 +40,7 @@ def timeline_of(case: str = "sides-repeat") -> Timeline:
         shared_points=load_points(DATA / "points.yaml"),
         display=f"{case}.yaml",
     )
-    return compile_routine(routine, FixedRateLengths(), CompileOptions(intro=True))
+    return compile_routine(routine, FixedRateLengths(), CompileOptions(intro="full"))
 
 
 class Clock:

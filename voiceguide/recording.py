@@ -79,15 +79,15 @@ def session_plan(
         cautions_hash=identity.cautions_hash,
         total_ms=timeline.total_ms,
         from_ms=timeline.to_ms(start),
-        intro_ms=timeline.to_ms(intro_end) if options.intro else 0,
+        intro_ms=timeline.to_ms(intro_end) if options.intro != "none" else 0,
         steps=tuple(StepMark(s.number, timeline.to_ms(s.start), s.title) for s in steps),
         engine=session.engine,
         voice=voice,
         rate_wpm=session.voice.rate_wpm,
         pace=options.pace,
         repeat=options.repeat,
-        intro="full" if options.intro else "none",
-        detail="full",
+        intro=options.intro,
+        detail=options.detail,
     )
 
 

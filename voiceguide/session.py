@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources, phrases_of
 from voiceguide.errors import SettingError, UsageError
-from voiceguide.prefs import PIPER, VoicePrefs, VoiceSettings, resolve
+from voiceguide.prefs import PIPER, PlaybackPrefs, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
 from voiceguide.script.model import Routine
 
@@ -57,6 +57,10 @@ class SessionRequest:
     """Let the routine include routines and sounds from outside its own folder tree."""
     mix: MixChoice = field(default_factory=MixChoice)
     """Stereo or mono, and the bed asked for."""
+    playback: PlaybackPrefs | None = None
+    """The command line's layer of the other settings, to merge with the routine's, the
+    config's and the defaults into ``options`` and ``mix`` (:mod:`voiceguide.settling`);
+    ``None``: ``options`` and ``mix`` are final as given."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ class Session:
     """How many phrases the engine had to speak (the rest came from the cache)."""
     mix: Mix | None = None
     """Stereo or mono, and the bed; ``None``: stereo without a bed."""
+    options: CompileOptions = field(default_factory=CompileOptions)
+    """The options it was compiled with, settled (with its fit, when fitted to a length)."""
 
     @property
     def engine(self) -> str:
@@ -192,6 +198,7 @@ def open_session(
     before any synthesis (a bed that cannot be used stops it), and its bed made ready
     after it, from the cache once it was made.
     """
+    from voiceguide.settling import settle
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
     from voiceguide.sound.mix import prepare
@@ -200,18 +207,22 @@ def open_session(
     from voiceguide.sound.tones import Sounds
 
     routine = load_routine(request.routine, allow_outside=request.allow_outside)
+    request = settle(request, routine, config).request
     voice = resolve_voice(request.prefs, routine, config)
     mix = resolve_mix(request.mix, routine)
     cache = cache if cache is not None else PhraseCache()
     speaker = engine if engine is not None else make_engine(voice)
     clips = SpeechClips(speaker, cache, Sounds(cache=cache))
+    options = request.options
     try:
-        synthesized = clips.prepare(phrases_of(routine, clips, request.options), progress)
+        if options.fitted and options.fit is None:
+            options = fit_to_length(routine, clips, options, voice.rate_wpm, progress)
+        synthesized = clips.prepare(phrases_of(routine, clips, options), progress)
     except SilentPhraseError as error:  # name the lines that say them
-        raise error.located(phrase_sources(routine, clips, request.options)) from None
-    timeline = compile_routine(routine, clips, request.options)
+        raise error.located(phrase_sources(routine, clips, options)) from None
+    timeline = compile_routine(routine, clips, options)
     prepare(mix, timeline.sample_rate, cache)
-    return Session(routine, timeline, clips, voice, synthesized, mix)
+    return Session(routine, timeline, clips, voice, synthesized, mix, options)
 
 
 def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Timeline:
@@ -220,10 +231,36 @@ def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Ti
     No engine is started: this is what ``list`` and ``check --estimate`` show.
     """
     from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.settling import settle
 
     routine = load_routine(request.routine, allow_outside=request.allow_outside)
+    request = settle(request, routine, config).request
     voice = resolve_voice(request.prefs, routine, config)
     return compile_routine(routine, EstimatedLengths(voice.rate_wpm), request.options)
+
+
+def fit_to_length(
+    routine: Routine,
+    clips: SpeechClips,
+    options: CompileOptions,
+    rate_wpm: int,
+    progress: Progress | None = None,
+) -> CompileOptions:
+    """Solve ``options.length_ms`` for ``routine``, speech made first where the fit needs it.
+
+    What the routine says is made first; the holds and counts are chosen with its real
+    lengths and an estimate at ``rate_wpm`` of the cues that depend on them; those cues are
+    then made, and the quiet durations fine-tuned with real lengths throughout
+    (:func:`voiceguide.compile.fit.fit_length`).
+    """
+    from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.compile.fit import fit_length
+
+    def prepare(texts: list[str]) -> None:
+        clips.prepare(texts, progress)
+
+    fit = fit_length(routine, clips, options, estimate=EstimatedLengths(rate_wpm), prepare=prepare)
+    return replace(options, fit=fit)
 
 
 def engine_voices(prefs: VoicePrefs, config: UserConfig | None = None) -> list[Voice]:

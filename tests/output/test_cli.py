@@ -72,7 +72,7 @@ def session_timeline(path: Path, *extra: str) -> Timeline:
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.session import SessionRequest, open_session
 
-    options = CompileOptions(intro="--skip-intro" not in extra)
+    options = CompileOptions(intro="none" if "--skip-intro" in extra else "full")
     return open_session(SessionRequest(str(path), options)).timeline
 
 

@@ -26,7 +26,9 @@ from voiceguide.script import extent, spec
 from voiceguide.script.durations import format_ms
 from voiceguide.script.model import Routine
 
-__all__ = ["MAX_PACE", "MIN_PACE", "CompileOptions", "compile_routine", "phrases_of"]
+__all__ = [
+    "MAX_PACE", "MIN_PACE", "CompileOptions", "compile_routine", "phrases_of", "segments_of",
+]  # fmt: skip
 
 INTRO_CUES = 16
 """Cues of an introduction besides its cautions: title, summary, posture, length, sounds."""
@@ -71,11 +73,12 @@ def phrases_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> l
     All but one: the introduction's "This session takes about N minutes." depends on
     the lengths of the others, so it is synthesized when the routine is compiled.
     """
+    options = _fitted(routine, lengths, options)
     check_size(routine, options)
     planner = Planner(routine, lengths, options)
     texts: dict[str, None] = {}
     segments = list(planner.body())
-    if options.intro:
+    if options.intro != "none":
         segments = planner.intro(None) + segments
     for segment in segments:
         if isinstance(segment, Own) and segment.kind == "speech":
@@ -93,9 +96,9 @@ def phrase_sources(
     For an error about a phrase found after layout (an engine that speaks it as silence);
     a phrase the introduction or the compiler made up points at the routine's first line.
     """
-    planner = Planner(routine, lengths, options)
+    planner = Planner(routine, lengths, _fitted(routine, lengths, options))
     segments = list(planner.body())
-    if options.intro:
+    if options.intro != "none":
         segments = planner.intro(None) + segments
     fallback = Position(routine.source, 1, 1)
     found: dict[str, Position] = {}
@@ -124,25 +127,19 @@ def _blame_pace(
     )
 
 
-def compile_routine(
-    routine: Routine, lengths: Lengths, options: CompileOptions | None = None
-) -> Timeline:
-    """Lay the routine out on a timeline, every cue placed to the sample.
+def segments_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> list[Segment]:
+    """Plan the whole session as segments, in order: what layout places end to end.
 
-    Raises :class:`ScriptError` when speech does not fit its phase or the
-    session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
+    The introduction says how long the session takes, itself included: the body is
+    measured, then a draft of the introduction, then the real one is written.
     """
-    options = options or CompileOptions()
-    check_size(routine, options)
     planner = Planner(routine, lengths, options)
     body = list(planner.body())
     segments: list[Segment] = []
     if planner.tones:
-        chapter = "Introduction" if options.intro else routine.title
+        chapter = "Introduction" if options.intro != "none" else routine.title
         segments.append(Own("tone", "start", "intro", Where(chapter, "intro"), 0))
-    if options.intro:
-        # The introduction says how long the session takes, itself included: measure
-        # the body, then a draft of the introduction, then write the real one.
+    if options.intro != "none":
         rate = lengths.sample_rate
         body_ms = measure(body, lengths) * 1000 // rate
         intro_ms = measure(planner.intro(body_ms), lengths) * 1000 // rate
@@ -150,12 +147,29 @@ def compile_routine(
     segments.extend(body)
     if planner.tones:
         segments.append(Own("tone", "end", "closing", Where("Closing", "closing"), 0))
+    return segments
+
+
+def compile_routine(
+    routine: Routine, lengths: Lengths, options: CompileOptions | None = None
+) -> Timeline:
+    """Lay the routine out on a timeline, every cue placed to the sample.
+
+    With ``options.length_ms`` and no ``options.fit`` yet, the session is fitted to that
+    length first, measured with ``lengths`` (:func:`voiceguide.compile.fit.fit_length`).
+    Raises :class:`ScriptError` when speech does not fit its phase or the
+    session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
+    """
+    options = _fitted(routine, lengths, options or CompileOptions())
+    check_size(routine, options)
     layout = Layout(lengths)
-    for segment in segments:
+    for segment in segments_of(routine, lengths, options):
         layout.place(segment)
     if layout.problems:
         if options.pace != 1.0:
             _blame_pace(routine, lengths, options, layout.problems[0])
+        if options.fit is not None:
+            _blame_length(routine, lengths, options, layout.problems[0])
         # A hold repeated five times would report the same problem five times.
         raise ScriptError(list(dict.fromkeys(layout.problems)))
     timeline = Timeline(lengths.sample_rate, tuple(layout.cues), routine.title, routine.name)
@@ -170,3 +184,28 @@ def compile_routine(
             ]
         )
     return timeline
+
+
+def _fitted(routine: Routine, lengths: Lengths, options: CompileOptions) -> CompileOptions:
+    """``options`` with the fit to its length solved, if it asks for one and has none."""
+    if options.length_ms is None or options.fit is not None:
+        return options
+    from voiceguide.compile.fit import fit_length
+
+    return replace(options, fit=fit_length(routine, lengths, options))
+
+
+def _blame_length(
+    routine: Routine, lengths: Lengths, options: CompileOptions, problem: Problem
+) -> None:
+    """Raise a SettingError naming the length if the routine fits as written."""
+    try:
+        compile_routine(routine, lengths, replace(options, length_ms=None, fit=None))
+    except ScriptError:
+        return
+    assert options.length_ms is not None
+    raise SettingError(
+        "length",
+        f"at {format_ms(options.length_ms)}, what is said no longer fits ({problem.position}: "
+        f"{problem.message}); try a length nearer the routine's own",
+    )
