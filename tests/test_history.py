@@ -339,6 +339,27 @@ def test_a_folder_that_cannot_be_made_gives_one_warning_and_nothing_raises(tmp_p
     ]
 
 
+def test_sessions_opening_a_new_file_at_the_same_moment_all_open_it(tmp_path: Path) -> None:
+    # Turning a new file to WAL answers "busy" at once, past SQLite's busy wait: the
+    # opening itself must wait its turn, or a session that starts with another is lost.
+    failures: list[str] = []
+
+    def open_once(path: Path) -> None:
+        try:
+            HistoryStore.open(path).close()
+        except HistoryUnavailable as error:
+            failures.append(str(error))
+
+    for attempt in range(60):
+        path = tmp_path / f"race-{attempt}" / "history.sqlite"
+        threads = [threading.Thread(target=open_once, args=(path,)) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert failures == []
+
+
 def test_two_recorders_at_once_both_record_every_step(tmp_path: Path) -> None:
     path = database(tmp_path)
     warnings: list[str] = []

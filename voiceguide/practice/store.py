@@ -14,6 +14,7 @@ import errno
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -299,7 +300,25 @@ def _same_file(path: Path, found: os.stat_result) -> bool:
 
 
 def _connect(path: Path, busy_ms: int, read_only: bool, check: bool) -> sqlite3.Connection:
-    """Open, check and migrate the database; raise :class:`sqlite3.Error` if it is damaged."""
+    """Open, check and migrate the database; raise :class:`sqlite3.Error` if it is damaged.
+
+    SQLite's busy wait does not cover every step of opening: while another session turns a
+    new file to WAL, or recovers its WAL index, opening answers "busy" at once. So the whole
+    opening is tried again, for as long as a statement would wait (``busy_ms``).
+    """
+    deadline = time.monotonic() + busy_ms / 1000
+    pause_s = 0.005
+    while True:
+        try:
+            return _connect_once(path, busy_ms, read_only, check)
+        except sqlite3.Error as error:
+            if _code(error) not in (_BUSY, _LOCKED) or time.monotonic() + pause_s > deadline:
+                raise
+        time.sleep(pause_s)
+        pause_s = min(pause_s * 2, 0.1)
+
+
+def _connect_once(path: Path, busy_ms: int, read_only: bool, check: bool) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None)
     try:
         try:
