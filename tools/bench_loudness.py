@@ -1,4 +1,4 @@
-"""Measure by hand the loudness of every built-in routine's export: ``python tools/bench_loudness.py``.
+"""Measure by hand the loudness of every built-in's export: ``python tools/bench_loudness.py``.
 
 Each built-in (``voiceguide list``) is exported stereo and mono, without and with a bed
 (``--bed rain``), through the real command (``voiceguide export NAME -o x.mp3``), and the

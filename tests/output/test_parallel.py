@@ -253,3 +253,21 @@ def test_two_channels_join_as_exactly(tmp_path: Path, pieces: Pieces) -> None:
     freqs = np.fft.rfftfreq(30 * SR, 1 / SR)
     assert abs(freqs[np.argmax(spectrum[:, 0])] - 440) < 2
     assert abs(freqs[np.argmax(spectrum[:, 1])] - 660) < 2
+
+
+@needs_ffmpeg
+def test_under_a_sound_bed_the_mp3_is_one_stream_with_its_reservoir(
+    minutes: Timeline, tmp_path: Path, pieces: Pieces
+) -> None:
+    # A bed fills every silence: nothing to cut in, so the reservoir's bytes are kept.
+    from voiceguide.sound.bed import BUILTIN_BEDS, BedSource
+    from voiceguide.sound.mix import Mix
+
+    export_files(minutes, tmp_path / "s.mp3", "mp3", mix=Mix(bed=BedSource(BUILTIN_BEDS[0])))
+    assert pieces == []  # not through the pieces
+    data = (tmp_path / "s.mp3").read_bytes()
+    audio = data[data.index(b"\xff\xf3") :]
+    frames = [mp3frames.frame_at(audio, o) for o in mp3frames.frames(audio)[1:]]
+    assert any(audio[f.offset + 4] for f in frames)  # some frame reaches back: a reservoir
+    heard, _ = soundfile.read(tmp_path / "s.mp3", dtype="float32")
+    assert len(heard) == minutes.total

@@ -49,6 +49,7 @@ def write_audio(
     marks: list[Mark] | None = None,
     progress: Callable[[int, int], None] | None = None,
     again: Callable[[], Iterable[npt.NDArray[np.int16]]] | None = None,
+    silent_holds: bool = True,
 ) -> int:
     """Encode ``blocks`` into a new ``fmt`` file at ``path``, tagged, with chapters; return frames.
 
@@ -56,10 +57,12 @@ def write_audio(
     read once. An MP3 is encoded on every core, cut in the session's silences
     (:mod:`voiceguide.output.parallel`); should that come out other than planned,
     ``again`` gives the blocks anew to encode it in one piece (without it, the export
-    fails). ``total`` may be an estimate: the file holds what ``blocks`` gave. The
-    file's length is read back before this returns. Raises :class:`OSError` when the
-    file cannot be written (a full disk, say) and :class:`ExportError` when the
-    format's encoder is missing.
+    fails). ``silent_holds=False`` says the session has no digital silence to cut in (a
+    sound bed fills it): the MP3 is then one LAME stream with its bit reservoir, some 15%
+    smaller for the same quality. ``total`` may be an estimate: the file holds what
+    ``blocks`` gave. The file's length is read back before this returns. Raises
+    :class:`OSError` when the file cannot be written (a full disk, say) and
+    :class:`ExportError` when the format's encoder is missing.
     """
     marks = marks or []
     program = ffmpeg.find_ffmpeg() if fmt in FFMPEG_FORMATS else None
@@ -69,7 +72,7 @@ def write_audio(
             path, fmt, blocks, sample_rate=sample_rate, channels=channels, total=total,
             meta=meta, progress=progress,
         )  # fmt: skip
-    elif fmt == "mp3" and sample_rate in parallel.SAMPLE_RATES:
+    elif fmt == "mp3" and silent_holds and sample_rate in parallel.SAMPLE_RATES:
         try:
             done = parallel.encode(
                 program, path, blocks, sample_rate=sample_rate, channels=channels,

@@ -94,6 +94,7 @@ def export(
                 marks=marks(timeline),
                 progress=progress,
                 again=lambda: render_blocks(timeline, clips, gain=gain, mix=mix),
+                silent_holds=mix is None or mix.bed is None,
             )
             _sync(tmp)
             # Every file is complete and on disk: leaving the stack renames them all.

@@ -100,6 +100,7 @@ def export_stream(
                     marks=marks(timeline),
                     progress=progress,
                     again=lambda: render_blocks(timeline, clips, gain=gain, mix=mix),
+                    silent_holds=mix is None or mix.bed is None,
                 )
             except OSError as exc:
                 raise ExportError(
