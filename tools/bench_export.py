@@ -40,6 +40,9 @@ TWO_HOURS_MS = 2 * 3600 * 1000
 DEFAULT_ESPEAK_VOICE = "en-us"  # what voiceguide picks when no voice is set
 
 
+EXTRA: list[str] = []
+"""More options for every timed export (``--extra``), such as ``--mono`` or ``--bed rain``."""
+
 CODE: list[Path] = []
 """The source tree to run voiceguide from (``--code``); none: this one."""
 
@@ -178,7 +181,7 @@ def warm_speeds(
 ) -> None:
     """Print the whole-process speed of exporting to each format, phrase cache warm."""
     for fmt in formats:
-        run = ["export", ROUTINE, "-o", f"x.{fmt}"]
+        run = ["export", ROUTINE, "-o", f"x.{fmt}", *EXTRA]
         before = load()
         try:
             voiceguide(*run, home=home, cwd=root)  # the OS caches the encoder too
@@ -189,8 +192,9 @@ def warm_speeds(
             print(f"warm cache, {fmt}: not written ({exc})")
             continue
         size = (root / f"x.{fmt}").stat().st_size / 1e6
+        name = " ".join([fmt, *EXTRA])
         print(
-            f"warm cache, {fmt}: {seconds:.3f} s  = {length_s / seconds:.0f}x real time, "
+            f"warm cache, {name}: {seconds:.3f} s  = {length_s / seconds:.0f}x real time, "
             f"{size:.1f} MB; CPU {cpu:.2f} s  (load {before} -> {load()})"
         )
 
@@ -229,7 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         "--formats", default="wav,mp3,opus,m4a", help="formats to time warm (comma-separated)"
     )
     parser.add_argument("--code", type=Path, help="run the voiceguide package in this folder")
+    parser.add_argument(
+        "--extra", default="", help="options for the warm exports, e.g. --extra='--mono'"
+    )
     args = parser.parse_args(argv)
+    EXTRA.extend(args.extra.split())
     if args.code is not None:
         CODE.append(args.code.resolve())
     for tool in ("espeak-ng", "sox", "soxi"):

@@ -87,3 +87,32 @@ def test_a_padding_that_does_not_fit_is_refused(tmp_path: Path) -> None:
     frame[13:21] = b"Xing\x00\x00\x00\x0f"
     with pytest.raises(mp3frames.FrameError, match="does not fit"):
         mp3frames.info_frame(bytes(frame), [0], 100, delay=576, padding=5000, music_crc=0)
+
+
+def test_the_crc_of_megabytes_is_the_crc() -> None:
+    rng = np.random.default_rng(4)
+    for length in (0, 100, 16_383, 16_384, 50_001, 3 * 4096 * 5 + 7):
+        data = bytes(rng.integers(0, 256, length, dtype=np.uint8))
+        assert mp3frames.crc16_of_many(data) == mp3frames.crc16(data)
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("channels", [1, 2])
+def test_a_frame_that_codes_nothing_is_told_from_one_that_codes_sound(
+    tmp_path: Path, channels: int
+) -> None:
+    # A second of noise, two of digital silence, without the bit reservoir.
+    pcm = np.zeros((3 * 22_050, channels), "<i2")
+    pcm[:22_050] = np.random.default_rng(1).integers(-3000, 3000, (22_050, channels))
+    path = tmp_path / "s.mp3"
+    command = ffmpeg_command(
+        "ffmpeg", "mp3", path, sample_rate=22_050, channels=channels, reservoir=False
+    )
+    subprocess.run(command, input=pcm.tobytes(), check=True)
+    data = path.read_bytes()
+    frames = [mp3frames.frame_at(data, o) for o in mp3frames.frames(data)[1:]]
+    silent = [mp3frames.is_silent(data, f) for f in frames]
+    # Frame f is heard from sample 576 f - 1105: sound to past a second, then nothing.
+    assert not any(silent[:38])
+    assert all(silent[42:])
+    assert all(data[f.offset + 4] == 0 for f in frames)  # main_data_begin: no reservoir

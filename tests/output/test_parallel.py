@@ -1,9 +1,10 @@
-"""MP3 on every core: cuts in silence, chunks side by side, joined exactly (output/parallel.py)."""
+"""MP3 from blocks in order: cut in silence, encoded side by side, joined (output/parallel.py)."""
 
 from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,37 +27,27 @@ from tests.output.helpers import (
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import ExportError
 from voiceguide.output import mp3frames, parallel
-from voiceguide.output.audio import Cuts, write_audio
-from voiceguide.output.export import cuts
+from voiceguide.output.audio import write_audio
 from voiceguide.sound.render import render
 
 
-def test_chunks_are_cut_in_silence_and_start_where_the_decoder_puts_them() -> None:
-    total = 600 * SR
-    silences = [(s * SR, s * SR + 5 * SR) for s in range(20, 600, 40)]  # 5 s every 40 s
-    chunks = parallel.plan(total, silences, 3, SR)
-    assert len(chunks) == 3
-    assert chunks[0].start == 0
-    assert chunks[-1].end == total
-    for before, after in itertools.pairwise(chunks):
-        silence = next(s for s in silences if s[0] <= before.end < s[1])
-        assert before.end - silence[0] >= parallel.GUARD  # zeros before the cut
-        assert silence[1] - after.start >= parallel.GUARD  # and after the next start
-        frames = parallel.frames_for(before.end - before.start)
-        assert after.start == before.start + frames * parallel.FRAME
-        assert abs(before.end - total * (chunks.index(before) + 1) // 3) <= 40 * SR
+def test_a_silence_is_cut_on_the_frame_grid_inside_its_margins() -> None:
+    for begin, end in [(0, SR), (1000, 9000), (5 * SR + 13, 7 * SR + 101)]:
+        where = parallel.cut(begin, end)
+        assert where is not None
+        first, last = where
+        assert (first + parallel.LEAD) % parallel.FRAME == 0  # a frame of the join starts
+        assert (last + parallel.LEAD) % parallel.FRAME == 0
+        assert begin + parallel.MARGIN <= first < begin + parallel.MARGIN + parallel.FRAME
+        assert end - parallel.MARGIN - parallel.FRAME < last <= end - parallel.MARGIN
 
 
-def test_without_a_long_enough_silence_there_is_one_chunk() -> None:
-    total = 600 * SR
-    assert parallel.plan(total, [], 2, SR) == [parallel.Chunk(0, total)]
-    too_short = [(300 * SR, 300 * SR + 2000)]  # no room for the guards and the drop
-    assert parallel.plan(total, too_short, 2, SR) == [parallel.Chunk(0, total)]
-    assert len(parallel.plan(40 * SR, [(20 * SR, 25 * SR)], 2, SR)) == 1  # chunks too short
+def test_a_silence_too_short_for_both_margins_is_not_cut() -> None:
+    assert parallel.cut(0, 2 * parallel.MARGIN - 1) is None
+    assert parallel.cut(100, 100 + 2 * parallel.MARGIN + 2 * parallel.FRAME) is not None
 
 
 def test_lames_frames_for_a_length() -> None:
-    # LAME 3.100 (MPEG-2): its 576-sample delay and one frame of flush, rounded up.
     assert parallel.frames_for(57_600) == 102
     assert parallel.frames_for(57_601) == 103
     assert parallel.frames_for(92_765) == 164
@@ -79,32 +70,44 @@ def minutes() -> Timeline:
     return build(MINUTES)
 
 
+Pieces = list[list[parallel.Piece]]
+
+
 @pytest.fixture
-def three_cores(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "cores", lambda: 3)
+def pieces(monkeypatch: pytest.MonkeyPatch) -> Pieces:
+    """The pieces of each MP3 joined while the test runs."""
+    joined: Pieces = []
+    real = parallel._join
+
+    def spying(out, streams, found, length):  # type: ignore[no-untyped-def]
+        joined.append(list(found))
+        real(out, streams, found, length)
+
+    monkeypatch.setattr(parallel, "_join", spying)
+    return joined
 
 
 @needs_ffmpeg
 def test_a_chunked_mp3_decodes_to_the_session_to_the_sample(
-    minutes: Timeline, tmp_path: Path, three_cores: None
+    minutes: Timeline, tmp_path: Path, pieces: Pieces
 ) -> None:
-    spans = cuts(minutes, ToneClips(), 1.0, None)
-    assert spans is not None
-    chunks = parallel.plan(minutes.total, spans.silences, 3, SR)
-    assert len(chunks) == 3
     export_files(minutes, tmp_path / "s.mp3", "mp3")
     heard, rate = soundfile.read(tmp_path / "s.mp3", dtype="float32")
     assert (rate, len(heard)) == (SR, minutes.total)
+    [cut] = pieces
+    assert {p.encoder for p in cut} == {0, 1}, "both encoders had work"
+    skipped = [(a.end, b.start) for a, b in itertools.pairwise(cut) if a.end]
+    assert sum(b - a for a, b in skipped) > minutes.total // 2  # the holds: not encoded
     rendered = render(minutes, ToneClips()).astype(np.float32) / 32768
-    # Every sound where it belongs, nothing at the cuts (no click), and no more coding
-    # noise than a single encoder leaves.
+    # Every sound where it belongs, nothing where the silence was not encoded (no
+    # click), and no more coding noise than a single encoder leaves.
     found, expected = onsets(heard, 10 ** (-30 / 20)), expected_onsets(minutes)
     assert len(found) == len(expected)
     assert all(abs(a - b) <= 10 * SR // 1000 for a, b in zip(found, expected, strict=True))
-    for before, after in itertools.pairwise(chunks):
-        # From the cut to past the next chunk's start: silence (before the cut, the last
-        # sound's coding noise fades out as it would in one piece).
-        assert np.max(np.abs(heard[before.end : after.start + parallel.GUARD])) < 1e-4
+    for end, start in skipped:
+        assert not np.any(heard[end:start])  # digital silence: copies of a silent frame
+        # After it, before the next sound's coding noise can reach back: still silence.
+        assert np.max(np.abs(heard[start : start + parallel.FRAME])) < 1e-4
     noise = heard - rendered
     snr_db = 10 * np.log10(np.sum(rendered**2) / np.sum(noise**2))
     assert snr_db > 15
@@ -112,7 +115,7 @@ def test_a_chunked_mp3_decodes_to_the_session_to_the_sample(
 
 @needs_ffmpeg
 def test_the_joined_header_counts_every_frame_and_gives_the_padding(
-    minutes: Timeline, tmp_path: Path, three_cores: None
+    minutes: Timeline, tmp_path: Path
 ) -> None:
     export_files(minutes, tmp_path / "s.mp3", "mp3")
     data = (tmp_path / "s.mp3").read_bytes()
@@ -130,7 +133,7 @@ def test_the_joined_header_counts_every_frame_and_gives_the_padding(
 
 @needs_ffmpeg
 def test_an_encoder_that_writes_other_frames_falls_back_to_one_piece(
-    minutes: Timeline, tmp_path: Path, three_cores: None, monkeypatch: pytest.MonkeyPatch
+    minutes: Timeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = mp3frames.xing_fields
 
@@ -144,6 +147,18 @@ def test_an_encoder_that_writes_other_frames_falls_back_to_one_piece(
     assert listing(tmp_path) == ["s.mp3"]
 
 
+@needs_ffmpeg
+def test_sound_at_a_cut_falls_back_to_one_piece_or_fails_in_one_line(
+    minutes: Timeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mp3frames, "is_silent", lambda data, frame: False)
+    export_files(minutes, tmp_path / "s.mp3", "mp3")  # rendered again, in one piece
+    assert abs(soundfile.info(tmp_path / "s.mp3").frames - minutes.total) <= 576
+    pcm = render(minutes, ToneClips())
+    with pytest.raises(OSError, match=r"^\[Errno 5\] the MP3's pieces do not join \(frame"):
+        write_audio(tmp_path / "t.mp3", "mp3", [pcm], sample_rate=SR, total=len(pcm), channels=2)
+
+
 def _children() -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
@@ -152,8 +167,8 @@ def _children() -> set[int]:
 
 
 @needs_ffmpeg
-def test_an_interrupt_ends_every_encoder_and_leaves_no_chunk(
-    minutes: Timeline, tmp_path: Path, three_cores: None
+def test_an_interrupt_ends_every_encoder_and_leaves_no_piece(
+    minutes: Timeline, tmp_path: Path
 ) -> None:
     before = _children()
     running: list[int] = []
@@ -165,13 +180,13 @@ def test_an_interrupt_ends_every_encoder_and_leaves_no_chunk(
 
     with pytest.raises(KeyboardInterrupt):
         export_files(minutes, tmp_path / "s.mp3", "mp3", progress=interrupt)
-    assert len(set(running)) == 3, "three encoders ran side by side"
+    assert len(set(running)) == parallel.ENCODERS, "the encoders ran side by side"
     assert _children() - before == set()
     assert listing(tmp_path) == []
 
 
 @needs_ffmpeg
-def test_a_full_disk_while_chunks_encode_leaves_nothing(full_disk: Path, three_cores: None) -> None:
+def test_a_full_disk_while_pieces_encode_leaves_nothing(full_disk: Path) -> None:
     plan: Plan = [("speech", "n" * 4000, "Noise"), ("silence", 35 * SR, "Noise")] * 3
     noisy = build(plan, NoiseClips())
     with pytest.raises(ExportError, match=r"no space left on the device; nothing was written$"):
@@ -179,18 +194,45 @@ def test_a_full_disk_while_chunks_encode_leaves_nothing(full_disk: Path, three_c
     assert listing(full_disk) == []
 
 
-def test_under_a_sound_bed_nothing_is_cut(minutes: Timeline) -> None:
-    # The bed fills every silence: a cut there would be heard, so the MP3 is one piece.
-    from voiceguide.sound.bed import BUILTIN_BEDS, BedSource
-    from voiceguide.sound.mix import Mix
-
-    assert cuts(minutes, ToneClips(), 1.0, Mix(bed=BedSource(BUILTIN_BEDS[0]))) is None
-    assert cuts(minutes, ToneClips(), 1.0, Mix(channels=1)) is not None
+def _blocks(pcm: npt.NDArray[np.int16], sizes: list[int]) -> Iterator[npt.NDArray[np.int16]]:
+    at = 0
+    while at < len(pcm):
+        for size in sizes:
+            yield pcm[at : at + size]
+            at += size
 
 
 @needs_ffmpeg
-def test_two_channels_join_as_exactly(tmp_path: Path, three_cores: None) -> None:
-    # Stereo comes next: 100 s, a tone left and another right, a silence every 30 s.
+def test_the_bytes_do_not_depend_on_how_the_blocks_come(tmp_path: Path, minutes: Timeline) -> None:
+    # A session laid out while it plays hands its blocks in other sizes than a render:
+    # the cuts are where the samples are silent, whatever the blocks.
+    pcm = render(minutes, ToneClips())
+    files = []
+    for number, sizes in enumerate([[len(pcm)], [65_536], [1, 4999, 577, 20_000, 3]]):
+        path = tmp_path / f"{number}.mp3"
+        blocks = _blocks(pcm, sizes)
+        write_audio(path, "mp3", blocks, sample_rate=SR, total=len(pcm), channels=2)
+        files.append(path.read_bytes())
+    assert files[1] == files[0]
+    assert files[2] == files[0]
+
+
+@needs_ffmpeg
+def test_sound_without_digital_silence_is_one_piece(tmp_path: Path, pieces: Pieces) -> None:
+    # Under a sound bed nothing is ever silent: one encoder codes it all, as one stream.
+    noise = np.random.default_rng(5).integers(-300, 300, (40 * SR, 2)).astype(np.int16)
+    write_audio(
+        tmp_path / "s.mp3", "mp3", _blocks(noise, [10_000]), sample_rate=SR, total=len(noise),
+        channels=2,
+    )  # fmt: skip
+    assert pieces == [[parallel.Piece(0, 0, 0, None)]]
+    heard, _ = soundfile.read(tmp_path / "s.mp3", dtype="float32")
+    assert heard.shape == noise.shape
+
+
+@needs_ffmpeg
+def test_two_channels_join_as_exactly(tmp_path: Path, pieces: Pieces) -> None:
+    # 100 s, a tone left and another right, a silence every 30 s.
     seconds = 100
     t = np.arange(seconds * SR) / SR
     both = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.3 * np.sin(2 * np.pi * 660 * t)], 1)
@@ -198,16 +240,11 @@ def test_two_channels_join_as_exactly(tmp_path: Path, three_cores: None) -> None
     for start, end in silences:
         both[start:end] = 0
     pcm = np.round(both * 32767).astype(np.int16)
-
-    def render_span(start: int, end: int) -> list[npt.NDArray[np.int16]]:
-        return [pcm[i : min(i + SR, end)] for i in range(start, end, SR)]
-
     path = tmp_path / "s.mp3"
-    assert len(parallel.plan(len(pcm), silences, 3, SR)) == 2  # the last 10 s: too short
     write_audio(
-        path, "mp3", [], sample_rate=SR, total=len(pcm), channels=2,
-        cuts=Cuts(silences, render_span),
+        path, "mp3", _blocks(pcm, [SR]), sample_rate=SR, total=len(pcm), channels=2,
     )  # fmt: skip
+    assert len(pieces[0]) == 4
     heard, _ = soundfile.read(path, dtype="float32")
     assert heard.shape == (len(pcm), 2)
     for start, end in silences:  # silent where the session is, cuts and all
@@ -216,3 +253,21 @@ def test_two_channels_join_as_exactly(tmp_path: Path, three_cores: None) -> None
     freqs = np.fft.rfftfreq(30 * SR, 1 / SR)
     assert abs(freqs[np.argmax(spectrum[:, 0])] - 440) < 2
     assert abs(freqs[np.argmax(spectrum[:, 1])] - 660) < 2
+
+
+@needs_ffmpeg
+def test_under_a_sound_bed_the_mp3_is_one_stream_with_its_reservoir(
+    minutes: Timeline, tmp_path: Path, pieces: Pieces
+) -> None:
+    # A bed fills every silence: nothing to cut in, so the reservoir's bytes are kept.
+    from voiceguide.sound.bed import BUILTIN_BEDS, BedSource
+    from voiceguide.sound.mix import Mix
+
+    export_files(minutes, tmp_path / "s.mp3", "mp3", mix=Mix(bed=BedSource(BUILTIN_BEDS[0])))
+    assert pieces == []  # not through the pieces
+    data = (tmp_path / "s.mp3").read_bytes()
+    audio = data[data.index(b"\xff\xf3") :]
+    frames = [mp3frames.frame_at(audio, o) for o in mp3frames.frames(audio)[1:]]
+    assert any(audio[f.offset + 4] for f in frames)  # some frame reaches back: a reservoir
+    heard, _ = soundfile.read(tmp_path / "s.mp3", dtype="float32")
+    assert len(heard) == minutes.total

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,16 +37,6 @@ def require_encoder(fmt: Format) -> None:
         )
 
 
-@dataclass(frozen=True)
-class Cuts:
-    """Where the session may be cut to encode it in chunks, and how to render any span of it."""
-
-    silences: list[tuple[int, int]]
-    """Spans (start, end) of digital silence, in samples."""
-    render: Callable[[int, int], Iterable[npt.NDArray[np.int16]]]
-    """Render the samples from start to end, in blocks."""
-
-
 def write_audio(
     path: Path,
     fmt: Format,
@@ -59,15 +48,21 @@ def write_audio(
     meta: Metadata | None = None,
     marks: list[Mark] | None = None,
     progress: Callable[[int, int], None] | None = None,
-    cuts: Cuts | None = None,
+    again: Callable[[], Iterable[npt.NDArray[np.int16]]] | None = None,
+    silent_holds: bool = True,
 ) -> int:
     """Encode ``blocks`` into a new ``fmt`` file at ``path``, tagged, with chapters; return frames.
 
-    ``blocks`` are int16, one column per channel (or 1-D for mono). With ``cuts``, an MP3
-    is encoded in chunks on every core (:mod:`voiceguide.output.parallel`) from spans
-    ``cuts`` renders, and ``blocks`` go unused. The file's length is read back before
-    this returns. Raises :class:`OSError` when the file cannot be written
-    (a full disk, say) and :class:`ExportError` when the format's encoder is missing.
+    ``blocks`` are int16, one column per channel (or 1-D for mono), in order; they are
+    read once. An MP3 is encoded on every core, cut in the session's silences
+    (:mod:`voiceguide.output.parallel`); should that come out other than planned,
+    ``again`` gives the blocks anew to encode it in one piece (without it, the export
+    fails). ``silent_holds=False`` says the session has no digital silence to cut in (a
+    sound bed fills it): the MP3 is then one LAME stream with its bit reservoir, some 15%
+    smaller for the same quality. ``total`` may be an estimate: the file holds what
+    ``blocks`` gave. The file's length is read back before this returns. Raises
+    :class:`OSError` when the file cannot be written (a full disk, say) and
+    :class:`ExportError` when the format's encoder is missing.
     """
     marks = marks or []
     program = ffmpeg.find_ffmpeg() if fmt in FFMPEG_FORMATS else None
@@ -77,16 +72,17 @@ def write_audio(
             path, fmt, blocks, sample_rate=sample_rate, channels=channels, total=total,
             meta=meta, progress=progress,
         )  # fmt: skip
-    elif fmt == "mp3" and cuts is not None and sample_rate in parallel.SAMPLE_RATES:
-        chunks = parallel.plan(total, cuts.silences, parallel.cores(), sample_rate)
+    elif fmt == "mp3" and silent_holds and sample_rate in parallel.SAMPLE_RATES:
         try:
             done = parallel.encode(
-                program, path, chunks, cuts.render, sample_rate=sample_rate,
-                channels=channels, progress=progress,
+                program, path, blocks, sample_rate=sample_rate, channels=channels,
+                total=total, progress=progress,
             )  # fmt: skip
-        except parallel.ChunkMismatch:  # another LAME than planned for: in one piece, then
+        except parallel.ChunkMismatch as exc:  # another LAME than planned for
+            if again is None:
+                raise OSError(errno.EIO, f"the MP3's pieces do not join ({exc})") from None
             done = ffmpeg.encode(
-                program, path, fmt, cuts.render(0, total), sample_rate=sample_rate,
+                program, path, fmt, again(), sample_rate=sample_rate,
                 channels=channels, total=total, progress=progress,
             )  # fmt: skip
     else:
@@ -98,7 +94,7 @@ def write_audio(
     if meta is not None:
         total_ms = (total * 1000 + sample_rate // 2) // sample_rate
         tag(path, fmt, meta, marks, total_ms)
-    check_written(path, fmt, total, sample_rate)
+    check_written(path, fmt, done, sample_rate)
     return done
 
 

@@ -22,7 +22,7 @@ from voiceguide.output.formats import Format
 
 MP3_VBR_QUALITY = 6
 """LAME's ``-V``: 0 is the largest, 9 the smallest; 6 keeps speech clear at ~50 kbit/s."""
-MP3_ALGORITHM_QUALITY = 5
+MP3_ALGORITHM_QUALITY = 7
 """LAME's ``-q``, its own speed against care: 5 is "good quality, fast"."""
 OPUS_SAMPLE_RATE = 24_000
 OPUS_KBPS = {1: 32, 2: 48}
@@ -81,13 +81,16 @@ def ffmpeg_command(
     sample_rate: int,
     channels: int,
     metadata: str | None = None,
+    reservoir: bool = True,
 ) -> list[str]:
     """Return the command that encodes 16-bit PCM on standard input into ``output``.
 
     ``metadata`` names an input (``pipe:N``) that holds ffmpeg's metadata file, whose tags
     and chapters go into the file (M4A and M4B); otherwise the file gets none from ffmpeg
-    (MP3 and Opus are tagged afterwards, by mutagen). Bit-exact flags leave out ffmpeg's
-    version, so the same session gives the same bytes.
+    (MP3 and Opus are tagged afterwards, by mutagen). ``reservoir=False`` keeps every MP3
+    frame's data inside the frame, so streams can be joined at any frame
+    (:mod:`voiceguide.output.parallel`). Bit-exact flags leave out ffmpeg's version, so the
+    same session gives the same bytes.
     """
     command = [ffmpeg, "-hide_banner", "-nostats", "-loglevel", "error"]
     command += ["-f", "s16le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0"]
@@ -96,6 +99,8 @@ def ffmpeg_command(
     else:
         command += ["-map_metadata", "-1", "-map_chapters", "-1"]
     command += ["-map", "0:a", *_encoder(fmt, channels)]
+    if fmt == "mp3" and not reservoir:
+        command += ["-reservoir", "0"]
     return [*command, "-fflags", "+bitexact", "-flags:a", "+bitexact", "-y", f"file:{output}"]
 
 

@@ -19,46 +19,19 @@ from typing import TYPE_CHECKING
 
 from voiceguide.atomic import atomic_path
 from voiceguide.errors import ExportError
-from voiceguide.output.audio import Cuts, write_audio
+from voiceguide.output.audio import write_audio
 from voiceguide.output.chapters import chapters
 from voiceguide.output.sidecars import captions_text, cues_text
 from voiceguide.output.tags import Mark, Metadata
 from voiceguide.output.targets import Outputs, make_folders, remove_empty_folders
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
     from voiceguide.compile.timeline import Timeline
     from voiceguide.sound.clips import ClipSource
     from voiceguide.sound.mix import Mix
 
 Progress = Callable[[int, int], None]
 """Called with (samples written, samples in all)."""
-
-
-def cuts(timeline: Timeline, clips: ClipSource, gain: float, mix: Mix | None) -> Cuts | None:
-    """Where ``timeline`` is digital silence, and how to render any span of it.
-
-    ``None`` under a sound bed: it fills every silence, so no cut would be silent.
-    """
-    from voiceguide.sound.render import render_blocks
-
-    if mix is not None and mix.bed is not None:
-        return None
-    silences: list[tuple[int, int]] = []
-    for cue in timeline.cues:
-        if cue.kind != "silence":
-            continue
-        if silences and silences[-1][1] == cue.start:
-            silences[-1] = (silences[-1][0], cue.end)
-        else:
-            silences.append((cue.start, cue.end))
-
-    def render(start: int, end: int) -> Iterator[npt.NDArray[np.int16]]:
-        return render_blocks(timeline, clips, gain=gain, start=start, end=end, mix=mix)
-
-    return Cuts(silences, render)
 
 
 def channels(mix: Mix | None) -> int:
@@ -120,7 +93,8 @@ def export(
                 meta=meta,
                 marks=marks(timeline),
                 progress=progress,
-                cuts=cuts(timeline, clips, gain, mix),
+                again=lambda: render_blocks(timeline, clips, gain=gain, mix=mix),
+                silent_holds=mix is None or mix.bed is None,
             )
             _sync(tmp)
             # Every file is complete and on disk: leaving the stack renames them all.

@@ -94,6 +94,28 @@ def frames(data: bytes, start: int = 0) -> list[int]:
     return found
 
 
+def is_silent(data: bytes, frame: Frame) -> bool:
+    """Whether the MPEG-2 ``frame`` codes nothing: no bits for any channel, so it decodes to zeros.
+
+    A decoder that meets two such frames in a row holds nothing of what came before
+    (the transform's overlap and the filter bank's memory are zeros), which is what lets
+    :mod:`voiceguide.output.parallel` join streams between them. The side information
+    starts with 8 bits of ``main_data_begin`` and 1 or 2 private bits, then, per channel,
+    ``part2_3_length`` (12 bits) and ``big_values`` (9) in a 63-bit record.
+    """
+    if frame.samples != 576:
+        raise FrameError(f"not an MPEG-2 frame at byte {frame.offset}")
+    side = data[frame.offset + 4 : frame.offset + 4 + frame.side_info]
+    bits, length = int.from_bytes(side, "big"), 8 * len(side)
+    channels = 1 if frame.side_info == 9 else 2
+    at = 8 + channels
+    for _ in range(channels):
+        if bits >> (length - at - 21) & 0x1FFFFF:  # part2_3_length and big_values
+            return False
+        at += 63
+    return True
+
+
 def xing_offset(data: bytes, frame: Frame) -> int | None:
     """Where the ``Xing`` (or ``Info``) mark of ``frame`` starts, if it is an information frame."""
     at = frame.offset + 4 + frame.side_info
@@ -175,6 +197,45 @@ def crc16(data: bytes, crc: int = 0) -> int:
     for byte in data:
         crc = (crc >> 8) ^ _TABLE[(crc ^ byte) & 0xFF]
     return crc
+
+
+def crc16_of_many(data: bytes | memoryview) -> int:
+    """CRC-16/ARC of megabytes: :func:`crc16`, computed for 4 KiB pieces at once (numpy).
+
+    Leading zero bytes leave a CRC of initial value 0 unchanged, so the data is padded in
+    front to whole pieces; each piece's CRC is moved through the pieces after it.
+    """
+    import numpy as np
+
+    piece = 4096
+    if len(data) < 4 * piece:
+        return crc16(bytes(data))
+    raw = np.frombuffer(data, np.uint8)
+    rows = -(-len(raw) // piece)
+    padded = np.zeros(rows * piece, np.uint16)
+    padded[rows * piece - len(raw) :] = raw
+    table = np.array(_TABLE, np.uint16)
+    pieces = padded.reshape(rows, piece)
+    crc = np.zeros(rows, np.uint16)
+    for column in range(piece):
+        crc = (crc >> 8) ^ table[(crc ^ pieces[:, column]) & 0xFF]
+    shift = _power(piece)
+    total = 0
+    for value in crc.tolist():
+        total = _apply(shift, total) ^ value
+    return total
+
+
+def _power(count: int) -> list[int]:
+    """The map that moves a CRC through ``count`` zero bytes, column by column."""
+    result = [1 << bit for bit in range(16)]
+    step = [_zero_byte(1 << bit) for bit in range(16)]
+    while count:
+        if count & 1:
+            result = [_apply(step, column) for column in result]
+        step = [_apply(step, column) for column in step]
+        count >>= 1
+    return result
 
 
 def crc16_combine(crcs: Iterable[tuple[int, int]]) -> int:

@@ -70,7 +70,7 @@ def export_stream(
     Raises :class:`BrokenPipeError` when the reader goes away, :class:`ExportError` (one
     line) for any other failure.
     """
-    from voiceguide.output.export import channels, cuts, marks
+    from voiceguide.output.export import channels, marks
     from voiceguide.sound.render import render_blocks
 
     meta = meta or Metadata(title=timeline.title)
@@ -99,7 +99,8 @@ def export_stream(
                     meta=meta,
                     marks=marks(timeline),
                     progress=progress,
-                    cuts=cuts(timeline, clips, gain, mix),
+                    again=lambda: render_blocks(timeline, clips, gain=gain, mix=mix),
+                    silent_holds=mix is None or mix.bed is None,
                 )
             except OSError as exc:
                 raise ExportError(
