@@ -26,7 +26,9 @@ from voiceguide.script import extent, spec
 from voiceguide.script.durations import format_ms
 from voiceguide.script.model import Routine
 
-__all__ = ["MAX_PACE", "MIN_PACE", "CompileOptions", "compile_routine", "phrases_of"]
+__all__ = [
+    "MAX_PACE", "MIN_PACE", "CompileOptions", "compile_routine", "phrases_of", "segments_of",
+]  # fmt: skip
 
 INTRO_CUES = 16
 """Cues of an introduction besides its cautions: title, summary, posture, length, sounds."""
@@ -110,11 +112,15 @@ def phrase_sources(
 
 
 def _blame_pace(
-    routine: Routine, lengths: Lengths, options: CompileOptions, problem: Problem
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions,
+    problem: Problem,
+    announce: Lengths | None = None,
 ) -> None:
     """Raise a SettingError naming the pace if the routine fits at its own pace."""
     try:
-        compile_routine(routine, lengths, replace(options, pace=1.0))
+        compile_routine(routine, lengths, replace(options, pace=1.0), announce=announce)
     except ScriptError:
         return  # the script is at fault whatever the pace: report its problems
     raise SettingError(
@@ -124,15 +130,19 @@ def _blame_pace(
     )
 
 
-def compile_routine(
-    routine: Routine, lengths: Lengths, options: CompileOptions | None = None
-) -> Timeline:
-    """Lay the routine out on a timeline, every cue placed to the sample.
+def segments_of(
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions,
+    announce: Lengths | None = None,
+) -> list[Segment]:
+    """Plan the whole session as segments, in order: what layout places end to end.
 
-    Raises :class:`ScriptError` when speech does not fit its phase or the
-    session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
+    The introduction says how long the session takes, itself included; that length is
+    measured with ``announce`` (default: ``lengths``). A session that streams passes lengths
+    it has before any synthesis (:class:`voiceguide.session.AnnouncedLengths`), so that
+    every cue's start depends only on what comes before it.
     """
-    options = options or CompileOptions()
     check_size(routine, options)
     planner = Planner(routine, lengths, options)
     body = list(planner.body())
@@ -141,24 +151,20 @@ def compile_routine(
         chapter = "Introduction" if options.intro else routine.title
         segments.append(Own("tone", "start", "intro", Where(chapter, "intro"), 0))
     if options.intro:
-        # The introduction says how long the session takes, itself included: measure
-        # the body, then a draft of the introduction, then write the real one.
-        rate = lengths.sample_rate
-        body_ms = measure(body, lengths) * 1000 // rate
-        intro_ms = measure(planner.intro(body_ms), lengths) * 1000 // rate
+        # Measure the body, then a draft of the introduction, then write the real one.
+        measuring = announce if announce is not None else lengths
+        rate = measuring.sample_rate
+        body_ms = measure(body, measuring) * 1000 // rate
+        intro_ms = measure(planner.intro(body_ms), measuring) * 1000 // rate
         segments.extend(planner.intro(body_ms + intro_ms))
     segments.extend(body)
     if planner.tones:
         segments.append(Own("tone", "end", "closing", Where("Closing", "closing"), 0))
-    layout = Layout(lengths)
-    for segment in segments:
-        layout.place(segment)
-    if layout.problems:
-        if options.pace != 1.0:
-            _blame_pace(routine, lengths, options, layout.problems[0])
-        # A hold repeated five times would report the same problem five times.
-        raise ScriptError(list(dict.fromkeys(layout.problems)))
-    timeline = Timeline(lengths.sample_rate, tuple(layout.cues), routine.title, routine.name)
+    return segments
+
+
+def check_total(routine: Routine, timeline: Timeline) -> None:
+    """Refuse a laid-out session longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`."""
     if timeline.total_ms > spec.MAX_SESSION_MS:
         raise ScriptError(
             [
@@ -169,4 +175,30 @@ def compile_routine(
                 )
             ]
         )
+
+
+def compile_routine(
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions | None = None,
+    *,
+    announce: Lengths | None = None,
+) -> Timeline:
+    """Lay the routine out on a timeline, every cue placed to the sample.
+
+    ``announce`` measures the length the introduction says (see :func:`segments_of`).
+    Raises :class:`ScriptError` when speech does not fit its phase or the
+    session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
+    """
+    options = options or CompileOptions()
+    layout = Layout(lengths)
+    for segment in segments_of(routine, lengths, options, announce):
+        layout.place(segment)
+    if layout.problems:
+        if options.pace != 1.0:
+            _blame_pace(routine, lengths, options, layout.problems[0], announce)
+        # A hold repeated five times would report the same problem five times.
+        raise ScriptError(list(dict.fromkeys(layout.problems)))
+    timeline = Timeline(lengths.sample_rate, tuple(layout.cues), routine.title, routine.name)
+    check_total(routine, timeline)
     return timeline

@@ -1,0 +1,133 @@
+"""Lay a routine out as the lengths of its phrases arrive: the prefix form of the compile.
+
+A cue's start depends only on what comes before it, so the session can be laid out segment
+by segment, in order, as soon as each segment's phrases are spoken, and the first cues
+played while later phrases are still being made. :class:`PrefixLayout` places the very
+segments :func:`~voiceguide.compile.compiler.compile_routine` places, with the same
+:class:`~voiceguide.compile.layout.Layout`, so when it is done its cues are the pure
+compile's, cue for cue (``tests/test_stream_layout.py`` checks every built-in routine and
+every golden case). Its only difference: it stops at the first segment that does not fit
+and reports that segment's problems, where the pure compile reports all of them.
+
+It also says where playback may wait for synthesis (:attr:`PrefixLayout.safe_end`): after
+an instruction and its breath, after a sound of its own, after a pause, never inside a
+sentence, a hold, a rest or an activity, and never between a hold and what follows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from voiceguide.compile.compiler import CompileOptions, check_total, segments_of
+from voiceguide.compile.layout import Layout
+from voiceguide.compile.lengths import Lengths
+from voiceguide.compile.plan import Own, Segment, Timed
+from voiceguide.compile.timeline import Cue, Timeline
+from voiceguide.errors import ScriptError
+from voiceguide.script.model import Routine
+
+_WAITABLE_PHASES = frozenset({"pause", "intro"})
+"""Timed phases whose end playback may wait at: silence that nothing times."""
+
+
+def speech_of(segment: Segment) -> list[str]:
+    """The phrases ``segment`` says, in order."""
+    if isinstance(segment, Own):
+        return [segment.text] if segment.kind == "speech" else []
+    return [event.text for event in segment.events if event.kind == "speech"]
+
+
+def waitable_after(segment: Segment) -> bool:
+    """Whether playback may wait for synthesis right after ``segment``."""
+    return isinstance(segment, Own) or (
+        isinstance(segment, Timed) and segment.phase in _WAITABLE_PHASES
+    )
+
+
+class PrefixLayout:
+    """A routine laid out as far as its phrases are ready, growing with :meth:`advance`."""
+
+    def __init__(
+        self,
+        routine: Routine,
+        lengths: Lengths,
+        options: CompileOptions | None = None,
+        *,
+        announce: Lengths | None = None,
+    ) -> None:
+        """Plan the session (no lengths needed but ``announce``'s); lay out nothing yet."""
+        self.routine = routine
+        self.options = options or CompileOptions()
+        self.segments = segments_of(routine, lengths, self.options, announce)
+        self.sample_rate = lengths.sample_rate
+        self._layout = Layout(lengths)
+        self._placed = 0
+        self.safe_end = 0
+        """The last sample at which playback may wait for what is not laid out yet."""
+
+    def phrases(self) -> list[str]:
+        """Every phrase the session says, once each, in the order it is first heard."""
+        found: dict[str, None] = {}
+        for segment in self.segments:
+            found.update(dict.fromkeys(speech_of(segment)))
+        return list(found)
+
+    def pending(self) -> list[str]:
+        """The phrases of the segments not laid out yet, once each, in order."""
+        found: dict[str, None] = {}
+        for segment in self.segments[self._placed :]:
+            found.update(dict.fromkeys(speech_of(segment)))
+        return list(found)
+
+    @property
+    def cues(self) -> list[Cue]:
+        """The cues laid out so far (do not change the list)."""
+        return self._layout.cues
+
+    @property
+    def laid_out(self) -> int:
+        """The sample where what is laid out ends."""
+        return self._layout.now
+
+    @property
+    def done(self) -> bool:
+        """Whether every segment is laid out."""
+        return self._placed == len(self.segments)
+
+    def advance(self, ready: Callable[[str], bool], *, limit: int | None = None) -> int:
+        """Lay out the next segments whose phrases are all ``ready``; return how many.
+
+        Stops at the first segment with a phrase not ready (or after ``limit`` segments).
+        Raises :class:`ScriptError` with the problems of a segment that does not fit, and
+        lays out nothing more after it.
+        """
+        placed = 0
+        layout = self._layout
+        while self._placed < len(self.segments) and (limit is None or placed < limit):
+            segment = self.segments[self._placed]
+            if not all(ready(text) for text in speech_of(segment)):
+                break
+            cues, now = len(layout.cues), layout.now
+            layout.place(segment)
+            if layout.problems:
+                del layout.cues[cues:]  # what was laid out ends where this segment starts
+                layout.now = now
+                raise ScriptError(list(dict.fromkeys(layout.problems)))
+            self._placed += 1
+            placed += 1
+            if waitable_after(segment):
+                self.safe_end = layout.now
+        if self.done:
+            self.safe_end = layout.now
+            check_total(self.routine, self.prefix())
+        return placed
+
+    def prefix(self) -> Timeline:
+        """The timeline laid out so far (the whole session once :attr:`done`)."""
+        routine = self.routine
+        return Timeline(self.sample_rate, tuple(self._layout.cues), routine.title, routine.name)
+
+    def timeline(self) -> Timeline:
+        """The whole timeline; lays out what is left (every phrase must be ready)."""
+        self.advance(lambda _: True)
+        return self.prefix()
