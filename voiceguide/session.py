@@ -15,18 +15,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources, phrases_of
+from voiceguide.compile.compiler import (
+    CompileOptions,
+    compile_routine,
+    phrase_sources,
+    segments_of,
+)
 from voiceguide.errors import SettingError, UsageError
 from voiceguide.prefs import PIPER, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
 from voiceguide.script.model import Routine
 
 if TYPE_CHECKING:
+    from voiceguide.compile.lengths import Lengths
     from voiceguide.compile.timeline import Timeline
     from voiceguide.script.config import UserConfig
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines.base import SpeechEngine, Voice
+    from voiceguide.sound.pool import ClipPool
     from voiceguide.sound.speech import SpeechClips
+    from voiceguide.sound.stream import SessionStream
 
 Progress = Callable[[int, int], None]
 
@@ -119,6 +127,108 @@ def resolve_voice(
     return resolve(prefs, asked, config.prefs, spec.VOICE_DEFAULTS)
 
 
+@dataclass(frozen=True)
+class StreamingSession:
+    """A routine being made while it is heard: its stream, clips and settled voice."""
+
+    routine: Routine
+    stream: SessionStream
+    clips: SpeechClips
+    voice: VoiceSettings
+
+    @property
+    def volume_pct(self) -> int:
+        """The volume in percent."""
+        return self.voice.volume_pct
+
+    @property
+    def gain(self) -> float:
+        """The volume as a linear gain."""
+        return self.voice.gain
+
+
+def open_stream(
+    request: SessionRequest,
+    *,
+    engine: SpeechEngine | None = None,
+    cache: PhraseCache | None = None,
+    config: UserConfig | None = None,
+) -> StreamingSession:
+    """Start making the requested session in the order it is heard, and return at once.
+
+    Nothing is spoken on this thread: a pool of workers (one engine each, on every core
+    for espeak-ng) makes the phrases in timeline order while the caller plays what is laid
+    out. Before returning, what the words must fit is checked (:func:`check_fits`), so a
+    prompt too long for its hold is an error at its line before the first sound.
+    ``engine``, ``cache`` and ``config`` are as for :func:`open_session`; a given engine
+    speaks alone.
+    """
+    from voiceguide.compile.estimate import EstimatedSpeech
+    from voiceguide.compile.stream import PrefixLayout
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.pool import ClipPool
+    from voiceguide.sound.speech import SpeechClips
+    from voiceguide.sound.stream import SessionStream
+    from voiceguide.sound.tones import Sounds
+
+    routine = load_routine(request.routine, allow_outside=request.allow_outside)
+    voice = resolve_voice(request.prefs, routine, config)
+    cache = cache if cache is not None else PhraseCache()
+    speaker = engine if engine is not None else make_engine(voice)
+    clips = SpeechClips(speaker, cache, Sounds(cache=cache))
+    announce = EstimatedSpeech(voice.rate_wpm, clips)
+    layout = PrefixLayout(routine, clips, request.options, announce=announce)
+    spare = None if engine is not None else (lambda: make_engine(voice))
+    pool = ClipPool(clips, spare=spare)
+    stream = SessionStream(layout, clips, pool)
+    try:
+        check_fits(routine, clips, pool, request.options, voice.rate_wpm, announce)
+    except BaseException:
+        stream.close()
+        raise
+    return StreamingSession(routine, stream, clips, voice)
+
+
+def check_fits(
+    routine: Routine,
+    clips: SpeechClips,
+    pool: ClipPool,
+    options: CompileOptions,
+    rate_wpm: int,
+    announce: Lengths,
+) -> None:
+    """Refuse, at its line, speech that cannot fit its phase, before any sound.
+
+    The session is compiled with each phrase not spoken yet at the longest it may be
+    (:class:`~voiceguide.compile.estimate.BoundLengths`). If something does not fit at its
+    bound, the phrases said inside timed phases are made first and it is compiled again:
+    what still does not fit is the error the full compile would give.
+    """
+    from voiceguide.compile.estimate import BoundLengths
+    from voiceguide.compile.plan import Timed
+    from voiceguide.errors import ScriptError
+
+    bounds = BoundLengths(clips, rate_wpm)
+    try:
+        compile_routine(routine, bounds, options, announce=announce)
+        return
+    except ScriptError:
+        pass
+    inside = {
+        event.text
+        for segment in segments_of(routine, clips, options, announce)
+        if isinstance(segment, Timed)
+        for event in segment.events
+        if event.kind == "speech" and bounds.bounded(event.text)
+    }
+    for text in inside:
+        pool.hurry(text)
+    for text in inside:
+        pool.wait(text)
+    compile_routine(routine, bounds, options, announce=announce)
+
+
 def open_session(
     request: SessionRequest,
     *,
@@ -131,25 +241,35 @@ def open_session(
 
     ``engine``, ``cache`` and ``config`` replace the ones made from the settled voice, the
     user's cache folder and the user's config file; an engine given speaks with its own
-    voice. ``progress`` is called with (phrases done, phrases to do).
+    voice. ``progress`` is called with (phrases done, phrases to do). The timeline is the
+    one a stream of the same request lays out (:func:`open_stream`), cue for cue.
     """
-    from voiceguide.sound.cache import PhraseCache
-    from voiceguide.sound.engines import make_engine
     from voiceguide.sound.processing import SilentPhraseError
-    from voiceguide.sound.speech import SpeechClips
-    from voiceguide.sound.tones import Sounds
 
-    routine = load_routine(request.routine, allow_outside=request.allow_outside)
-    voice = resolve_voice(request.prefs, routine, config)
-    cache = cache if cache is not None else PhraseCache()
-    speaker = engine if engine is not None else make_engine(voice)
-    clips = SpeechClips(speaker, cache, Sounds(cache=cache))
+    opened = open_stream(request, engine=engine, cache=cache, config=config)
+    stream, routine = opened.stream, opened.routine
+    texts = stream.layout.phrases()
     try:
-        synthesized = clips.prepare(phrases_of(routine, clips, request.options), progress)
-    except SilentPhraseError as error:  # name the lines that say them
-        raise error.located(phrase_sources(routine, clips, request.options)) from None
-    timeline = compile_routine(routine, clips, request.options)
-    return Session(routine, timeline, clips, voice, synthesized)
+        stream.pool.want(texts)
+        done = -1
+        while True:
+            ready = sum(1 for text in texts if stream.pool.ready(text))
+            if progress is not None and ready != done:
+                progress(ready, len(texts))
+            done = ready
+            if ready == len(texts) or not stream.pool.busy:
+                break
+            stream.pool.wait_any(0.2)
+        silent = [t for t in texts if isinstance(stream.pool.failure(t), SilentPhraseError)]
+        if silent:  # name the lines that say them, all at once
+            engine_name = opened.clips.engine.name
+            raise SilentPhraseError(silent, engine_name).located(
+                phrase_sources(routine, opened.clips, request.options)
+            )
+        timeline = stream.timeline()
+    finally:
+        stream.close()
+    return Session(routine, timeline, opened.clips, opened.voice, stream.pool.spoken)
 
 
 def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Timeline:

@@ -1,0 +1,201 @@
+"""A session made while it is heard: phrases spoken in order, laid out and rendered as they come.
+
+:class:`SessionStream` puts together the prefix layout
+(:class:`~voiceguide.compile.stream.PrefixLayout`), the synthesis pool
+(:class:`~voiceguide.sound.pool.ClipPool`) and the renderer
+(:func:`~voiceguide.sound.render.render_blocks`). Play and export both read a session
+through it: :meth:`SessionStream.advance` lays out what is ready, :meth:`render` gives the
+samples of what is laid out (the same blocks the pure compile's timeline renders to), and
+:meth:`timeline` waits for the whole session.
+
+The pool is fed a window of phrases ahead of what is laid out (:data:`AHEAD_SEGMENTS`),
+and clips are let go once everything that says them is rendered, so memory stays flat
+however long the session (the phrase cache keeps every clip).
+
+If a phrase turns out not to fit where the estimate said it would (or the engine cannot
+speak it), the stream stops at the start of that segment: what comes before it is whole,
+and :attr:`error` says why, at its line.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from voiceguide.compile.stream import PrefixLayout, speech_of
+from voiceguide.compile.timeline import Timeline
+from voiceguide.errors import VoiceguideError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from voiceguide.compile.timeline import Cue
+    from voiceguide.sound.pool import ClipPool
+    from voiceguide.sound.speech import SpeechClips
+
+AHEAD_SEGMENTS = 400
+"""How many segments past what is laid out the pool is asked to make ready."""
+
+
+class SessionStream:
+    """One session, laid out as its phrases are made, rendered from what is laid out."""
+
+    def __init__(self, layout: PrefixLayout, clips: SpeechClips, pool: ClipPool) -> None:
+        """Stream ``layout`` with phrases that ``pool`` makes into ``clips``."""
+        self.layout = layout
+        self.clips = clips
+        self.pool = pool
+        self.sample_rate = layout.sample_rate
+        self.error: VoiceguideError | None = None
+        """Why the stream stopped before the session's end, if it did."""
+        self._starts: list[int] = []
+        self._prefix: Timeline | None = None
+        self._fed = 0
+        self._placed = 0
+        self._ends: list[int] = []
+        """The end sample of each segment laid out."""
+        self._last_use: dict[str, int] = {}
+        for index, segment in enumerate(layout.segments):
+            for text in speech_of(segment):
+                self._last_use[text] = index
+        self._released = 0
+        self._feed()
+
+    # -- laying out ------------------------------------------------------------------------
+
+    @property
+    def laid_out(self) -> int:
+        """The sample where what is laid out ends."""
+        return self.layout.laid_out
+
+    @property
+    def safe_end(self) -> int:
+        """How far playback may go without risking a wait inside a phase."""
+        return self.layout.safe_end
+
+    @property
+    def done(self) -> bool:
+        """Whether the whole session is laid out (or the stream stopped for good)."""
+        return self.layout.done or self.error is not None
+
+    @property
+    def total(self) -> int | None:
+        """The session's length in samples, once it is all laid out."""
+        return self.layout.laid_out if self.layout.done else None
+
+    def advance(self) -> bool:
+        """Lay out what is ready; return whether anything was. Never raises: see :attr:`error`."""
+        if self.done:
+            return False
+        try:
+            placed = self.layout.advance(self._ready)
+        except VoiceguideError as error:
+            self.error = error
+            return True
+        if placed:
+            cues = self.layout.cues
+            self._starts.extend(c.start for c in cues[len(self._starts) :])
+            self._prefix = None
+            self._placed += placed
+            self._feed()
+        return bool(placed)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for more to lay out; return whether more was."""
+        if self.advance():
+            return True
+        if self.done:
+            return False
+        self.pool.wait_any(timeout_s)
+        return self.advance()
+
+    def timeline(self) -> Timeline:
+        """Wait until the whole session is laid out and return its timeline.
+
+        Raises what stopped the stream, if something did.
+        """
+        while not self.done:
+            self.wait(1.0)
+        if self.error is not None:
+            raise self.error
+        return self.prefix()
+
+    def prefix(self) -> Timeline:
+        """The timeline laid out so far."""
+        if self._prefix is None:
+            self._prefix = self.layout.prefix()
+        return self._prefix
+
+    def cue_at(self, sample: int) -> Cue | None:
+        """The cue laid out at ``sample``, if it is laid out."""
+        i = bisect.bisect_right(self._starts, sample) - 1
+        cues = self.layout.cues
+        return cues[i] if 0 <= i < len(cues) and sample < cues[i].end else None
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def window(self, start: int, end: int) -> Timeline:
+        """A timeline of the laid-out cues that sound between ``start`` and ``end``."""
+        cues = self.layout.cues
+        lo = max(0, bisect.bisect_right(self._starts, start) - 1)
+        hi = bisect.bisect_left(self._starts, end)
+        title, name = self.layout.routine.title, self.layout.routine.name
+        return Timeline(self.sample_rate, tuple(cues[lo:hi]), title, name)
+
+    def render(
+        self, start: int, end: int, *, gain: float = 1.0
+    ) -> Iterator[npt.NDArray[np.int16]]:
+        """Yield samples ``start`` to ``end`` as :func:`render_blocks` does for the whole.
+
+        ``end`` must be laid out. Clips no longer needed after ``end`` are let go.
+        """
+        from voiceguide.sound.render import render_blocks
+
+        if end > self.laid_out:
+            raise ValueError(f"sample {end} is not laid out yet (up to {self.laid_out})")
+        if end > start:
+            window = self.window(start, end)
+            yield from render_blocks(window, self.clips, gain=gain, start=start, end=end)
+        self._release(end)
+
+    def close(self) -> None:
+        """Stop making phrases."""
+        self.pool.close()
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _ready(self, text: str) -> bool:
+        if self.pool.ready(text):
+            return True
+        self.pool.check(text)
+        return False
+
+    def _feed(self) -> None:
+        """Ask the pool for the phrases of the segments up to :data:`AHEAD_SEGMENTS` ahead."""
+        segments = self.layout.segments
+        until = min(len(segments), self._placed + AHEAD_SEGMENTS)
+        if until > self._fed:
+            texts: dict[str, None] = {}
+            for segment in segments[self._fed : until]:
+                texts.update(dict.fromkeys(speech_of(segment)))
+            self.pool.want(texts)
+            self._fed = until
+        self._ends.extend([self.layout.laid_out] * (self._placed - len(self._ends)))
+
+    def _release(self, rendered: int) -> None:
+        """Let go of clips that only segments rendered by now say."""
+        ends = self._ends
+        done = bisect.bisect_right(ends, rendered)
+        if done <= self._released:
+            return
+        segments = self.layout.segments
+        gone = [
+            text
+            for index in range(self._released, done)
+            for text in speech_of(segments[index])
+            if self._last_use[text] < done
+        ]
+        self.clips.forget(gone)
+        self._released = done
