@@ -12,48 +12,56 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from voiceguide.play.navigation import Step
-    from voiceguide.session import Progress, Session, SessionRequest
+    from voiceguide.session import SessionRequest, StreamingSession
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
-"""Set to 1 to print, on stderr, the monotonic time the first audio reaches the device."""
+"""Set to 1 to print, on stderr, the monotonic time the device took the first sample that is
+not silent (what the listener hears first, measured where it leaves voiceguide)."""
 
 
-def prepare(request: SessionRequest, *, audible: bool, progress: Progress | None = None) -> Session:
-    """Load the routine, check for an audio device if it will be heard, and open the session."""
-    from voiceguide.session import load_routine, open_session
+def prepare(request: SessionRequest, *, audible: bool) -> StreamingSession:
+    """Load the routine, check for an audio device if it will be heard, and start the session.
+
+    Returns at once: the phrases are made while the session plays (:func:`open_stream`).
+    """
+    from voiceguide.session import load_routine, open_stream
 
     routine = load_routine(
         request.routine, allow_outside=request.allow_outside
     )  # an invalid routine says so before the device
     if audible:
-        from voiceguide.play.player import SimpleaudioPlayer
+        from voiceguide.play.device import PortaudioOutput
 
-        SimpleaudioPlayer.check()
-    return open_session(replace(request, routine=routine), progress=progress)
+        PortaudioOutput.check()
+    return open_stream(replace(request, routine=routine))
 
 
-def steps(session: Session) -> list[Step]:
-    """The session's steps: what ``start_at`` takes a number of, and what the views show."""
+def steps(session: StreamingSession) -> list[Step]:
+    """The session's steps (waits until it is all laid out): what ``start_at`` takes."""
     from voiceguide.play.navigation import steps_of
 
-    return steps_of(session.timeline)
+    return steps_of(session.stream.timeline())
 
 
-def start_at(session: Session, where: str | None) -> int:
-    """Find the sample to start at: a step number, a time (``M:SS``) or a step's title."""
+def start_at(session: StreamingSession, where: str | None) -> int:
+    """Find the sample to start at: a step number, a time (``M:SS``) or a step's title.
+
+    Without ``where`` it is 0 at once; with it, the session is laid out first.
+    """
     from voiceguide.play.navigation import parse_from
 
-    return parse_from(where, session.timeline, steps(session)) if where is not None else 0
+    if where is None:
+        return 0
+    return parse_from(where, session.stream.timeline(), steps(session))
 
 
 def play(
-    session: Session,
+    session: StreamingSession,
     start: int = 0,
     *,
     dry_run: bool = False,
@@ -62,14 +70,18 @@ def play(
     out: TextIO | None = None,
 ) -> None:
     """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster)."""
+    from voiceguide.play.device import ClockOutput, Output, PortaudioOutput
     from voiceguide.play.liveview import LineView, TerminalView
+    from voiceguide.play.navigation import steps_of
     from voiceguide.play.playback import Playback
-    from voiceguide.play.player import NullPlayer, Player, SimpleaudioPlayer
     from voiceguide.play.terminal import stdin_keys
     from voiceguide.signals import exit_on_signals
 
     out = out if out is not None else sys.stdout
-    timeline, shown = session.timeline, steps(session)
+    stream = session.stream
+    stream.advance()
+    timeline = stream.prefix()
+    shown = steps_of(timeline)
     keys = stdin_keys()
     view: TerminalView | LineView | None
     if quiet:
@@ -78,25 +90,26 @@ def play(
         view = LineView(out, timeline, shown)
     else:
         view = TerminalView(out, timeline, shown, show_keys=keys is not None)
-    player: Player = NullPlayer(speed=speed) if dry_run else SimpleaudioPlayer()
+    output: Output = ClockOutput(speed=speed) if dry_run else PortaudioOutput()
     playback = Playback(
-        timeline,
+        stream,
         session.clips,
-        player,
+        output,
         volume_pct=session.volume_pct,
         start=start,
         view=view,
+        ahead_s=2.0 * speed,
         on_first_audio=_trace_first_audio if os.environ.get(TRACE_ENV) else None,
     )
     try:
         with exit_on_signals(), keys if keys is not None else contextlib.nullcontext():
             playback.run(keys)
     finally:
-        player.close()
+        stream.close()
         if view is not None:
             view.close()
 
 
-def _trace_first_audio() -> None:
-    sys.stderr.write(f"voiceguide: first audio handed over at monotonic {time.monotonic():.6f}\n")
+def _trace_first_audio(at: float) -> None:
+    sys.stderr.write(f"voiceguide: first audio handed over at monotonic {at:.6f}\n")
     sys.stderr.flush()

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from voiceguide.cli.app import RoutineArg, app, progress_bar, table
+from voiceguide.cli.app import RoutineArg, app, table
 from voiceguide.cli.options import FloatRange, RangedHelp, session_options
 from voiceguide.errors import AudioDeviceError, UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.session import Session, SessionRequest
+    from voiceguide.session import SessionRequest, StreamingSession
 
 MIN_SPEED, MAX_SPEED = 1, 1000
 """How much faster than real time a dry run may go (slower would only wait longer)."""
@@ -74,9 +74,12 @@ def play(
       -, Down    softer
       q          quit
 
+    Sound starts at once: speech is made while the session plays, the next phrases
+    first; if it ever falls behind, playback waits at a silence and says "One moment."
     On a terminal a sighted helper sees a live view; otherwise one line is printed
     per cue as it starts. Exits 0 at the end or on q, 4 when there is no audio device
-    ('voiceguide export' writes the session to a file instead), 130 on Ctrl-C.
+    ('voiceguide export' writes the session to a file instead), 5 when the device stops
+    taking sound, 130 on Ctrl-C.
 
     Example: voiceguide play sitting-foot --skip-intro
     """
@@ -84,14 +87,17 @@ def play(
 
     if speed != 1.0 and not dry_run:
         raise UsageError("--speed: only with --dry-run (audio always plays in real time)")
-    with _export_hint(routine), progress_bar("Preparing speech") as progress:
-        session = playing.prepare(request, audible=not (dry_run or list_steps), progress=progress)
-    if list_steps:
-        _print_steps(session)
-        return
-    start = playing.start_at(session, start_from)
     with _export_hint(routine):
-        playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet)
+        session = playing.prepare(request, audible=not (dry_run or list_steps))
+    try:
+        if list_steps:
+            _print_steps(session)
+            return
+        start = playing.start_at(session, start_from)
+        with _export_hint(routine):
+            playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet)
+    finally:
+        session.stream.close()
 
 
 @contextlib.contextmanager
@@ -105,11 +111,11 @@ def _export_hint(routine: str) -> Iterator[None]:
         ) from None
 
 
-def _print_steps(session: Session) -> None:
+def _print_steps(session: StreamingSession) -> None:
     from voiceguide import playing
     from voiceguide.script.durations import format_clock
 
-    timeline = session.timeline
+    timeline = session.stream.timeline()
     table(
         ["STEP", "TIME", "TITLE", "FIRST WORDS"],
         [

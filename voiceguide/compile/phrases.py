@@ -25,6 +25,8 @@ HALFWAY = "Halfway."
 RELEASE_REST = "Release, and rest."
 RELEASE_LAST = "Release, and let go."
 PAUSED = "Paused."
+ONE_MOMENT = "One moment."
+"""Said, softly, when playback waits at a silence for speech still being made."""
 BEFORE_CAUTIONS = "Before we begin, a word of care."
 
 

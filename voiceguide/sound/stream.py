@@ -160,6 +160,14 @@ class SessionStream:
             yield from render_blocks(window, self.clips, gain=gain, start=start, end=end)
         self._release(end)
 
+    def prepare(self, text: str) -> None:
+        """Make ``text`` (an answer, "One moment.") ready before the next phrases."""
+        self.pool.hurry(text)
+
+    def ready(self, text: str) -> bool:
+        """Whether ``text`` is ready."""
+        return self.pool.ready(text)
+
     def close(self) -> None:
         """Stop making phrases."""
         self.pool.close()
