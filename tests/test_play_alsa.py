@@ -101,7 +101,8 @@ def session_in(played: bytes, expected: bytes) -> tuple[int, int]:
     start = (lead - first) // 2 * 2
     assert start >= 0
     assert played[start : start + len(expected)] == expected
-    assert not any(played[:start]) and not any(played[start + len(expected) :])
+    assert not any(played[:start])
+    assert not any(played[start + len(expected) :])
     return start // 2, (len(played) - start - len(expected)) // 2
 
 

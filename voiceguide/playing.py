@@ -35,9 +35,9 @@ def prepare(request: SessionRequest, *, audible: bool) -> StreamingSession:
         request.routine, allow_outside=request.allow_outside
     )  # an invalid routine says so before the device
     if audible:
-        from voiceguide.play.device import PortaudioOutput
+        from voiceguide.play.device import check_output
 
-        PortaudioOutput.check()
+        check_output()
     return open_stream(replace(request, routine=routine))
 
 
@@ -70,7 +70,7 @@ def play(
     out: TextIO | None = None,
 ) -> None:
     """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster)."""
-    from voiceguide.play.device import ClockOutput, Output, PortaudioOutput
+    from voiceguide.play.device import ClockOutput, Output, default_output
     from voiceguide.play.liveview import LineView, TerminalView
     from voiceguide.play.navigation import steps_of
     from voiceguide.play.playback import Playback
@@ -90,7 +90,7 @@ def play(
         view = LineView(out, timeline, shown)
     else:
         view = TerminalView(out, timeline, shown, show_keys=keys is not None)
-    output: Output = ClockOutput(speed=speed) if dry_run else PortaudioOutput()
+    output: Output = ClockOutput(speed=speed) if dry_run else default_output()
     playback = Playback(
         stream,
         session.clips,
@@ -98,7 +98,7 @@ def play(
         volume_pct=session.volume_pct,
         start=start,
         view=view,
-        ahead_s=2.0 * speed,
+        ahead_s=min(60.0, 2.0 * speed),
         on_first_audio=_trace_first_audio if os.environ.get(TRACE_ENV) else None,
     )
     try:

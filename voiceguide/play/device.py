@@ -64,18 +64,6 @@ class PortaudioOutput:
         self._stream: Any = None
         self._ring: Ring | None = None
 
-    @classmethod
-    def check(cls, *, quiet_alsa: bool = True) -> None:
-        """Raise :class:`AudioDeviceError` unless PortAudio loads and has an output device."""
-        from voiceguide.play.player import probe_alsa
-
-        if quiet_alsa:
-            silence_alsa_errors()
-        problem = probe_alsa()
-        if problem is not None:
-            raise AudioDeviceError(f"no audio device could be opened (ALSA: {problem})")
-        _sounddevice()
-
     def start(self, ring: Ring) -> None:
         """Open the default device for ``ring``'s rate and channels and start it."""
         if self._quiet:
@@ -126,6 +114,118 @@ def _sounddevice() -> Any:
             "install the system package libportaudio2"
         ) from None
     return sounddevice
+
+
+class SimpleaudioOutput:
+    """The fallback where PortAudio is missing: simpleaudio playing one buffer we write into.
+
+    simpleaudio's ``play_buffer`` does not copy its buffer: its thread writes our memory to
+    the device ~0.1 s at a time. So it is handed one anonymous memory map the length of the
+    longest session (untouched pages cost nothing), and a thread of ours takes frames from
+    the ring into it :data:`WRITE_AHEAD_S` ahead of the wall clock, and gives the pages
+    behind back to the system (``MADV_DONTNEED``), so memory stays flat. What it cannot do
+    (see the module's note): know the device's real progress. Its position is the wall
+    clock, and a stalled device is not noticed.
+    """
+
+    WRITE_AHEAD_S = 0.4
+
+    def __init__(self) -> None:
+        self._thread: Any = None
+        self._stop = False
+        self._play: Any = None
+        self._map: Any = None
+
+    @classmethod
+    def check(cls) -> None:
+        """Raise :class:`AudioDeviceError` unless simpleaudio imports."""
+        try:
+            import simpleaudio  # noqa: F401
+        except ImportError as error:
+            raise AudioDeviceError(
+                f"cannot play sound: no PortAudio, no simpleaudio ({error})"
+            ) from None
+
+    def start(self, ring: Ring) -> None:
+        """Hand simpleaudio the memory map and start writing ahead of its playhead."""
+        import mmap
+        import threading
+
+        import numpy as np
+        import simpleaudio
+
+        from voiceguide.play.player import describe_simpleaudio_error
+        from voiceguide.script.spec import MAX_SESSION_MS
+
+        frame_bytes = 2 * ring.channels
+        frames = (MAX_SESSION_MS // 1000 + 3600) * ring.sample_rate
+        self._map = mmap.mmap(-1, frames * frame_bytes)
+        view = np.frombuffer(self._map, dtype=np.int16).reshape(frames, ring.channels)
+        try:
+            play = simpleaudio.play_buffer(self._map, ring.channels, 2, ring.sample_rate)
+        except simpleaudio.SimpleaudioError as error:
+            reason = describe_simpleaudio_error(error)
+            raise AudioDeviceError(f"no audio device could be opened ({reason})") from None
+        self._play = play
+        started = time.monotonic()
+        block = 1024
+        ahead = int(self.WRITE_AHEAD_S * ring.sample_rate)
+        page = mmap.PAGESIZE
+
+        def run() -> None:
+            written, freed, end = 0, 0, None
+            while not self._stop:
+                playhead = int((time.monotonic() - started) * ring.sample_rate)
+                while end is None and written < min(frames - block, playhead + ahead):
+                    if not ring.pull(view[written : written + block]):
+                        end = written + block
+                    written += block
+                behind = (max(0, playhead - ring.sample_rate) * frame_bytes) // page * page
+                if behind > freed:
+                    self._map.madvise(mmap.MADV_DONTNEED, freed, behind - freed)
+                    freed = behind
+                if end is not None and playhead >= end:
+                    break
+                time.sleep(0.02)
+            play.stop()
+
+        self._thread = threading.Thread(target=run, name="voiceguide-simpleaudio", daemon=True)
+        self._thread.start()
+
+    def stalled_s(self) -> float:
+        """Unknown: simpleaudio cannot tell (always 0)."""
+        return 0.0
+
+    def close(self) -> None:
+        """Stop writing and stop simpleaudio."""
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(2.0)
+        if self._play is not None:
+            self._play.stop()
+
+
+def default_output() -> Output:
+    """PortAudio where it is installed, else simpleaudio."""
+    try:
+        _sounddevice()
+    except AudioDeviceError:
+        return SimpleaudioOutput()
+    return PortaudioOutput()
+
+
+def check_output() -> None:
+    """Raise :class:`AudioDeviceError` unless a device opens and something can play to it."""
+    from voiceguide.play.player import probe_alsa
+
+    silence_alsa_errors()
+    problem = probe_alsa()
+    if problem is not None:
+        raise AudioDeviceError(f"no audio device could be opened (ALSA: {problem})")
+    try:
+        _sounddevice()
+    except AudioDeviceError:
+        SimpleaudioOutput.check()
 
 
 class ClockOutput:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from voiceguide.sound.clips import FloatArray
 
 Mode = Literal["playing", "waiting", "paused", "finished", "quit"]
+
+
 @dataclass(frozen=True)
 class Status:
     """What a view (or a remote control) shows."""
@@ -111,5 +113,3 @@ class NoView:
 
     def close(self) -> None:
         pass
-
-

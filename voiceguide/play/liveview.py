@@ -117,9 +117,12 @@ class TerminalView:
         if status.saying:
             now = f'Saying: "{status.saying}"'
         else:
-            state = {"paused": "Paused", "finished": "Finished", "quit": "Stopped"}.get(
-                status.mode, "Playing"
-            )
+            state = {
+                "paused": "Paused",
+                "waiting": "Waiting",
+                "finished": "Finished",
+                "quit": "Stopped",
+            }.get(status.mode, "Playing")
             speech = self._last_speech(position)
             now = f"{state:<8}  " + (f'"{speech.text}"' if speech is not None else "")
         where: list[str] = []

@@ -68,6 +68,8 @@ class Ring:
         self._factor = 1.0
         self._target = 1.0
         self._ramp = max(1, RAMP_MS * sample_rate // 1000)
+        self._from = 1.0
+        self._ramped = 0
         self._overlays: list[tuple[int, Frames]] = []
 
     # -- playback's side -------------------------------------------------------------------
@@ -114,6 +116,8 @@ class Ring:
     def set_volume(self, factor: float) -> None:
         """Play at ``factor`` times the written level from the next block on, ramped."""
         with self._changed:
+            self._from = self._factor
+            self._ramped = 0
             self._target = factor
 
     def heard(self) -> int:
@@ -184,12 +188,16 @@ class Ring:
         if factor == target == 1.0 and not live:
             return  # the frames as written: byte for byte what export writes
         mixed = block.astype(np.float32)
-        if factor != target or factor != 1.0:
-            steps = np.arange(1, len(block) + 1, dtype=np.float32)
-            ramp = factor + (target - factor) * np.minimum(steps / self._ramp, 1.0)
-            mixed *= ramp[:, None]
-            done = min(1.0, len(block) / self._ramp)
-            self._factor = target if done >= 1.0 else factor + (target - factor) * done
+        if factor != target:
+            steps = np.arange(self._ramped + 1, self._ramped + len(block) + 1, dtype=np.float32)
+            share = np.minimum(steps / self._ramp, 1.0)
+            mixed *= (self._from + (target - self._from) * share)[:, None]
+            self._ramped += len(block)
+            share_now = min(1.0, self._ramped / self._ramp)
+            reached = self._from + (target - self._from) * share_now
+            self._factor = target if share_now >= 1.0 else reached
+        elif factor != 1.0:
+            mixed *= np.float32(factor)
         for at, clip in live:
             lo, hi = max(at, begin), min(at + len(clip), end)
             mixed[lo - begin : hi - begin] += clip[lo - at : hi - at]

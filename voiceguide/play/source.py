@@ -65,9 +65,7 @@ class SessionSource(Protocol):
         """The cue at ``sample``, if laid out."""
         ...
 
-    def render(
-        self, start: int, end: int, *, gain: float = 1.0
-    ) -> Iterator[npt.NDArray[np.int16]]:
+    def render(self, start: int, end: int, *, gain: float = 1.0) -> Iterator[npt.NDArray[np.int16]]:
         """The samples from ``start`` to ``end`` (laid out), as export renders them."""
         ...
 
@@ -85,7 +83,7 @@ class FixedSource:
 
     def __init__(self, timeline: Timeline, clips: ClipSource) -> None:
         """Serve ``timeline``, rendered from ``clips``."""
-        self.timeline = timeline
+        self.timeline_ = timeline
         self.clips = clips
         self.sample_rate = timeline.sample_rate
         self.laid_out = self.safe_end = timeline.total
@@ -99,21 +97,26 @@ class FixedSource:
 
     def prefix(self) -> Timeline:
         """The whole timeline."""
-        return self.timeline
+        return self.timeline_
 
     def cue_at(self, sample: int) -> Cue | None:
         """The cue at ``sample``."""
-        cues = self.timeline.cues
-        i = bisect.bisect_right(self.timeline.starts, sample) - 1
+        cues = self.timeline_.cues
+        i = bisect.bisect_right(self.timeline_.starts, sample) - 1
         return cues[i] if 0 <= i < len(cues) and sample < cues[i].end else None
 
-    def render(
-        self, start: int, end: int, *, gain: float = 1.0
-    ) -> Iterator[npt.NDArray[np.int16]]:
+    def render(self, start: int, end: int, *, gain: float = 1.0) -> Iterator[npt.NDArray[np.int16]]:
         """The samples from ``start`` to ``end``."""
         from voiceguide.sound.render import render_blocks
 
-        yield from render_blocks(self.timeline, self.clips, gain=gain, start=start, end=end)
+        yield from render_blocks(self.timeline_, self.clips, gain=gain, start=start, end=end)
+
+    def timeline(self) -> Timeline:
+        """The whole timeline."""
+        return self.timeline_
+
+    def close(self) -> None:
+        """Nothing to stop."""
 
     def prepare(self, text: str) -> None:
         """Nothing to do: a phrase is spoken when it is asked for."""

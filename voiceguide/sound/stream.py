@@ -144,9 +144,7 @@ class SessionStream:
         title, name = self.layout.routine.title, self.layout.routine.name
         return Timeline(self.sample_rate, tuple(cues[lo:hi]), title, name)
 
-    def render(
-        self, start: int, end: int, *, gain: float = 1.0
-    ) -> Iterator[npt.NDArray[np.int16]]:
+    def render(self, start: int, end: int, *, gain: float = 1.0) -> Iterator[npt.NDArray[np.int16]]:
         """Yield samples ``start`` to ``end`` as :func:`render_blocks` does for the whole.
 
         ``end`` must be laid out. Clips no longer needed after ``end`` are let go.
