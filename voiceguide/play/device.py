@@ -279,7 +279,9 @@ class ManualOutput:
     def __init__(self) -> None:
         self.ring: Ring | None = None
         self.heard: list[Any] = []
-        """Every block taken, in order."""
+        """Every block taken, in order (with the silence a device plays when there is none)."""
+        self.from_ring: list[Any] = []
+        """Only the frames taken from the ring, in order (ring frame 0 on)."""
         self.stalled = 0.0
         self.closed = False
 
@@ -294,9 +296,11 @@ class ManualOutput:
         assert self.ring is not None, "not started"
         out = np.zeros((frames, self.ring.channels), dtype=np.int16)
         expecting, self.ring.expecting = self.ring.expecting, False  # never wait in a test
+        before = self.ring.taken
         self.ring.pull(out)
         self.ring.expecting = expecting
         self.heard.append(out)
+        self.from_ring.append(out[: self.ring.taken - before].copy())
         return out
 
     def stalled_s(self) -> float:

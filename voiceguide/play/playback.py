@@ -142,7 +142,8 @@ class Playback:
         self._saying: tuple[str, int] | None = None
         self._shown = -1
         self._controller: tuple[int, Controller] | None = None
-        self._fixed: list[str] = []
+        self._fixed: list[str] = [phrases.ONE_MOMENT]
+        """Answers to make ready once the first sound is out, popped from the end."""
         self._pending: tuple[int, str, npt.NDArray[np.int16]] | None = None
         """An answer to say when the session reaches a sample (the end of a sentence)."""
 
@@ -246,7 +247,7 @@ class Playback:
         carries out what it was asked there); :meth:`submit` works from any thread.
         """
         # Made ready once the first sound is out, "One moment." first (popped from the end).
-        self._fixed = [*self._controller_now().fixed_sentences()[::-1], phrases.ONE_MOMENT]
+        self._fixed = [*self._controller_now().fixed_sentences()[::-1], *self._fixed]
         keys = keys or NoKeys()
         stalled = False
         try:
