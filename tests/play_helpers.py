@@ -152,3 +152,18 @@ class FakeSounddevice:
         if self.fail:
             raise self.PortAudioError("Error opening OutputStream: Device unavailable [-9985]")
         raise NotImplementedError
+
+
+def session_frames(pb: Playback, output: ManualOutput) -> npt.NDArray[np.int16]:
+    """The session's own frames the device took, in order, without what was inserted.
+
+    Only for a playback that never moved (its spans were never taken back).
+    """
+    taken = np.concatenate(output.from_ring)[:, 0]
+    spans = pb.spans
+    parts = []
+    for i, span in enumerate(spans):
+        end = spans[i + 1].frame if i + 1 < len(spans) else len(taken)
+        if span.inserted is None:
+            parts.append(taken[span.frame : end])
+    return np.concatenate(parts) if parts else taken[:0]

@@ -15,12 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide.compile.compiler import (
-    CompileOptions,
-    compile_routine,
-    phrase_sources,
-    segments_of,
-)
+from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources
 from voiceguide.errors import SettingError, UsageError
 from voiceguide.prefs import PIPER, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
@@ -28,6 +23,7 @@ from voiceguide.script.model import Routine
 
 if TYPE_CHECKING:
     from voiceguide.compile.lengths import Lengths
+    from voiceguide.compile.plan import Segment
     from voiceguide.compile.timeline import Timeline
     from voiceguide.script.config import UserConfig
     from voiceguide.sound.cache import PhraseCache
@@ -183,7 +179,9 @@ def open_stream(
     pool = ClipPool(clips, spare=spare)
     stream = SessionStream(layout, clips, pool)
     try:
-        check_fits(routine, clips, pool, request.options, voice.rate_wpm, announce)
+        check_fits(
+            routine, clips, pool, request.options, voice.rate_wpm, announce, layout.segments
+        )
     except BaseException:
         stream.close()
         raise
@@ -197,36 +195,46 @@ def check_fits(
     options: CompileOptions,
     rate_wpm: int,
     announce: Lengths,
+    segments: list[Segment],
 ) -> None:
     """Refuse, at its line, speech that cannot fit its phase, before any sound.
 
-    The session is compiled with each phrase not spoken yet at the longest it may be
-    (:class:`~voiceguide.compile.estimate.BoundLengths`). If something does not fit at its
-    bound, the phrases said inside timed phases are made first and it is compiled again:
-    what still does not fit is the error the full compile would give.
+    Each timed phase of ``segments`` is laid out alone (what fits in a phase does not
+    depend on where it is) with each phrase not spoken yet at the longest it may be
+    (:class:`~voiceguide.compile.estimate.BoundLengths`). The phrases of a phase that does
+    not fit at its bounds are made first, and it is tried again with their real lengths:
+    if it still does not fit, the error is the one the full compile gives.
     """
     from voiceguide.compile.estimate import BoundLengths
+    from voiceguide.compile.layout import Layout
     from voiceguide.compile.plan import Timed
-    from voiceguide.errors import ScriptError
 
     bounds = BoundLengths(clips, rate_wpm)
-    try:
-        compile_routine(routine, bounds, options, announce=announce)
-        return
-    except ScriptError:
-        pass
-    inside = {
+
+    def fits(segment: Timed) -> bool:
+        layout = Layout(bounds)
+        layout.place(segment)
+        return not layout.problems
+
+    seen: set[Timed] = set()
+    tight: list[Timed] = []
+    for segment in segments:
+        if isinstance(segment, Timed) and segment.events and segment not in seen:
+            seen.add(segment)
+            if not fits(segment):
+                tight.append(segment)
+    texts = {
         event.text
-        for segment in segments_of(routine, clips, options, announce)
-        if isinstance(segment, Timed)
+        for segment in tight
         for event in segment.events
         if event.kind == "speech" and bounds.bounded(event.text)
     }
-    for text in inside:
+    for text in texts:
         pool.hurry(text)
-    for text in inside:
+    for text in texts:
         pool.wait(text)
-    compile_routine(routine, bounds, options, announce=announce)
+    if not all(fits(segment) for segment in tight):
+        compile_routine(routine, bounds, options, announce=announce)  # raises its error
 
 
 def open_session(
