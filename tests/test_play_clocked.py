@@ -170,7 +170,7 @@ def keyed(
     screen.start()
     try:
         screen.read_until(b"Playing")
-        target = next(c for c in cues if eval(when, {}, {"c": c}))  # noqa: S307 - test's own
+        target = next(c for c in cues if eval(when, {}, {"c": c}))
         at = int(target["start"]) + RATE // 2  # type: ignore[call-overload]
         while heard_up_to(sink.samples(), expected) < at:
             time.sleep(0.01)
