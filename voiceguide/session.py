@@ -113,14 +113,17 @@ def resolve_voice(
 ) -> VoiceSettings:
     """Settle the voice for ``routine``: ``prefs`` over its settings, the config, the defaults.
 
-    ``config`` defaults to the user's config file.
+    ``config`` defaults to the user's config file. The default engine is the natural voice
+    (Piper) when its extra is installed, else espeak-ng.
     """
     from voiceguide.script.config import load_user_config
+    from voiceguide.sound.engines import default_engine
 
     check_prefs(prefs)
     config = config if config is not None else load_user_config()
     asked = routine.settings.prefs if routine is not None else VoicePrefs()
-    return resolve(prefs, asked, config.prefs, spec.VOICE_DEFAULTS)
+    defaults = replace(spec.VOICE_DEFAULTS, engine=default_engine())
+    return resolve(prefs, asked, config.prefs, defaults)
 
 
 @dataclass(frozen=True)
@@ -292,9 +295,16 @@ def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Ti
     return compile_routine(routine, EstimatedLengths(voice.rate_wpm), request.options)
 
 
-def engine_voices(prefs: VoicePrefs, config: UserConfig | None = None) -> list[Voice]:
-    """List the voices of the engine (and voice model) a session asking ``prefs`` would use."""
-    from voiceguide.sound.engines import make_engine
+def engine_voices(
+    prefs: VoicePrefs, config: UserConfig | None = None
+) -> tuple[list[Voice], str]:
+    """List the voices of the engine (and model) a session asking ``prefs`` would use.
+
+    Also return the id of the voice such a session speaks with (its default, or the one
+    the settings name).
+    """
+    from voiceguide.sound.engines import default_voice_id, make_engine
 
     settled = resolve_voice(prefs, config=config)
-    return make_engine(replace(settled, voice=None)).voices()  # any voice: list them all
+    chosen = default_voice_id(make_engine(settled))
+    return make_engine(replace(settled, voice=None)).voices(), chosen  # any voice: list all
