@@ -68,7 +68,7 @@ def export_one(
     name, request = _named(request)
     outputs = _plan(name, target, folder, chosen, captions, cues)
     outputs.check()  # before synthesis: refuse a folder or a device at once
-    return _write(_open(request, bar), outputs, bar)
+    return _write(request, outputs, bar)
 
 
 def export_all(
@@ -96,7 +96,7 @@ def export_all(
             try:
                 outputs = _plan(entry.name, None, folder, chosen, captions, cues)
                 outputs.check()
-                yield _write(_open(replace(request, routine=entry.path), bar), outputs, bar)
+                yield _write(replace(request, routine=entry.path), outputs, bar)
             except UsageError:
                 raise
             except VoiceguideError as exc:
@@ -167,15 +167,28 @@ def _clock(timeline: Timeline) -> Callable[[int], str]:
     return lambda samples: format_clock(timeline.to_ms(samples))
 
 
-def _write(session: Session, outputs: Outputs, bar: ProgressBar) -> str:
-    """Export ``session`` to ``outputs``; return the line to report."""
-    from voiceguide.output.export import Metadata, export
-    from voiceguide.script.durations import format_ms
+def _write(request: SessionRequest, outputs: Outputs, bar: ProgressBar) -> str:
+    """Export the requested session to ``outputs`` as it is made; return the line to report.
 
-    routine, timeline = session.routine, session.timeline
+    Synthesis runs ahead of the encoder (:func:`voiceguide.output.streamed.export_streamed`),
+    so a cold export costs little more than the slower of the two.
+    """
+    from voiceguide.output.export import Metadata
+    from voiceguide.output.streamed import export_streamed
+    from voiceguide.script.durations import format_clock, format_ms
+    from voiceguide.session import open_stream
+
+    opened = open_stream(request)
+    routine, rate = opened.routine, opened.stream.sample_rate
     meta = Metadata(title=routine.title, comment=routine.summary or "")
-    with bar(f"Writing {outputs.audio.name}", _clock(timeline)) as progress:
-        export(timeline, session.clips, outputs, gain=session.gain, meta=meta, progress=progress)
+    try:
+        clock = lambda samples: format_clock(samples * 1000 // rate)  # noqa: E731
+        with bar(f"Writing {outputs.audio.name}", clock) as progress:
+            timeline = export_streamed(
+                opened.stream, outputs, gain=opened.gain, meta=meta, progress=progress
+            )
+    finally:
+        opened.stream.close()
     details = format_ms(timeline.total_ms)
     if outputs.format == "mp3":
         details += f", {len(timeline.chapters())} chapters"

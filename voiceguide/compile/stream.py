@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from voiceguide.compile.compiler import CompileOptions, check_total, segments_of
-from voiceguide.compile.layout import Layout
+from voiceguide.compile.layout import Layout, measure
 from voiceguide.compile.lengths import Lengths
 from voiceguide.compile.plan import Own, Segment, Timed
 from voiceguide.compile.timeline import Cue, Timeline
-from voiceguide.errors import ScriptError
+from voiceguide.errors import Position, ScriptError
 from voiceguide.script.model import Routine
 
 _WAITABLE_PHASES = frozenset({"pause", "intro"})
@@ -59,11 +59,29 @@ class PrefixLayout:
         self.routine = routine
         self.options = options or CompileOptions()
         self.segments = segments_of(routine, lengths, self.options, announce)
+        self._announce = announce
         self.sample_rate = lengths.sample_rate
         self._layout = Layout(lengths)
         self._placed = 0
         self.safe_end = 0
         """The last sample at which playback may wait for what is not laid out yet."""
+
+    def estimated_total(self) -> int | None:
+        """The session's length measured with the ``announce`` lengths (``None`` without)."""
+        if self._announce is None:
+            return None
+        return measure(self.segments, self._announce)
+
+    def source_of(self, text: str) -> Position:
+        """Where ``text`` is first said: its step's or prompt's line (else the routine's first)."""
+        for segment in self.segments:
+            if isinstance(segment, Own) and segment.text == text and segment.where.source:
+                return segment.where.source
+            if isinstance(segment, Timed):
+                for event in segment.events:
+                    if event.text == text and event.source is not None:
+                        return event.source
+        return Position(self.routine.source, 1, 1)
 
     def phrases(self) -> list[str]:
         """Every phrase the session says, once each, in the order it is first heard."""

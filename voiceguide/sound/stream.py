@@ -166,6 +166,28 @@ class SessionStream:
         """Whether ``text`` is ready."""
         return self.pool.ready(text)
 
+    def blocks(self, *, gain: float = 1.0) -> Iterator[npt.NDArray[np.int16]]:
+        """Yield the whole session, block by block, as it is laid out (waiting for it).
+
+        The same samples :func:`render_blocks` gives for the whole timeline; raises what
+        stops the stream, once what comes before it is yielded.
+        """
+        from voiceguide.sound.render import BLOCK_SAMPLES
+
+        position = 0
+        while True:
+            self.advance()
+            end = min(self.laid_out, position + BLOCK_SAMPLES)
+            if position < end:
+                yield from self.render(position, end, gain=gain)
+                position = end
+            elif self.done:
+                if self.error is not None:
+                    raise self.error
+                return
+            else:
+                self.wait(0.5)
+
     def close(self) -> None:
         """Stop making phrases."""
         self.pool.close()
@@ -173,8 +195,13 @@ class SessionStream:
     # -- inside ----------------------------------------------------------------------------
 
     def _ready(self, text: str) -> bool:
+        from voiceguide.sound.processing import SilentPhraseError
+
         if self.pool.ready(text):
             return True
+        failure = self.pool.failure(text)
+        if isinstance(failure, SilentPhraseError):  # at the line that says it
+            raise failure.located({text: self.layout.source_of(text)})
         self.pool.check(text)
         return False
 
