@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages voiceguide needs; only what is missing, so it is quick to re-run.
 #   espeak-ng           the default speech engine (pyttsx3 drives it)
-#   libasound2-dev gcc python3-dev  to build simpleaudio against ALSA
+#   libportaudio2       PortAudio, through which play streams to the sound card (sounddevice)
+#   libasound2-dev gcc python3-dev  to build simpleaudio against ALSA (the fallback player)
 #   python3-venv        for the virtual environment
 #   alsa-utils          aplay, to check a sound card by hand
 #   ffmpeg sox          the tests cross-check loudness and formats; the benchmarks compare pipelines
 set -euo pipefail
 
-packages=(espeak-ng libespeak-ng1 libasound2-dev alsa-utils gcc python3-dev python3-venv ffmpeg sox)
+packages=(espeak-ng libespeak-ng1 libportaudio2 libasound2-dev alsa-utils gcc python3-dev python3-venv ffmpeg sox)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -108,8 +108,8 @@ class Playback:
     ) -> None:
         """Play ``source`` from sample ``start`` at ``volume_pct`` percent through ``output``.
 
-        ``on_first_audio(t)`` is told the ``time.monotonic()`` at which the device first
-        took a sample that is not silent.
+        ``on_first_audio(t)`` is told the ``time.monotonic()`` at which the first sample
+        that is not silent is heard (taken by the device, plus the device's buffer).
         """
         self.source = source
         self.clips = clips
@@ -221,7 +221,7 @@ class Playback:
         ring = self.ring
         if self._first_audio is not None and ring.first_sound_at is not None:
             first, self._first_audio = self._first_audio, None
-            first(ring.first_sound_at)
+            first(ring.first_sound_at + ring.latency / ring.sample_rate)  # when it is heard
         if self._saying is not None and ring.heard() >= self._saying[1]:
             self._saying = None
         if self._end_frame is not None and ring.heard() >= self._end_frame:
