@@ -1,28 +1,16 @@
 """Play a session while it is made: written a moment ahead of the device, with controls.
 
-**The loop** (:meth:`Playback.run`) reads commands (keys, and any other source through
-:meth:`Playback.submit`), carries each out (:meth:`Playback.command`) and then
-:meth:`Playback.tick`\\ s: it lays out what synthesis has finished, writes the session into
-the :class:`~voiceguide.play.ring.Ring` up to :data:`AHEAD_S` ahead of what is heard, and
-notices the end. The device takes frames on its own thread (:mod:`voiceguide.play.device`),
-so nothing is timed by sleeping, and the position is the device's own: nothing drifts.
-
-**Where it is.** Every stretch written to the ring is noted with where in the session it
-stands (:class:`Span`); the frame heard now maps to the session's sample heard now.
-
-**Never ahead of synthesis.** The ring is written only up to where the layout allows a wait
-(:attr:`~voiceguide.play.source.SessionSource.safe_end`: after an instruction or a pause,
-never inside a sentence, a hold or a rest). If playback gets there first, it waits in
-silence, says "One moment." once, softly, and goes on when the layout is
-:data:`RESUME_AHEAD_S` ahead again (or at its end). Nothing is skipped or said twice.
-
-**Controls that do not change the session** leave what is written alone: the volume is a
-factor the ring applies from the next device block, ramped; an answer (``w``, "as loud
-as it goes") in a timed phase is mixed over the silence (:meth:`Ring.overlay`) while the
-phase's clock runs on, ducked under a sound and cut before speech; between instructions
-it is said after the sentence playing, which then goes on. **Controls that move** (pause,
-next, previous, repeat) take back what the device has not taken, say their answer and go
-on where the :class:`~voiceguide.play.controller.Controller` says.
+:meth:`Playback.run` loops: commands (keys; any thread through :meth:`Playback.submit`) are
+carried out by :meth:`Playback.command`, then :meth:`Playback.tick` lays out what synthesis
+finished, writes the session into the :class:`~voiceguide.play.ring.Ring` up to
+:data:`AHEAD_S` ahead of what is heard, and notices the end and a stuck device. The device
+takes frames on its own thread, so the position is the device's own (:class:`Spans` maps
+frames to session samples) and nothing drifts. Writing stops where the layout allows a wait
+(``safe_end``); caught up there, playback waits, says "One moment." once, and goes on when
+:data:`RESUME_AHEAD_S` more is ready. Volume and answers over a phase leave what is written
+alone (the ring applies them as the device takes frames); pause, next, previous and repeat
+take back what the device has not taken and go on where the controller says. docs/play.md
+says what the listener hears.
 """
 
 from __future__ import annotations
@@ -30,7 +18,6 @@ from __future__ import annotations
 import queue
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from voiceguide.compile import phrases
@@ -47,6 +34,7 @@ from voiceguide.play.interfaces import (
 )
 from voiceguide.play.keys import Command
 from voiceguide.play.ring import Ring
+from voiceguide.play.spans import Span, Spans, answer_envelope
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,9 +56,6 @@ STALL_S = 5.0
 """How long the device may take no sound before the session stops (a stuck device)."""
 SOFT = 0.5
 """"One moment." is said at half the session's volume."""
-DUCK = 0.25
-"""An answer mixed over a phase plays at this level under a sound of the session."""
-CUT_FADE_MS = 20
 __all__ = ["AnswerClips", "KeySource", "Mode", "NoKeys", "Playback", "Status", "View"]
 
 ANSWER_PHASES = frozenset({"hold", "rest", "pause", "activity", "find", "intro"})
@@ -78,16 +63,6 @@ ANSWER_PHASES = frozenset({"hold", "rest", "pause", "activity", "find", "intro"}
 
 _STILL = frozenset({Command.WHERE, Command.LOUDER, Command.SOFTER})
 """Commands that answer without moving the session."""
-
-
-@dataclass(frozen=True)
-class Span:
-    """From ring frame ``frame`` on, the session at sample ``at`` (an insert: waiting there)."""
-
-    frame: int
-    at: int
-    inserted: str | None = None
-    """What was said there, for an insert; ``None`` for the session's own samples."""
 
 
 class Playback:
@@ -123,7 +98,7 @@ class Playback:
         self.mode: Mode = "playing"
         self.cursor = max(0, start)
         """The next sample of the session to write."""
-        self.spans: list[Span] = [Span(0, self.cursor)]
+        self.spans = Spans([Span(0, self.cursor)])
         self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         """Commands from any thread (:meth:`submit`); the loop carries them out in order."""
         self.said: list[str] = []
@@ -152,15 +127,7 @@ class Playback:
     @property
     def position(self) -> int:
         """The sample of the session heard now (or where it waits, or will go on)."""
-        return self._at_frame(self.ring.heard())
-
-    def _at_frame(self, frame: int) -> int:
-        for span in reversed(self.spans):
-            if span.frame <= frame:
-                if span.inserted is not None:
-                    return span.at
-                return min(span.at + frame - span.frame, self.cursor)
-        return self.spans[0].at
+        return self.spans.session_at(self.ring.heard(), self.cursor)
 
     @property
     def paused(self) -> bool:
@@ -369,7 +336,7 @@ class Playback:
         """Take back what the device has not taken and go on where ``action`` says."""
         ring = self.ring
         ring.rewind(ring.taken)
-        self._truncate_spans()
+        self.spans.truncate(self.ring.written)
         self._inserts.clear()
         self._pending = None
         self._end_frame = None
@@ -388,11 +355,6 @@ class Playback:
         else:
             self.mode = "paused"
 
-    def _truncate_spans(self) -> None:
-        written = self.ring.written
-        while len(self.spans) > 1 and self.spans[-1].frame >= written:
-            self.spans.pop()
-
     def _answer(self, text: str) -> None:
         """Say ``text`` without moving the session: over a timed phase, or after the sentence."""
         position = self.position
@@ -405,22 +367,15 @@ class Playback:
             return
         # Between instructions: after the sentence playing (its breath goes on after it).
         at = cue.end if cue.kind == "speech" else position
-        frame = self._frame_of(at)
+        frame = self.spans.frame_of(at, self.cursor)
         if frame is not None:  # written already: take back what follows the sentence
             self.ring.rewind(frame)
-            self._truncate_spans()
+            self.spans.truncate(self.ring.written)
             self.cursor = at
             self._end_frame = None
         pcm = self._pcm(text)
         if pcm is not None:
             self._pending = (at, text, pcm)  # said when the session gets there
-
-    def _frame_of(self, at: int) -> int | None:
-        """The ring frame where session sample ``at`` is written, if it is."""
-        last = self.spans[-1]
-        if last.inserted is None and last.at <= at <= self.cursor:
-            return last.frame + at - last.at
-        return None
 
     def _clip(self, text: str) -> FloatArray | None:
         self.said.append(text)
@@ -453,35 +408,19 @@ class Playback:
         """Mix ``text`` over the session from the frame the device takes next."""
         import numpy as np
 
-        from voiceguide.pcm import ms_to_samples, to_pcm
+        from voiceguide.pcm import to_pcm
 
         clip = self._clip(text)
         if clip is None:
             return
         self.view.said(text, position)
-        ring = self.ring
-        frame = ring.taken
-        at = self._at_frame(frame)
-        envelope = np.ones(len(clip), dtype=np.float32)
-        end = min(len(clip), max(0, self.source.laid_out - at))  # beyond: not laid out yet
-        cut = end
-        for offset in range(0, end, 256):
-            cue = self.source.cue_at(at + offset)
-            if cue is None:
-                continue
-            if cue.kind == "speech":
-                cut = max(0, cue.start - at)
-                break
-            if cue.kind == "tone":
-                lo, hi = max(0, cue.start - at), min(end, cue.end - at)
-                envelope[lo:hi] = DUCK
-        fade = ms_to_samples(CUT_FADE_MS, self.source.sample_rate)
-        if cut < len(clip):
-            envelope[cut:] = 0.0
-            envelope[max(0, cut - fade) : cut] *= np.linspace(1, 0, cut - max(0, cut - fade))
-        gain = self.volume_pct / 100
-        pcm = to_pcm(clip[:cut] * envelope[:cut] * np.float32(gain))
-        ring.overlay(frame, pcm)
+        frame = self.ring.taken
+        envelope = answer_envelope(
+            self.source, self.spans.session_at(frame, self.cursor), len(clip)
+        )
+        gain = np.float32(self.volume_pct / 100)
+        pcm = to_pcm(clip[: len(envelope)] * envelope * gain)
+        self.ring.overlay(frame, pcm)
         self._saying = (text, frame + len(pcm))
 
     def _prepare_answer(self) -> None:
