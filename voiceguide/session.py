@@ -182,9 +182,7 @@ def open_stream(
     pool = ClipPool(clips, spare=spare)
     stream = SessionStream(layout, clips, pool)
     try:
-        check_fits(
-            routine, clips, pool, request.options, voice.rate_wpm, announce, layout.segments
-        )
+        check_fits(routine, clips, pool, request.options, voice.rate_wpm, announce, layout.segments)
     except BaseException:
         stream.close()
         raise
@@ -295,9 +293,7 @@ def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Ti
     return compile_routine(routine, EstimatedLengths(voice.rate_wpm), request.options)
 
 
-def engine_voices(
-    prefs: VoicePrefs, config: UserConfig | None = None
-) -> tuple[list[Voice], str]:
+def engine_voices(prefs: VoicePrefs, config: UserConfig | None = None) -> tuple[list[Voice], str]:
     """List the voices of the engine (and model) a session asking ``prefs`` would use.
 
     Also return the id of the voice such a session speaks with (its default, or the one
