@@ -200,10 +200,22 @@ class SessionStream:
         if self.pool.ready(text):
             return True
         failure = self.pool.failure(text)
-        if isinstance(failure, SilentPhraseError):  # at the line that says it
-            raise failure.located({text: self.layout.source_of(text)})
+        if isinstance(failure, SilentPhraseError):
+            raise self._all_silent(failure.engine)
         self.pool.check(text)
         return False
+
+    def _all_silent(self, engine: str) -> VoiceguideError:
+        """Every phrase still to come that ``engine`` speaks as silence, each at its line."""
+        from voiceguide.sound.processing import SilentPhraseError
+
+        pending = self.layout.pending()
+        self.pool.want(pending)
+        while self.pool.busy:
+            self.pool.wait_any(0.2)
+        silent = [t for t in pending if isinstance(self.pool.failure(t), SilentPhraseError)]
+        sources = {text: self.layout.source_of(text) for text in silent}
+        return SilentPhraseError(silent, engine).located(sources)
 
     def _feed(self) -> None:
         """Ask the pool for the phrases of the segments up to :data:`AHEAD_SEGMENTS` ahead."""
