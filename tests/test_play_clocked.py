@@ -278,3 +278,33 @@ def test_a_device_that_stops_reading_ends_play_with_one_line_and_exit_5(
     # No process of voiceguide's is left (its speakers end with it).
     left = subprocess.run(["pgrep", "-f", str(short)], capture_output=True, check=False)
     assert left.stdout == b""
+
+
+@pytest.mark.slow
+def test_without_portaudio_simpleaudio_plays_the_session_whole(tmp_path: Path, short: Path) -> None:
+    fifo = tmp_path / "speaker"
+    os.mkfifo(fifo)
+    env = alsa_env(tmp_path, to_file(fifo))
+    args = [str(short), "--skip-intro"]
+    expected = np.frombuffer(exported_pcm(args, env, tmp_path), dtype="<i2")
+    sink = Sink(fifo)
+    sink.start()
+    no_portaudio = (
+        "import sys; sys.modules['sounddevice'] = None; from voiceguide.cli import main; "
+        f"main({['play', *args, '--quiet']!r})"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", no_portaudio], env=env, stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.wait(120) == 0
+    finally:
+        process.kill()
+        process.wait()
+        sink.close()
+        assert process.stderr is not None
+        process.stderr.close()
+    played = sink.samples()
+    lead = lead_of(played, expected)
+    assert np.array_equal(played[lead : lead + len(expected)], expected)

@@ -155,3 +155,17 @@ def test_an_answer_the_engine_cannot_say_ends_nothing() -> None:
     take(pb, out, 300)
     pb.command(Command.LOUDER)
     assert pb.run(ScriptedKeys(pb, out, [])) == "finished"
+
+
+def test_a_remote_volume_change_moves_nothing_and_a_remote_seek_moves() -> None:
+    from voiceguide.play.controller import Action
+
+    pb, out = playback("say-pause")
+    take(pb, out, 700)
+    pb.act(lambda position, paused: Action("play", 0, volume_pct=50))
+    take(pb, out, 200)
+    assert pb.position == 900  # went on, not back to 0
+    assert pb.volume_pct == 50
+    pb.act(lambda position, paused: Action("play", 5_000))
+    take(pb, out, 100)
+    assert pb.position == 5_100

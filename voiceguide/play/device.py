@@ -135,6 +135,7 @@ class SimpleaudioOutput:
         self._stop = False
         self._play: Any = None
         self._map: Any = None
+        self._ring: Ring | None = None
 
     @classmethod
     def check(cls) -> None:
@@ -161,30 +162,40 @@ class SimpleaudioOutput:
         frames = (MAX_SESSION_MS // 1000 + 3600) * ring.sample_rate
         self._map = mmap.mmap(-1, frames * frame_bytes)
         view = np.frombuffer(self._map, dtype=np.int16).reshape(frames, ring.channels)
+        block = 1024
+        ahead = int(self.WRITE_AHEAD_S * ring.sample_rate)
+        page = mmap.PAGESIZE
+        state = {"written": 0, "end": -1}
+
+        def write_up_to(limit: int) -> None:
+            while state["end"] < 0 and state["written"] < min(frames - block, limit):
+                at = state["written"]
+                if not ring.pull(view[at : at + block]):
+                    state["end"] = at + block
+                state["written"] = at + block
+
+        write_up_to(ahead)  # before simpleaudio reads its first frame
         try:
             play = simpleaudio.play_buffer(self._map, ring.channels, 2, ring.sample_rate)
         except simpleaudio.SimpleaudioError as error:
             reason = describe_simpleaudio_error(error)
             raise AudioDeviceError(f"no audio device could be opened ({reason})") from None
         self._play = play
+        self._ring = ring
         started = time.monotonic()
-        block = 1024
-        ahead = int(self.WRITE_AHEAD_S * ring.sample_rate)
-        page = mmap.PAGESIZE
+        drain = int(0.5 * ring.sample_rate)  # simpleaudio's own buffer, and then some
+        ring.latency = ahead  # taken this far ahead of the wall clock
 
         def run() -> None:
-            written, freed, end = 0, 0, None
+            freed = 0
             while not self._stop:
                 playhead = int((time.monotonic() - started) * ring.sample_rate)
-                while end is None and written < min(frames - block, playhead + ahead):
-                    if not ring.pull(view[written : written + block]):
-                        end = written + block
-                    written += block
+                write_up_to(playhead + ahead)
                 behind = (max(0, playhead - ring.sample_rate) * frame_bytes) // page * page
                 if behind > freed:
                     self._map.madvise(mmap.MADV_DONTNEED, freed, behind - freed)
                     freed = behind
-                if end is not None and playhead >= end:
+                if state["end"] >= 0 and playhead >= state["end"] + drain:
                     break
                 time.sleep(0.02)
             play.stop()
@@ -197,7 +208,10 @@ class SimpleaudioOutput:
         return 0.0
 
     def close(self) -> None:
-        """Stop writing and stop simpleaudio."""
+        """Stop simpleaudio: at once, or at the session's end once it has played out."""
+        ring = self._ring
+        if self._thread is not None and ring is not None and ring.drained:
+            self._thread.join(self.WRITE_AHEAD_S + 1.0)  # the last frames still play
         self._stop = True
         if self._thread is not None:
             self._thread.join(2.0)

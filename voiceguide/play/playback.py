@@ -157,25 +157,29 @@ class Playback:
         """Carry out ``command`` now (on the loop's thread) and return the action it became."""
         controller = self._controller_now()
         action = controller.handle(command, position=self.position, paused=self.paused)
-        if action.volume_pct is not None:
-            self.volume_pct = controller.volume_pct = action.volume_pct
-            self.ring.set_volume(action.volume_pct / self._base_pct)
         still = command in _STILL or (command is Command.NEXT and action.say == phrases.LAST_STEP)
-        if still and action.then != "quit":
-            if action.say:
-                self._answer(action.say)
-            return action
-        self._move(action)
+        self._carry_out(action, still=still and action.then != "quit")
         return action
 
     def act(self, decide: Callable[[int, bool], Action]) -> Action:
-        """Let ``decide(position, paused)`` choose an action and carry it out as a move."""
+        """Let ``decide(position, paused)`` choose an action (a remote control) and carry it out.
+
+        A change of volume that goes on as before (``then`` playing while playing, pausing
+        while paused) moves nothing; any other action moves to ``action.at``.
+        """
         action = decide(self.position, self.paused)
-        if action.volume_pct is not None:
-            self.volume_pct = action.volume_pct
-            self.ring.set_volume(action.volume_pct / self._base_pct)
-        self._move(action)
+        going_on = action.then == ("pause" if self.paused else "play")
+        self._carry_out(action, still=going_on and action.volume_pct is not None)
         return action
+
+    def _carry_out(self, action: Action, *, still: bool) -> None:
+        if action.volume_pct is not None:
+            self.volume_pct = self._controller_now().volume_pct = action.volume_pct
+            self.ring.set_volume(action.volume_pct / self._base_pct)
+        if not still:
+            self._move(action)
+        elif action.say:
+            self._answer(action.say)
 
     def tick(self) -> None:
         """Lay out what is ready, write ahead, notice the end and a stuck device, show it."""
