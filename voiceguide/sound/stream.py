@@ -178,7 +178,8 @@ class SessionStream:
         while True:
             self.advance()
             end = min(self.laid_out, position + BLOCK_SAMPLES)
-            if position < end:
+            # Whole blocks only, until the end: an encoder handed slivers is slow.
+            if end - position == BLOCK_SAMPLES or (self.done and position < end):
                 yield from self.render(position, end, gain=gain)
                 position = end
             elif self.done:
