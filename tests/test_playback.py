@@ -14,10 +14,16 @@ from tests.play_helpers import (
     rendered,
     spoken,
     take,
+    timeline_of,
 )
 from voiceguide.compile import phrases
+from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import DeviceStalledError
+from voiceguide.play.device import ManualOutput
 from voiceguide.play.keys import Command
+from voiceguide.play.navigation import steps_of
+from voiceguide.play.playback import Playback
+from voiceguide.play.source import FixedSource
 
 
 def onsets(samples: np.ndarray, text: str) -> list[int]:
@@ -169,3 +175,42 @@ def test_a_remote_volume_change_moves_nothing_and_a_remote_seek_moves() -> None:
     pb.act(lambda position, paused: Action("play", 5_000))
     take(pb, out, 100)
     assert pb.position == 5_100
+
+
+class GrowingSource(FixedSource):
+    """A timeline laid out only up to ``laid_out``, as synthesis behind would leave it."""
+
+    def __init__(self, timeline: Timeline, clips: FakeClips, laid_out: int) -> None:
+        super().__init__(timeline, clips)
+        self.grow_to(laid_out)
+
+    def grow_to(self, sample: int) -> None:
+        whole = self.timeline_
+        cues = tuple(c for c in whole.cues if c.end <= sample)
+        self.laid_out = self.safe_end = cues[-1].end if cues else 0
+        self.done = self.laid_out == whole.total
+        self.total = whole.total if self.done else None
+        self._prefix = Timeline(whole.sample_rate, cues, whole.title, whole.routine)
+        self.grew = True
+
+    def advance(self) -> bool:
+        grew, self.grew = self.grew, False
+        return grew
+
+    def prefix(self) -> Timeline:
+        return self._prefix
+
+
+def test_next_to_a_step_not_laid_out_yet_moves_there_once_it_is() -> None:
+    timeline = timeline_of("say-pause")
+    clips = FakeClips()
+    steps = steps_of(timeline)
+    source = GrowingSource(timeline, clips, steps[1].start - 1)
+    out = ManualOutput()
+    pb = Playback(source, clips, out)
+    take(pb, out, 300)
+    pb.command(Command.NEXT)
+    assert pb.said == [phrases.ONE_MOMENT]  # not "This is the last step."
+    source.grow_to(timeline.total)
+    take(pb, out, 100)
+    assert pb.position >= steps[1].start

@@ -117,6 +117,8 @@ class Playback:
         self._saying: tuple[str, int] | None = None
         self._shown = -1
         self._controller: tuple[int, Controller] | None = None
+        self._next_pending: int | None = None
+        """Where the layout ended when ``n`` asked for a step not laid out yet."""
         self._fixed: list[str] = [phrases.ONE_MOMENT]
         """Answers to make ready once the first sound is out, popped from the end."""
         self._pending: tuple[int, str, npt.NDArray[np.int16]] | None = None
@@ -157,7 +159,12 @@ class Playback:
         """Carry out ``command`` now (on the loop's thread) and return the action it became."""
         controller = self._controller_now()
         action = controller.handle(command, position=self.position, paused=self.paused)
-        still = command in _STILL or (command is Command.NEXT and action.say == phrases.LAST_STEP)
+        last = command is Command.NEXT and action.say == phrases.LAST_STEP
+        if last and not self.source.done:
+            # The next step is not laid out yet: move there once it is.
+            self._next_pending = self.source.laid_out
+            action = Action(action.then, action.at, phrases.ONE_MOMENT)
+        still = command in _STILL or last
         self._carry_out(action, still=still and action.then != "quit")
         return action
 
@@ -185,6 +192,9 @@ class Playback:
         """Lay out what is ready, write ahead, notice the end and a stuck device, show it."""
         if self.source.advance():
             self._grew()
+            if self._next_pending is not None and self.source.laid_out > self._next_pending:
+                self._next_pending = None
+                self.command(Command.NEXT)
         self._fill()
         if not self._started and self.ring.written:
             self.output.start(self.ring)
@@ -343,6 +353,7 @@ class Playback:
         self.spans.truncate(self.ring.written)
         self._inserts.clear()
         self._pending = None
+        self._next_pending = None
         self._end_frame = None
         self._saying = None
         if action.then == "quit":
