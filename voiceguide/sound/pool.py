@@ -21,12 +21,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from voiceguide.errors import EngineError
 
+_FINISHERS = 2
+"""Threads that finish clips while the engines speak (numpy lets go of the interpreter lock)."""
+
 if TYPE_CHECKING:
-    from voiceguide.sound.engines.base import SpeechEngine
+    from voiceguide.sound.engines.base import Speech, SpeechEngine
     from voiceguide.sound.speech import SpeechClips
 
 logger = logging.getLogger(__name__)
@@ -65,6 +69,9 @@ class ClipPool:
         self._changed = threading.Condition()
         self._closed = False
         self._threads: list[threading.Thread] = []
+        self._finishers: ThreadPoolExecutor | None = None
+        self._in_flight = threading.BoundedSemaphore(2 * _FINISHERS)
+        """Spoken phrases waiting to be finished, at most: speakers wait rather than pile up."""
         self.spoken = 0
         """How many phrases an engine spoke (the rest came from memory or the cache)."""
 
@@ -134,6 +141,8 @@ class ClipPool:
             self._changed.notify_all()
         for thread in self._threads:
             thread.join()
+        if self._finishers is not None:
+            self._finishers.shutdown(wait=True)
         for engine in self._engines[1:]:
             engine.close()
 
@@ -145,6 +154,10 @@ class ClipPool:
     def _start(self) -> None:
         if self._threads or self._closed:
             return
+        # Finishing a clip (trim, loudness) costs as much as speaking it: it runs beside the
+        # speakers, so an engine goes on to the next phrase at once.
+        finishers = max(1, min(_FINISHERS, os.cpu_count() or 1))
+        self._finishers = ThreadPoolExecutor(finishers, thread_name_prefix="voiceguide-finish")
         for number in range(self._count):
             thread = threading.Thread(
                 target=self._work, args=(number,), name=f"voiceguide-pool-{number}", daemon=True
@@ -185,23 +198,40 @@ class ClipPool:
             text = self._next()
             if text is None:
                 return
-            spoke = False
             try:
-                if not self.clips.load(text):  # not in the cache: speak it
-                    if engine is None:
-                        engine = self._engine(number)
-                    if engine is None:  # no spare engine: leave it to the first worker
-                        with self._changed:
-                            self._taken.discard(text)
-                            self._front.append(text)
-                            self._changed.notify_all()
-                        return
-                    self.clips.make(text, engine)
-                    spoke = True
+                if self.clips.load(text):  # in the cache
+                    self._done(text)
+                    continue
+                if engine is None:
+                    engine = self._engine(number)
+                if engine is None:  # no spare engine: leave it to the first worker
+                    with self._changed:
+                        self._taken.discard(text)
+                        self._front.append(text)
+                        self._changed.notify_all()
+                    return
+                speech = engine.synthesize(text)
             except Exception as error:  # kept for whoever waits for this phrase
+                self._done(text, error)
+                continue
+            assert self._finishers is not None
+            self._in_flight.acquire()
+            self._finishers.submit(self._finish, text, speech)
+
+    def _finish(self, text: str, speech: Speech) -> None:
+        try:
+            self.clips.keep(text, speech)
+        except Exception as error:
+            self._done(text, error)
+            return
+        finally:
+            self._in_flight.release()
+        self._done(text, spoke=True)
+
+    def _done(self, text: str, error: BaseException | None = None, *, spoke: bool = False) -> None:
+        with self._changed:
+            if error is not None:
                 self._failed[text] = error
-            finally:
-                with self._changed:
-                    self.spoken += spoke
-                    self._taken.discard(text)
-                    self._changed.notify_all()
+            self.spoken += spoke
+            self._taken.discard(text)
+            self._changed.notify_all()

@@ -113,8 +113,11 @@ class SpeechClips:
     def make(self, text: str, engine: SpeechEngine | None = None) -> FloatArray:
         """Speak ``text`` with ``engine`` (default: this one's), finish, store and keep it."""
         speaker = engine if engine is not None else self.engine
-        clip = self._store.put(text, self._finish(text, speaker.synthesize(text)))
-        return self._remember(text, clip)
+        return self.keep(text, speaker.synthesize(text))
+
+    def keep(self, text: str, speech: Speech) -> FloatArray:
+        """Finish what an engine spoke for ``text``, store it and keep it (thread-safe)."""
+        return self._remember(text, self._store.put(text, self._finish(text, speech)))
 
     def forget(self, texts: Iterable[str]) -> None:
         """Let go of the clips of ``texts`` in memory (the phrase cache keeps them)."""
