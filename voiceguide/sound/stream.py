@@ -15,6 +15,13 @@ however long the session (the phrase cache keeps every clip).
 If a phrase turns out not to fit where the estimate said it would (or the engine cannot
 speak it), the stream stops at the start of that segment: what comes before it is whole,
 and :attr:`error` says why, at its line.
+
+For a sound layer (a bed, stereo placement): :meth:`render` calls
+:func:`~voiceguide.sound.render.render_blocks` with ``start``/``end`` inside what is laid out
+and a *window* timeline, the cues that sound between them, not the whole session. A layer
+must depend only on absolute sample positions and those cues; one that needs the session's
+length (a fade at its end) gets it from :attr:`SessionStream.total`, known once all is laid
+out, which is always so before the last blocks are rendered.
 """
 
 from __future__ import annotations
