@@ -19,9 +19,9 @@ and :attr:`error` says why, at its line.
 For a sound layer (a bed, stereo placement): :meth:`render` calls
 :func:`~voiceguide.sound.render.render_blocks` with ``start``/``end`` inside what is laid out
 and a *window* timeline, the cues that sound between them, not the whole session. A layer
-must depend only on absolute sample positions and those cues; one that needs the session's
-length (a fade at its end) gets it from :attr:`SessionStream.total`, known once all is laid
-out, which is always so before the last blocks are rendered.
+must depend only on absolute sample positions and those cues. The session's length
+(:attr:`SessionStream.total`) is known only once all is laid out: a layer that fades out
+before the end needs the stream to hold back its last seconds until then (not done yet).
 """
 
 from __future__ import annotations
