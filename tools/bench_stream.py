@@ -65,7 +65,7 @@ def environment(folder: Path, home: Path) -> dict[str, str]:
 
 
 def first_sound_ms(python: str, routine: str, engine: str, env: dict[str, str]) -> float:
-    """Spawn one play; return milliseconds to its first sound, then stop it (Ctrl-C)."""
+    """Spawn one play; return milliseconds to its first sound, then stop it."""
     command = [python, "-m", "voiceguide", "play", routine, "--quiet", "--engine", engine]
     start = time.monotonic()
     process = subprocess.Popen(
@@ -79,7 +79,7 @@ def first_sound_ms(python: str, routine: str, engine: str, env: dict[str, str]) 
                 return (float(line.split(TRACE)[1]) - start) * 1000
         raise SystemExit(f"play ended without a first sound ({process.wait()})")
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # SIGINT is ignored in a background job
         process.wait()
         process.stderr.close()
 
