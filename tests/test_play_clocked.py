@@ -152,10 +152,11 @@ def test_first_sound_on_a_cold_cache_reaches_the_device(tmp_path: Path, short: P
 
 
 def keyed(
-    tmp_path: Path, short: Path, key: bytes, when: str
+    tmp_path: Path, short: Path, key: bytes, when: str, until: str
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]:
-    """Play ``short`` with keys on a pty; press ``key`` in the cue ``when`` picks; return
-    what was played, what export writes, and the cues."""
+    """Play ``short`` with keys on a pty; press ``key`` in the cue ``when`` picks, and q
+    half a second after the end of the cue ``until`` picks; return what was played, what
+    export writes, and the cues."""
     fifo = tmp_path / "speaker"
     os.mkfifo(fifo)
     env = alsa_env(tmp_path, to_file(fifo))
@@ -175,6 +176,11 @@ def keyed(
         while heard_up_to(sink.samples(), expected) < at:
             time.sleep(0.01)
         os.write(master, key)
+        last = next(c for c in cues if eval(until, {}, {"c": c}))
+        end = int(last["start"]) + int(last["duration"]) + RATE // 2  # type: ignore[call-overload]
+        while heard_up_to(sink.samples(), expected) < end:
+            time.sleep(0.01)
+        os.write(master, b"q")
         assert process.wait(120) == 0
     finally:
         process.kill()
@@ -191,10 +197,10 @@ def keyed(
 def test_a_volume_change_mid_sentence_leaves_it_whole_and_said_once(
     tmp_path: Path, short: Path
 ) -> None:
-    played, expected, cues = keyed(tmp_path, short, b"-", "c['kind'] == 'speech'")
+    speech = "c['kind'] == 'speech'"
+    played, expected, cues = keyed(tmp_path, short, b"-", speech, speech)
     lead = lead_of(played, expected)
     session = played[lead : lead + len(expected)]
-    assert len(played) - lead - len(expected) < RATE // 4  # nothing added, nothing repeated
     first = next(c for c in cues if c["kind"] == "speech")
     end = int(first["start"]) + int(first["duration"])  # type: ignore[call-overload]
     start = int(first["start"])  # type: ignore[call-overload]
@@ -209,7 +215,7 @@ def test_a_volume_change_mid_sentence_leaves_it_whole_and_said_once(
 
 def test_where_during_a_hold_does_not_move_the_release(tmp_path: Path, short: Path) -> None:
     when = "c['phase'] == 'hold' and c['kind'] == 'silence'"
-    played, expected, cues = keyed(tmp_path, short, b"w", when)
+    played, expected, cues = keyed(tmp_path, short, b"w", when, "c['text'] == 'release'")
     lead = lead_of(played, expected)
     session = played[lead:]
     hold = next(c for c in cues if c["phase"] == "hold" and c["kind"] == "silence")
@@ -218,8 +224,7 @@ def test_where_during_a_hold_does_not_move_the_release(tmp_path: Path, short: Pa
     release = next(c for c in cues if c["text"] == "release")
     start = int(release["start"])  # type: ignore[call-overload]
     found = onset(session, expected, start, int(release["duration"]))  # type: ignore[call-overload]
-    assert abs(found - start) <= TOLERANCE
-    assert len(played) - lead - len(expected) < RATE // 4  # the hold's clock ran on
+    assert abs(found - start) <= TOLERANCE  # the hold's clock ran on while it was said
 
 
 @pytest.mark.slow
