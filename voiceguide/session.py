@@ -180,13 +180,13 @@ def open_stream(
     layout = PrefixLayout(routine, clips, request.options, announce=announce)
     spare = None if engine is not None else (lambda: make_engine(voice))
     pool = ClipPool(clips, spare=spare)
-    stream = SessionStream(layout, clips, pool)
     try:
+        # Before the stream asks for the session's phrases: what must be measured goes first.
         check_fits(routine, clips, pool, request.options, voice.rate_wpm, announce, layout.segments)
     except BaseException:
-        stream.close()
+        pool.close()
         raise
-    return StreamingSession(routine, stream, clips, voice)
+    return StreamingSession(routine, SessionStream(layout, clips, pool), clips, voice)
 
 
 def check_fits(
