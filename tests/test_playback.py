@@ -214,3 +214,27 @@ def test_next_to_a_step_not_laid_out_yet_moves_there_once_it_is() -> None:
     source.grow_to(timeline.total)
     take(pb, out, 100)
     assert pb.position >= steps[1].start
+
+
+def test_a_stereo_session_takes_two_channel_blocks_and_answers_in_both_ears() -> None:
+    timeline = timeline_of("say-pause")
+    clips = FakeClips()
+
+    class Stereo(FixedSource):
+        def render(self, start: int, end: int, *, gain: float = 1.0):  # type: ignore[no-untyped-def]
+            for block in super().render(start, end, gain=gain):
+                yield np.stack([block, -block], axis=1)
+
+    out = ManualOutput()
+    pb = Playback(Stereo(timeline, clips), clips, out, channels=2)
+    take(pb, out, 300)
+    pb.command(Command.LOUDER)  # "This is as loud as it goes.", said after the sentence
+    pb.run(ScriptedKeys(pb, out, []))
+    taken = np.concatenate(out.from_ring)
+    assert taken.shape[1] == 2
+    first = timeline.cues[0]
+    assert np.array_equal(taken[: first.end, 0], -taken[: first.end, 1])  # the session: L, -L
+    said = next(s for s in pb.spans if s.inserted == phrases.LOUDEST)
+    answer = taken[said.frame : said.frame + len(spoken(phrases.LOUDEST))]
+    assert np.array_equal(answer[:, 0], answer[:, 1])  # the answer: the same in both
+    assert answer.any()

@@ -80,18 +80,21 @@ class Playback:
         on_first_audio: Callable[[float], None] | None = None,
         ahead_s: float = AHEAD_S,
         stall_s: float = STALL_S,
+        channels: int = 1,
     ) -> None:
         """Play ``source`` from sample ``start`` at ``volume_pct`` percent through ``output``.
 
         ``on_first_audio(t)`` is told the ``time.monotonic()`` at which the first sample
         that is not silent is heard (taken by the device, plus the device's buffer).
+        ``channels`` is what the source renders (1, or 2 for a stereo mix: blocks of shape
+        ``(n, 2)``); answers are put in the middle of a stereo session.
         """
         self.source = source
         self.clips = clips
         self.output = output
         self.view: View = view or NoView()
         rate = source.sample_rate
-        self.ring = Ring(rate, capacity_s=max(8.0, 3 * ahead_s))
+        self.ring = Ring(rate, channels, capacity_s=max(8.0, 3 * ahead_s))
         self.volume_pct = volume_pct
         self._base_pct = max(1, volume_pct)
         """The volume the session is rendered at; the ring scales from it."""
@@ -380,8 +383,8 @@ class Playback:
         if cue.kind == "silence" and cue.phase in ANSWER_PHASES:
             self._overlay(text, position)
             return
-        # Between instructions: after the sentence playing (its breath goes on after it).
-        at = cue.end if cue.kind == "speech" else position
+        # Between instructions: after the sentence or sound playing (its breath goes on after).
+        at = cue.end if cue.kind != "silence" else position  # a sound is heard whole too
         frame = self.spans.frame_of(at, self.cursor)
         if frame is not None:  # written already: take back what follows the sentence
             self.ring.rewind(frame)
@@ -412,7 +415,7 @@ class Playback:
             return None
         self.view.said(text, self.cursor)
         gain = self._base_pct / 100 * (SOFT if soft else 1.0)
-        return to_pcm(clip * gain)
+        return self._channels(to_pcm(clip * gain))
 
     def _insert(self, text: str, *, soft: bool = False) -> None:
         pcm = self._pcm(text, soft=soft)
@@ -434,9 +437,17 @@ class Playback:
             self.source, self.spans.session_at(frame, self.cursor), len(clip)
         )
         gain = np.float32(self.volume_pct / 100)
-        pcm = to_pcm(clip[: len(envelope)] * envelope * gain)
+        pcm = self._channels(to_pcm(clip[: len(envelope)] * envelope * gain))
         self.ring.overlay(frame, pcm)
         self._saying = (text, frame + len(pcm))
+
+    def _channels(self, mono: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
+        """An answer in the session's channels: mono, or the same in both ears."""
+        import numpy as np
+
+        if self.ring.channels == 1:
+            return mono
+        return np.repeat(mono[:, None], self.ring.channels, axis=1)
 
     def _prepare_answer(self) -> None:
         """Make one more fixed answer ready once the session is playing (not before)."""
