@@ -23,9 +23,12 @@ from voiceguide.play.playback import Playback
 from voiceguide.play.source import FixedSource
 from voiceguide.script.library import resolve_include
 from voiceguide.script.loader import load_points, load_routine
+from voiceguide.sound.mix import Mix
 from voiceguide.sound.render import render, to_pcm
 
 RATE = 1000
+FLAT = Mix(channels=1, loudness_lufs=-16.0)
+"""Mono at unit gain: what the play tests render with, so levels are the clips' own."""
 
 
 class FakeClips(FixedRateLengths):
@@ -66,7 +69,7 @@ def timeline_of(case: str, *, intro: bool = False) -> Timeline:
         shared_points=load_points(DATA / "points.yaml"),
         display=f"{case}.yaml",
     )
-    return compile_routine(routine, FakeClips(), CompileOptions(intro=intro))
+    return compile_routine(routine, FakeClips(), CompileOptions(intro="full" if intro else "none"))
 
 
 def playback(
@@ -81,7 +84,8 @@ def playback(
     timeline = timeline_of(case, intro=intro)
     clips = clips or FakeClips()
     output = ManualOutput()
-    pb = Playback(FixedSource(timeline, clips), clips, output, start=start, volume_pct=volume_pct)
+    source = FixedSource(timeline, clips, FLAT)
+    pb = Playback(source, clips, output, start=start, volume_pct=volume_pct)
     return pb, output
 
 
@@ -103,11 +107,12 @@ def heard(output: ManualOutput) -> npt.NDArray[np.int16]:
 def rendered(pb: Playback, start: int = 0, volume_pct: int = 100) -> npt.NDArray[np.int16]:
     source = pb.source
     assert isinstance(source, FixedSource)
-    whole = render(source.timeline(), source.clips, gain=volume_pct / 100)
+    whole = render(source.timeline(), source.clips, gain=volume_pct / 100, mix=source.mix)
     return whole[start:]
 
 
 def spoken(text: str, volume_pct: int = 100) -> npt.NDArray[np.int16]:
+    """An answer as the device gets it in a :data:`FLAT` session, at the volume."""
     return to_pcm(FakeClips().speech(text) * np.float32(volume_pct / 100))
 
 
@@ -159,7 +164,9 @@ def session_frames(pb: Playback, output: ManualOutput) -> npt.NDArray[np.int16]:
 
     Only for a playback that never moved (its spans were never taken back).
     """
-    taken = np.concatenate(output.from_ring)[:, 0]
+    taken = np.concatenate(output.from_ring)
+    if taken.shape[1] == 1:
+        taken = taken[:, 0]  # mono: as render gives it
     spans = pb.spans
     parts = []
     for i, span in enumerate(spans):

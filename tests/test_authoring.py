@@ -96,10 +96,10 @@ def test_text_with_a_comma_or_a_colon_gets_a_hint_to_quote_it(
     ("line", "shift", "expected"),
     [
         (17, 1, "17:4"),  # a caution pushed right: libyaml notices on line 18
-        (29, -1, "29:10"),  # an activity's 'say' pulled left: noticed at 'for' on line 30
-        (29, 1, "29:12"),
+        (33, -1, "33:10"),  # an activity's 'say' pulled left: noticed at 'for' on line 34
+        (33, 1, "33:12"),
         (11, 1, "11:2"),  # the title pushed right: noticed at 'summary'
-        (38, 1, "38:21"),  # a key pushed right, after a sibling: that very line
+        (44, 1, "44:21"),  # a key pushed right, after a sibling: that very line
     ],
 )
 def test_a_mis_indented_line_is_reported_at_that_line(
@@ -138,3 +138,36 @@ def test_a_config_voice_that_is_a_number_is_exit_2_with_its_place(
         f"voiceguide: {path}:2:8: voice: expected text, got the number 123; "
         "put it in quotes if it is a name\n"
     )
+
+
+BRIEF_TOO_LONG = """\
+title: Brief
+points:
+  p: {name: the point, where: here}
+steps:
+  - press:
+      point: p
+      hold: 5s
+      prompts:
+        - at: 1s
+          say:
+            text: Breathe.
+            brief: A brief form longer than its hold, which is not brief at all, and does not fit.
+"""
+
+
+def test_check_compiles_the_brief_instructions_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "brief.yaml"
+    path.write_text(BRIEF_TOO_LONG, encoding="utf-8")
+    code, out, err = run_cli(["check", "--estimate", str(path)], capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{path}:9:11: prompt at 1s ('A brief form longer than its hold")
+    assert "does not fit in the 5s hold" in err
+    long = "A brief form longer than its hold, which is not brief at all, and does not fit."
+    path.write_text(BRIEF_TOO_LONG.replace(long, "Out."), encoding="utf-8")
+    code, out, _ = run_cli(["check", "--estimate", str(path)], capsys)
+    assert code == 0
+    assert out.startswith(f"ok: {path} (~")
+    assert ", brief ~" in out

@@ -226,6 +226,12 @@ def test_committed_format_reference_is_up_to_date() -> None:
         sys.path.pop(0)
     committed = gen_format_docs.TARGET.read_text(encoding="utf-8")
     assert committed == gen_format_docs.render(), "run: python tools/gen_format_docs.py"
+    cli = gen_format_docs.CLI.read_text(encoding="utf-8")
+    assert cli == gen_format_docs.with_config(cli), "run: python tools/gen_format_docs.py"
+    from voiceguide.script import spec
+
+    for key in spec.CONFIG.keys:
+        assert f"| `{key.name}` |" in cli
 
 
 def test_shell_completion_completes_routine_names() -> None:
@@ -296,7 +302,8 @@ def test_new_with_output_tells_how_to_check_that_file(
 
 SESSION_OPTIONS = {
     "--skip-intro", "--pace", "--repeat", "--no-tones", "--engine", "--voice", "--rate",
-    "--pitch", "--volume", "--voice-model",
+    "--pitch", "--volume", "--voice-model", "--intro", "--full-intro", "--detail", "--length",
+    "--tones", "--mono", "--stereo", "--bed", "--bed-level",
 }  # fmt: skip
 
 
@@ -304,7 +311,12 @@ def options_of(name: str) -> set[str]:
     import typer.main
 
     command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
-    return {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+    return {
+        opt
+        for param in command.params
+        for opt in (*param.opts, *getattr(param, "secondary_opts", ()))
+        if opt.startswith("--")
+    }
 
 
 @pytest.mark.parametrize("command", ["play", "export", "show"])
@@ -340,7 +352,7 @@ FESTIVAL = "--engine: expected espeak or piper, got 'festival'"
         (["play", "hand", "--dry-run", "--speed", "1e-300"],
          "--speed: expected 1 to 1000, got 1e-300"),
         (["export", "hand", "-f", "aac"],
-         "--format: expected one of mp3, wav, flac, ogg, got 'aac'"),
+         "--format: expected one of mp3, wav, flac, ogg, opus, m4a, m4b, got 'aac'"),
     ],
 )  # fmt: skip
 def test_a_bad_option_is_a_usage_error_before_any_work(
@@ -413,6 +425,11 @@ def test_list_and_check_estimate_at_the_configured_rate(
 
     assert listed() > at_default  # the index notices the config changed
     assert checked() != check_default
+    slower = listed()
+    config.write_text("rate: 130\npace: 1.5\n", encoding="utf-8")
+    assert listed() > slower  # the config's pace counts too
+    config.write_text("rate: 130\nintro: none\n", encoding="utf-8")
+    assert listed() < slower
 
 
 def test_the_core_names_settings_and_the_command_line_names_flags(

@@ -51,6 +51,39 @@ def test_golden_timeline(case: str, regen: bool) -> None:
     check_golden(CASES / f"{case}.timeline.txt", render_text(timeline), regen)
 
 
+VARIANTS = {
+    "short-intro": CompileOptions(intro="short"),
+    "brief": CompileOptions(detail="brief"),
+    "brief-short-intro": CompileOptions(intro="short", detail="brief"),
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "variant"),
+    [("press-reps", "short-intro"), ("traditional", "short-intro"), ("brief", "brief"),
+     ("traditional", "brief")],
+)  # fmt: skip
+def test_golden_variant(case: str, variant: str, regen: bool) -> None:
+    timeline = compile_routine(load(case), LENGTHS, VARIANTS[variant])
+    check_golden(CASES / f"{case}.{variant}.timeline.txt", render_text(timeline), regen)
+
+
+@pytest.mark.parametrize(
+    ("name", "variant"),
+    [("stomach", "brief"), ("sitting-foot", "brief"), ("hand", "brief"),
+     ("lower-back", "brief-short-intro")],
+)  # fmt: skip
+def test_golden_builtin_variant(
+    name: str, variant: str, regen: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from voiceguide.script import library
+
+    monkeypatch.setenv("VOICEGUIDE_HOME", str(tmp_path))  # the built-in routine, not one's own
+    timeline = compile_routine(library.load(name), LENGTHS, VARIANTS[variant])
+    path = CASES / "builtin" / f"{name}.{variant}.timeline.txt"
+    check_golden(path, render_text(timeline), regen)
+
+
 def test_cues_tile_the_timeline_without_gaps_or_overlaps() -> None:
     for case in ("press-reps", "sides-repeat", "activity", "include"):
         timeline = compile_routine(load(case), LENGTHS)
@@ -113,7 +146,7 @@ def test_pace_scales_holds_not_speech() -> None:
 
 def test_no_tones_and_skip_intro() -> None:
     timeline = compile_routine(
-        load("press-reps"), LENGTHS, CompileOptions(intro=False, tones=False)
+        load("press-reps"), LENGTHS, CompileOptions(intro="none", tones=False)
     )
     assert not [c for c in timeline.cues if c.kind == "tone"]
     assert not [c for c in timeline.cues if c.phase == "intro"]
@@ -129,8 +162,8 @@ def test_intro_says_cautions_of_points_and_includes_and_length() -> None:
 
 
 def test_repeat_whole_session() -> None:
-    once = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro=False))
-    twice = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro=False, repeat=2))
+    once = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro="none"))
+    twice = compile_routine(load("say-pause"), LENGTHS, CompileOptions(intro="none", repeat=2))
     said = [c.text for c in twice.cues if c.kind == "speech"]
     assert said.count("Sit comfortably.") == 2
     assert "Round two of two." in said

@@ -1,15 +1,15 @@
 """The piper engine, with real synthesis: lengths, rate, identity, model checks, offline.
 
 Needs the natural extra (``pip install -e '.[dev,natural]'``); without it, only the
-tests of the install hint run. The model is loaded once per process (the engine keeps
-it), and its digest is remembered in one memo shared by the module's tests.
+tests of the install hint run. The model is loaded once per process (by the speaker
+process every engine of the model shares), and its digest is remembered in one memo shared
+by the module's tests. The speaker itself is tested in ``tests/test_piper_speaker.py``.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -208,7 +208,7 @@ def test_a_routine_can_ask_for_the_piper_engine(piper: Any, tmp_path: Path) -> N
     )
 
     session = open_session(
-        SessionRequest(load_path(script), CompileOptions(intro=False, tones=False))
+        SessionRequest(load_path(script), CompileOptions(intro="none", tones=False))
     )
 
     assert session.engine == "piper"
@@ -477,25 +477,6 @@ def test_importing_the_engines_does_not_import_piper() -> None:
 
 
 # --- offline ------------------------------------------------------------------------------
-
-
-def test_synthesis_opens_no_socket(
-    piper: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the piper engine opened a socket")
-
-    from voiceguide.sound.engines import piper as engine
-
-    monkeypatch.setattr(engine, "_loaded", {})  # load the model again, under the guard
-    monkeypatch.setattr(socket, "socket", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.chdir(tmp_path)  # piper-tts's download folder defaults to the working one
-
-    speech = piper_engine().synthesize(PHRASE)
-
-    assert seconds(speech) > 1.0
-    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_cues_carry_their_top_level_step_with_an_included_routine_spliced_in(
     (tmp_path / "part.yaml").write_text(PART, encoding="utf-8")
     (tmp_path / "outer.yaml").write_text(WITH_A_PART, encoding="utf-8")
     routine = load_routine(tmp_path / "outer.yaml", resolve=resolve_include)
-    timeline = compile_routine(routine, FakeClips(), CompileOptions(intro=True, repeat=2))
+    timeline = compile_routine(routine, FakeClips(), CompileOptions(intro="full", repeat=2))
     said = [(c.text, c.top_step) for c in timeline.cues if c.kind == "speech"]
     body = [
         ("Before.", 0), ("First inside.", 1), ("Second inside.", 3), ("After.", 4),

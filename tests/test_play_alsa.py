@@ -30,7 +30,8 @@ pytestmark = pytest.mark.audio
 
 ROUTINE = ["stomach", "--skip-intro"]
 """A short built-in routine (about two minutes)."""
-BYTES_PER_SECOND = 22_050 * 2
+BYTES_PER_SECOND = 22_050 * 2 * 2
+"""16-bit stereo, as sessions play unless told --mono."""
 
 
 def voiceguide(
@@ -62,24 +63,14 @@ def to_file(path: Path) -> str:
     return f'pcm.!default {{ type file; slave.pcm "null"; file "{path}"; format "raw" }}'
 
 
-def exported_pcm(args: list[str], env: dict[str, str], tmp_path: Path) -> bytes:
-    """What ``voiceguide export`` writes for ``args``, as raw PCM bytes."""
-    if voiceguide(["export", "--help"], env).returncode == 0:
-        out = tmp_path / "exported.wav"
-        result = voiceguide(["export", *args, "-o", str(out), "--format", "wav"], env)
-        assert result.returncode == 0, result.stderr.decode()
-        with wave.open(str(out), "rb") as wav:
-            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 22_050)
-            return wav.readframes(wav.getnframes())
-    # No export command: render in this process, with the same VOICEGUIDE_HOME (phrase cache).
-    from voiceguide.compile.compiler import CompileOptions
-    from voiceguide.script import library
-    from voiceguide.session import SessionRequest, open_session
-    from voiceguide.sound.render import render
-
-    options = CompileOptions(intro="--skip-intro" not in args)
-    session = open_session(SessionRequest(library.load(args[0]), options))
-    return render(session.timeline, session.clips, gain=session.gain).astype("<i2").tobytes()
+def exported_pcm(args: list[str], env: dict[str, str], tmp_path: Path, channels: int = 2) -> bytes:
+    """What ``voiceguide export`` writes for ``args``, as raw PCM bytes (frames interleaved)."""
+    out = tmp_path / "exported.wav"
+    result = voiceguide(["export", *args, "-o", str(out), "--format", "wav"], env)
+    assert result.returncode == 0, result.stderr.decode()
+    with wave.open(str(out), "rb") as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (channels, 2, 22_050)
+        return wav.readframes(wav.getnframes())
 
 
 DEVICE_SILENCE_FRAMES = 22_050 // 4
@@ -87,34 +78,47 @@ DEVICE_SILENCE_FRAMES = 22_050 // 4
 block: at most this much silence comes before and after the session."""
 
 
-def session_in(played: bytes, expected: bytes) -> tuple[int, int]:
+def session_in(played: bytes, expected: bytes, channels: int = 2) -> tuple[int, int]:
     """Where ``expected`` starts in ``played``, and how much follows it, in frames.
 
     Only silence may come before and after it.
     """
+    frame = 2 * channels
     lead = 0
     while lead < len(played) and played[lead] == 0:
         lead += 1
     first = 0
     while first < len(expected) and expected[first] == 0:
         first += 1
-    start = (lead - first) // 2 * 2
+    start = (lead - first) // frame * frame
     assert start >= 0
     assert played[start : start + len(expected)] == expected
     assert not any(played[:start])
     assert not any(played[start + len(expected) :])
-    return start // 2, (len(played) - start - len(expected)) // 2
+    return start // frame, (len(played) - start - len(expected)) // frame
 
 
-def test_play_sends_the_device_exactly_what_export_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("extra", "channels"),
+    [
+        ([], 2),  # stereo, the sides leaning to their ears
+        (["--bed", "rain"], 2),
+        (["--mono", "--bed", "drone", "--bed-level", "-30"], 1),
+        (["--mono"], 1),
+    ],
+    ids=["stereo", "stereo-bed", "mono-bed", "mono"],
+)
+def test_play_sends_the_device_exactly_what_export_writes(
+    tmp_path: Path, extra: list[str], channels: int
+) -> None:
     played = tmp_path / "played.raw"
     env = alsa_env(tmp_path, to_file(played))
-    expected = exported_pcm(ROUTINE, env, tmp_path)  # warms the cache: nothing waits
-    result = voiceguide(["play", *ROUTINE], env)
+    expected = exported_pcm([*ROUTINE, *extra], env, tmp_path, channels)  # warms the cache
+    result = voiceguide(["play", *ROUTINE, *extra], env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr == b""  # not a word from ALSA
     assert result.stdout.decode().splitlines()[-1].endswith("[end]")
-    before, after = session_in(played.read_bytes(), expected)
+    before, after = session_in(played.read_bytes(), expected, channels)
     assert before <= DEVICE_SILENCE_FRAMES
     assert after <= DEVICE_SILENCE_FRAMES
 

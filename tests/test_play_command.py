@@ -39,14 +39,17 @@ def fake_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         from voiceguide.play.source import FixedSource
         from voiceguide.script.model import Routine
         from voiceguide.script.spec import DEFAULT_VOICE
+        from voiceguide.sound.mix import MONO
 
         routine = request.routine
         assert isinstance(routine, Routine)
         clips = FakeClips()
         timeline = compile_routine(routine, clips, request.options)
         fake: Any = clips  # it wants SpeechClips; the renderer needs only a ClipSource
-        stream: Any = FixedSource(timeline, clips)  # laid out whole already
-        return session_module.StreamingSession(routine, stream, fake, DEFAULT_VOICE)
+        stream: Any = FixedSource(timeline, clips, MONO)  # laid out whole already
+        return session_module.StreamingSession(
+            routine, stream, fake, DEFAULT_VOICE, MONO, request.options
+        )
 
     monkeypatch.setattr(session_module, "open_stream", fake_open_stream)
     return path

@@ -217,24 +217,47 @@ def test_next_to_a_step_not_laid_out_yet_moves_there_once_it_is() -> None:
 
 
 def test_a_stereo_session_takes_two_channel_blocks_and_answers_in_both_ears() -> None:
-    timeline = timeline_of("say-pause")
+    from voiceguide.sound.mix import STEREO
+    from voiceguide.sound.render import render
+
+    timeline = timeline_of("sides-repeat")
     clips = FakeClips()
-
-    class Stereo(FixedSource):
-        def render(self, start: int, end: int, *, gain: float = 1.0):  # type: ignore[no-untyped-def]
-            for block in super().render(start, end, gain=gain):
-                yield np.stack([block, -block], axis=1)
-
     out = ManualOutput()
-    pb = Playback(Stereo(timeline, clips), clips, out, channels=2)
+    pb = Playback(FixedSource(timeline, clips, STEREO), clips, out)
     take(pb, out, 300)
     pb.command(Command.LOUDER)  # "This is as loud as it goes.", said after the sentence
     pb.run(ScriptedKeys(pb, out, []))
     taken = np.concatenate(out.from_ring)
     assert taken.shape[1] == 2
-    first = timeline.cues[0]
-    assert np.array_equal(taken[: first.end, 0], -taken[: first.end, 1])  # the session: L, -L
+    whole = render(timeline, clips, mix=STEREO)
+    own = [
+        taken[span.frame : pb.spans[i + 1].frame if i + 1 < len(pb.spans) else len(taken)]
+        for i, span in enumerate(pb.spans)
+        if span.inserted is None
+    ]
+    assert np.array_equal(np.concatenate(own)[: len(whole)], whole)  # the mix, sides and all
+    assert not np.array_equal(whole[:, 0], whole[:, 1])  # a side leans to its ear
     said = next(s for s in pb.spans if s.inserted == phrases.LOUDEST)
-    answer = taken[said.frame : said.frame + len(spoken(phrases.LOUDEST))]
+    length = len(FakeClips().speech(phrases.LOUDEST))
+    answer = taken[said.frame : said.frame + length]
     assert np.array_equal(answer[:, 0], answer[:, 1])  # the answer: the same in both
     assert answer.any()
+
+
+def test_a_sound_mixed_over_a_hold_keeps_its_clock_and_is_cut_before_the_next_words() -> None:
+    pb, out = playback()
+    timeline = pb.source.prefix()
+    hold = next(c for c in timeline.cues if c.phase == "hold" and c.kind == "silence")
+    release = next(c for c in timeline.cues if c.text == "release" and c.start > hold.start)
+    words = next(c for c in timeline.cues if c.kind == "speech" and c.start >= release.end)
+    while pb.position < hold.start + 100:
+        take(pb, out, 10)
+    tone = np.full(words.start - pb.position + 5_000, 0.2, dtype=np.float32)  # runs past them
+    mixed = pb.mix_over(tone)
+    pb.run(ScriptedKeys(pb, out, []))
+    played, expected = heard(out), rendered(pb)
+    assert len(played) == len(expected)  # nothing moved: the session's own length
+    assert mixed < len(tone)  # cut before the words
+    assert np.array_equal(played[words.start :], expected[words.start :])
+    assert played[hold.start + 200 : hold.start + 300].any()  # heard over the hold's silence
+    assert not expected[hold.start + 200 : hold.start + 300].any()

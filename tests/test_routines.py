@@ -16,7 +16,7 @@ import pytest
 
 from tests.lengths import FixedRateLengths
 from voiceguide import paths
-from voiceguide.compile.compiler import compile_routine
+from voiceguide.compile.compiler import CompileOptions, compile_routine
 from voiceguide.compile.timeline import Timeline
 from voiceguide.script import library
 from voiceguide.script.model import (
@@ -443,3 +443,59 @@ def test_the_counted_size_bounds_the_compiled_session(name: str) -> None:
     assert len(compiled.cues) <= size.cues + intro
     assert size.cues <= 2 * len(compiled.cues)  # an upper bound, not a wild one
     assert size.timed_ms + routine(name).settings.lead_in_ms <= compiled.total_ms
+
+
+# -- brief instructions ------------------------------------------------------------
+
+SAFETY_WORDS = ("pregnant", "weak", "pain", "hurt", "eaten", "strain")
+"""Words that carry a caution: a brief form keeps them where its full text has them."""
+
+
+def briefs(name: str) -> list[tuple[str, str]]:
+    """Every (full, brief) pair of the routine's own steps, prompts and presses."""
+    pairs = []
+    for step in walk(routine(name).steps):
+        if isinstance(step, Say) and step.brief:
+            pairs.append((step.text, step.brief))
+        if isinstance(step, Press):
+            if step.say and step.say_brief:
+                pairs.append((step.say, step.say_brief))
+            pairs += [(p.say, p.brief) for p in step.prompts if p.brief]
+        if isinstance(step, Activity):
+            pairs += [(full, brief) for full, brief in ((step.say, step.say_brief),
+                      (step.done, step.done_brief)) if brief]  # fmt: skip
+            pairs += [(p.say, p.brief) for p in step.prompts if p.brief]
+    return pairs
+
+
+@cache
+def brief_timeline(name: str) -> Timeline:
+    return compile_routine(routine(name), FixedRateLengths(), CompileOptions(detail="brief"))
+
+
+@pytest.mark.parametrize("name", TECHNIQUES)
+def test_every_technique_has_brief_instructions(name: str) -> None:
+    assert briefs(name)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_brief_instructions_are_shorter_and_keep_every_caution(name: str) -> None:
+    for full, brief in briefs(name):
+        assert len(brief) < len(full), brief
+        for word in SAFETY_WORDS:
+            assert word not in full.lower() or word in brief.lower(), (word, brief)
+    assert brief_timeline(name).total < timeline(name).total
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_brief_instructions_promise_nothing_and_stay_calm(name: str) -> None:
+    said = " ".join(c.text for c in brief_timeline(name).cues if c.kind == "speech")
+    assert PROMISES.search(said) is None
+    assert "!" not in said
+
+
+def test_every_point_has_a_brief_description() -> None:
+    for point in library.shared_points().values():
+        assert point.where_brief, point.key
+        assert PROMISES.search(point.where_brief) is None
+        assert len(point.where_brief) < len(point.where)

@@ -71,7 +71,7 @@ def test_engine_cache_and_config_can_be_passed_in(script: Path, tmp_path: Path) 
 
 def test_the_request_names_a_routine_by_name_path_or_as_loaded(script: Path) -> None:
     engine = ToneEngine()
-    options = CompileOptions(intro=False)
+    options = CompileOptions(intro="none")
     by_path = open_session(SessionRequest(script, options), engine=engine, config=UserConfig())
     by_text = open_session(SessionRequest(str(script), options), engine=engine, config=UserConfig())
     loaded = SessionRequest(load_path(script), options)
@@ -83,7 +83,7 @@ def test_the_request_names_a_routine_by_name_path_or_as_loaded(script: Path) -> 
 
 
 def test_the_estimate_speaks_at_the_rate_a_session_would(script: Path) -> None:
-    request = SessionRequest(script, CompileOptions(intro=False, tones=False))
+    request = SessionRequest(script, CompileOptions(intro="none", tones=False))
     at_default = estimate(request, config=UserConfig()).total_ms
     slow_config = UserConfig(VoicePrefs(rate_wpm=100))
 
@@ -102,7 +102,7 @@ def test_an_export_takes_a_routine_by_name_path_or_as_loaded(
     from voiceguide.sound import engines
 
     monkeypatch.setattr(engines, "make_engine", lambda *args, **kwargs: ToneEngine())
-    options = CompileOptions(intro=False)
+    options = CompileOptions(intro="none")
     for routine in (str(script), script, load_path(script)):
         target = tmp_path / "out" / "tiny.wav"
         line = exporting.export_one(SessionRequest(routine, options), str(target))

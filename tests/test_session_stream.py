@@ -15,7 +15,7 @@ from voiceguide.errors import ScriptError
 from voiceguide.play.device import ManualOutput
 from voiceguide.play.playback import Playback
 from voiceguide.script.config import UserConfig
-from voiceguide.session import SessionRequest, open_session, open_stream
+from voiceguide.session import MixChoice, SessionRequest, open_session, open_stream
 from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.engines.base import Speech
 from voiceguide.sound.render import render
@@ -122,7 +122,7 @@ def test_a_real_length_past_its_bound_stops_the_session_where_that_phase_starts(
     path = routine_file(tmp_path, "5s", short)
     engine = LongEngine(short, seconds=4.0)  # its bound is under two seconds
     opened = open_stream(
-        SessionRequest(path, CompileOptions(intro=False)), engine=engine,
+        SessionRequest(path, CompileOptions(intro="none")), engine=engine,
         cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
     )  # fmt: skip
     output = ManualOutput()
@@ -136,4 +136,55 @@ def test_a_real_length_past_its_bound_stops_the_session_where_that_phase_starts(
     hold = next(s for s in stream.layout.segments if getattr(s, "phase", "") == "hold")
     assert stream.layout.cues[-1].phase != "hold"  # laid out up to the hold, not into it
     assert hold is not None
-    assert np.array_equal(session_frames(playback, output), render(stream.prefix(), opened.clips))
+    whole = render(stream.prefix(), opened.clips, mix=opened.mix)
+    assert np.array_equal(session_frames(playback, output), whole)
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [MixChoice(), MixChoice(mono=True), MixChoice(bed="rain"), MixChoice(mono=True, bed="drone")],
+    ids=["stereo", "mono", "stereo-bed", "mono-bed"],
+)
+def test_a_stream_renders_what_the_whole_timeline_renders_in_every_mix(
+    tmp_path: Path, choice: MixChoice
+) -> None:
+    path = routine_file(tmp_path, "20s")
+    opened = open_stream(
+        SessionRequest(path, mix=choice), engine=ToneEngine(), cache=PhraseCache(tmp_path / "c"),
+        config=UserConfig(),
+    )  # fmt: skip
+    try:
+        blocks = list(opened.stream.blocks(gain=0.8))
+        timeline = opened.stream.timeline()
+    finally:
+        opened.stream.close()
+    assert (opened.mix.channels, opened.mix.bed is not None) == (
+        1 if choice.mono else 2,
+        choice.bed is not None,
+    )
+    assert np.array_equal(
+        np.concatenate(blocks), render(timeline, opened.clips, gain=0.8, mix=opened.mix)
+    )
+
+
+def test_with_a_bed_the_stream_holds_back_what_the_bed_may_still_change(tmp_path: Path) -> None:
+    from voiceguide.sound.mix import BED_FADE_OUT_MS, DUCK_FADE_MS, DUCK_MERGE_MS
+    from voiceguide.sound.stream import bed_hold_ms
+
+    assert bed_hold_ms() >= max(BED_FADE_OUT_MS, DUCK_MERGE_MS + DUCK_FADE_MS)
+    path = routine_file(tmp_path, "20s")
+    for bed, held in ((None, False), ("rain", True)):
+        opened = open_stream(
+            SessionRequest(path, mix=MixChoice(bed=bed)), engine=ToneEngine(),
+            cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
+        )  # fmt: skip
+        stream = opened.stream
+        try:
+            while not stream.done:
+                stream.wait(1.0)
+                if not stream.done:
+                    assert (stream.final_end < stream.laid_out) == held or stream.final_end == 0
+                    assert stream.safe_end <= stream.final_end
+        finally:
+            stream.close()
+        assert stream.final_end == stream.laid_out  # all final once laid out whole

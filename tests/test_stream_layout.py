@@ -61,7 +61,7 @@ def streamed(
 @pytest.mark.parametrize("case", CASES)
 def test_every_golden_case_streams_to_the_same_cues(case: str) -> None:
     routine, lengths = load(case), FixedRateLengths()
-    for options in (CompileOptions(), CompileOptions(intro=False, repeat=2)):
+    for options in (CompileOptions(), CompileOptions(intro="none", repeat=2)):
         expected = compile_routine(routine, lengths, options)
         layout = streamed(routine, lengths, options, None, seed=len(case))
         assert layout.prefix() == expected
@@ -117,3 +117,42 @@ def test_the_stream_stops_at_a_phase_its_words_do_not_fit() -> None:
     end = layout.laid_out
     assert all(c.end <= end for c in layout.cues)
     assert layout.cues[-1].end == end
+
+
+@pytest.mark.parametrize("name", BUILTINS)
+def test_every_builtin_streams_as_it_compiles_with_each_intro_and_detail(name: str) -> None:
+    routine = library.load(name)
+    lengths, announce = EstimatedLengths(150), EstimatedLengths(140)
+    for options in (
+        CompileOptions(intro="short", detail="brief"),
+        CompileOptions(intro="none", detail="brief", repeat=2),
+        CompileOptions(intro="full", detail="brief"),
+    ):
+        expected = compile_routine(routine, lengths, options, announce=announce)
+        layout = streamed(routine, lengths, options, announce, seed=len(name) + 1)
+        assert layout.prefix() == expected
+
+
+@pytest.mark.parametrize("name", ["sitting-foot", "back-pain", "stomach"])
+def test_a_session_fitted_to_a_length_streams_as_it_compiles(name: str) -> None:
+    from dataclasses import replace
+
+    from voiceguide.compile.fit import fit_length
+
+    routine = library.load(name)
+    lengths = EstimatedLengths(150)
+    written = compile_routine(routine, lengths).total_ms
+    for length_ms in (written * 3 // 4 // 1000 * 1000, written * 5 // 4 // 1000 * 1000):
+        asked = CompileOptions(intro="short", length_ms=length_ms)
+        expected = compile_routine(routine, lengths, asked)  # fits it itself
+        fitted = replace(asked, fit=fit_length(routine, lengths, asked))
+        layout = streamed(routine, lengths, fitted, None, seed=length_ms)
+        assert layout.prefix() == expected
+        assert abs(expected.total_ms - length_ms) <= 1000
+
+
+def test_a_prefix_layout_refuses_a_length_not_fitted_yet() -> None:
+    with pytest.raises(ValueError, match="fit"):
+        PrefixLayout(library.load("sitting-foot"), EstimatedLengths(150), CompileOptions(
+            length_ms=600_000
+        ))  # fmt: skip

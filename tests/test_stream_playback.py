@@ -52,7 +52,7 @@ def test_slow_synthesis_waits_at_a_silence_says_one_moment_and_loses_nothing(
     tmp_path: Path,
 ) -> None:
     engine = SlowEngine(0.4)
-    request = SessionRequest(load("press-reps"), CompileOptions(intro=False))
+    request = SessionRequest(load("press-reps"), CompileOptions(intro="none"))
     opened = open_stream(request, engine=engine, cache=PhraseCache(tmp_path), config=UserConfig())
     output = ManualOutput()
     pb = Playback(opened.stream, opened.clips, output)
@@ -78,5 +78,7 @@ def test_slow_synthesis_waits_at_a_silence_says_one_moment_and_loses_nothing(
             before = [c for c in timeline.cues if c.end == span.at]
             assert before, span  # between two cues, never inside one
             assert before[0].phase not in ("hold", "rest"), span  # never inside a timed phase
-    assert np.array_equal(session_frames(pb, output), render(timeline, opened.clips))
+    assert np.array_equal(
+        session_frames(pb, output), render(timeline, opened.clips, mix=opened.mix)
+    )
     assert sorted(engine.spoken) == sorted(set(engine.spoken))  # each phrase spoken once

@@ -1,7 +1,11 @@
 """Measure export by hand: ``python tools/bench_export.py`` (not a test; prints figures).
 
-1. Speed, warm cache: ``voiceguide export back-pain -o x.wav`` as a whole process,
-   repeated, median wall time, as a multiple of real time (the session's length).
+1. Speed, warm cache: ``voiceguide export back-pain -o x.FORMAT`` as a whole process, for
+   each of ``--formats`` (default wav, mp3, opus, m4a), repeated, median wall time, as a
+   multiple of real time (the session's length), with the machine's load average around
+   each figure (the machine is shared: read the figures with it). ``--code DIR`` runs
+   the voiceguide package found in DIR instead (a checkout of main, say, for a figure
+   from before a change); a format that code cannot write is reported, not fatal.
 2. Speed, cold cache: the same with a fresh ``VOICEGUIDE_HOME`` each run, and a
    hand-made pipeline for the same timeline: ``espeak-ng -w`` once per phrase (same
    voice, rate and pitch), each clip fitted to its place with ``sox ... pad ... trim``,
@@ -36,17 +40,41 @@ TWO_HOURS_MS = 2 * 3600 * 1000
 DEFAULT_ESPEAK_VOICE = "en-us"  # what voiceguide picks when no voice is set
 
 
+CODE: list[Path] = []
+"""The source tree to run voiceguide from (``--code``); none: this one."""
+
+
+class Failed(Exception):
+    """A voiceguide run exited non-zero."""
+
+
+LAST_CPU: list[float] = []
+"""CPU seconds (user and system) of each run, its encoder processes included."""
+
+
 def voiceguide(*args: str, home: Path, cwd: Path) -> tuple[float, int]:
-    """Run ``voiceguide ARGS`` to the end; return its wall time (s) and peak RSS (KiB)."""
+    """Run ``voiceguide ARGS`` to the end; return its wall time (s) and peak RSS (KiB).
+
+    Its CPU time, with the processes it started and reaped (ffmpeg), goes to LAST_CPU.
+    """
     env = {**os.environ, "VOICEGUIDE_HOME": str(home)}
+    if CODE:
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in CODE)
     command = [sys.executable, "-m", "voiceguide", *args]
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    assert process.stderr is not None
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
+    LAST_CPU.append(usage.ru_utime + usage.ru_stime)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
-        raise SystemExit(f"voiceguide {' '.join(args)} exited {process.returncode}")
+        message = process.stderr.read().decode(errors="replace").strip().splitlines()[-1:]
+        process.stderr.close()
+        raise Failed(f"exited {process.returncode}: {message[0] if message else ''}")
+    process.stderr.close()
     return elapsed, usage.ru_maxrss
 
 
@@ -140,12 +168,70 @@ def median_run(args: Sequence[str], homes: Sequence[Path], cwd: Path) -> tuple[f
     return statistics.median(t for t, _ in runs), max(rss for _, rss in runs)
 
 
+def load() -> str:
+    """The machine's load average over the last minute (other work slows every figure)."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def warm_speeds(
+    formats: Sequence[str], repeat: int, home: Path, root: Path, length_s: float
+) -> None:
+    """Print the whole-process speed of exporting to each format, phrase cache warm."""
+    for fmt in formats:
+        run = ["export", ROUTINE, "-o", f"x.{fmt}"]
+        before = load()
+        try:
+            voiceguide(*run, home=home, cwd=root)  # the OS caches the encoder too
+            LAST_CPU.clear()
+            seconds, _ = median_run(run, [home] * repeat, root)
+            cpu = statistics.median(LAST_CPU)
+        except Failed as exc:
+            print(f"warm cache, {fmt}: not written ({exc})")
+            continue
+        size = (root / f"x.{fmt}").stat().st_size / 1e6
+        print(
+            f"warm cache, {fmt}: {seconds:.3f} s  = {length_s / seconds:.0f}x real time, "
+            f"{size:.1f} MB; CPU {cpu:.2f} s  (load {before} -> {load()})"
+        )
+
+
+def cold_figures(timeline: Timeline, voice: tuple[str, int, int], repeat: int, root: Path) -> None:
+    """Print a cold-cache export's speed, and the hand-made pipeline's for comparison."""
+    length_s = timeline.total / timeline.sample_rate
+    colds = [root / f"cold-{i}" for i in range(repeat)]
+    seconds, _ = median_run(["export", ROUTINE, "-o", "x.wav"], colds, root)
+    print(f"cold cache, wav: {seconds:.3f} s  = {length_s / seconds:.0f}x real time")
+
+    times = []
+    for i in range(repeat):
+        work = root / f"hand-{i}"
+        work.mkdir()
+        times.append(hand_made(timeline, *voice, work))
+    espeak = statistics.median(t["espeak"] for t in times)
+    sox = statistics.median(t["sox"] for t in times)
+    phrases = len({c.text for c in timeline.cues if c.kind == "speech"})
+    sounds = len(timeline.sounds())
+    print(
+        f"hand-made espeak-ng + sox: {espeak + sox:.3f} s  = "
+        f"{length_s / (espeak + sox):.0f}x real time"
+    )
+    print(f"  espeak-ng -w for {phrases} phrases: {espeak:.3f} s")
+    print(f"  sox: {sounds} clips fitted and joined: {sox:.3f} s\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per figure (median)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the two-hour export")
+    parser.add_argument("--skip-cold", action="store_true", help="skip the cold-cache figures")
+    parser.add_argument(
+        "--formats", default="wav,mp3,opus,m4a", help="formats to time warm (comma-separated)"
+    )
+    parser.add_argument("--code", type=Path, help="run the voiceguide package in this folder")
     args = parser.parse_args(argv)
+    if args.code is not None:
+        CODE.append(args.code.resolve())
     for tool in ("espeak-ng", "sox", "soxi"):
         if shutil.which(tool) is None:
             print(f"bench_export: needs {tool}", file=sys.stderr)
@@ -161,31 +247,10 @@ def main(argv: list[str] | None = None) -> int:
 
         export = ["export", ROUTINE, "-o", "x.wav"]
         voiceguide(*export, home=warm, cwd=root)  # warm-up: the OS caches the files
-        for fmt in ("wav", "mp3"):
-            run = ["export", ROUTINE, "-o", f"x.{fmt}"]
-            seconds, rss = median_run(run, [warm] * args.repeat, root)
-            print(f"warm cache, {fmt}: {seconds:.3f} s  = {length_s / seconds:.0f}x real time")
+        warm_speeds(args.formats.split(","), args.repeat, warm, root, length_s)
         print("  (whole process: start-up, load, compile from cached phrases, render, write)\n")
-
-        colds = [root / f"cold-{i}" for i in range(args.repeat)]
-        seconds, _ = median_run(export, colds, root)
-        print(f"cold cache, wav: {seconds:.3f} s  = {length_s / seconds:.0f}x real time")
-
-        times = []
-        for i in range(args.repeat):
-            work = root / f"hand-{i}"
-            work.mkdir()
-            times.append(hand_made(timeline, voice, rate, pitch, work))
-        espeak = statistics.median(t["espeak"] for t in times)
-        sox = statistics.median(t["sox"] for t in times)
-        phrases = len({c.text for c in timeline.cues if c.kind == "speech"})
-        sounds = len(timeline.sounds())
-        print(
-            f"hand-made espeak-ng + sox: {espeak + sox:.3f} s  = "
-            f"{length_s / (espeak + sox):.0f}x real time"
-        )
-        print(f"  espeak-ng -w for {phrases} phrases: {espeak:.3f} s")
-        print(f"  sox: {sounds} clips fitted and joined: {sox:.3f} s\n")
+        if not args.skip_cold:
+            cold_figures(timeline, (voice, rate, pitch), args.repeat, root)
 
         if not args.skip_memory:
             path, long = two_hour_routine(root, warm)

@@ -5,10 +5,15 @@
 #   libasound2-dev gcc python3-dev  to build simpleaudio against ALSA (the fallback player)
 #   python3-venv        for the virtual environment
 #   alsa-utils          aplay, to check a sound card by hand
-#   ffmpeg sox          the tests cross-check loudness and formats; the benchmarks compare pipelines
+#   ffmpeg              export's encoders for MP3 (fast, on every core), Ogg, Opus, M4A/M4B;
+#                       the tests read files back with ffprobe
+#   sox                 the tests cross-check loudness; the benchmarks compare pipelines
+#   dbus playerctl      the MPRIS tests: a private session bus, and the real client that headsets,
+#                       media keys and phone remotes stand behind
 set -euo pipefail
 
-packages=(espeak-ng libespeak-ng1 libportaudio2 libasound2-dev alsa-utils gcc python3-dev python3-venv ffmpeg sox)
+packages=(espeak-ng libespeak-ng1 libportaudio2 libasound2-dev alsa-utils gcc python3-dev python3-venv
+          ffmpeg sox dbus playerctl)
 
 missing=()
 for package in "${packages[@]}"; do

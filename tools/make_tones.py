@@ -16,6 +16,7 @@ tick      80 ms     C6, a quiet wood-block tap              one dry, high blip
 switch    1.0 s     E5 → B5 → E5, a brighter bell           up and back ("turn over")
 start     2.5 s     C4 singing bowl, shimmering             one long, low, warm strike
 end       3.0 s     G4 → E4 → C4 on the bowl                descending, settling home
+heard     0.3 s     A5, A5: two quick, soft bell taps       a nod ("got it"), voice commands
 ========  ========  ======================================  ============================
 
 Levels are set by :func:`voiceguide.sound.loudness.match_sound` with the offsets in
@@ -109,7 +110,7 @@ WOOD = (
 )
 """A small wood block: two partials and a very fast decay."""
 
-G4, C5, E5, B5, C6 = 392.00, 523.25, 659.26, 987.77, 1046.50
+G4, C5, E5, A5, B5, C6 = 392.00, 523.25, 659.26, 880.00, 987.77, 1046.50
 C4, E4 = 261.63, 329.63
 
 TONES = (
@@ -147,6 +148,8 @@ TONES = (
         attack_ms=12,
         fade_ms=500,
     ),
+    # Not a routine's sound: the nod a voice command gets before its answer (docs/listen.md).
+    Tone("heard", 300, BELL, (Note(0, A5, 45, 0.9), Note(110, A5, 60)), attack_ms=4, fade_ms=60),
 )
 
 

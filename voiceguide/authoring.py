@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from voiceguide.errors import UsageError
 
 if TYPE_CHECKING:
+    from voiceguide.compile.options import Detail
     from voiceguide.script.config import UserConfig
+    from voiceguide.script.model import Routine
 
 STARTER = """\
 # yaml-language-server: $schema={schema}
@@ -24,8 +26,7 @@ summary: What this routine is for, in a sentence or two.
 posture: sitting upright on a chair        # completes "Get comfortable, ..."
 cautions:
   - Check with your doctor or an acupressure therapist before you start.
-settings:
-  rate: 150        # words per minute
+settings:          # rate, voice and the rest come from your config.yaml unless set here
   find: 8s         # quiet time to find a point before the first press
 
 points:            # your own points; the built-in library (scripts/points.yaml) works too
@@ -65,10 +66,13 @@ def check(
     """Check the routine or point library ``name`` whole; return what it holds, in brief.
 
     A routine is synthesized (cached) and compiled, so that what is said inside a hold
-    or a rest is checked against its real length; with ``estimate``, lengths are
-    estimated at the rate a session would speak at. The summary is a length (``~`` when
-    estimated) or a count of points.
+    or a rest is checked against its real length, with full and with brief instructions
+    when it has brief forms; with ``estimate``, lengths are estimated at the rate a
+    session would speak at. The summary is a length (``~`` when estimated; the brief
+    session's too) or a count of points.
     """
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.errors import Problem, ScriptError
     from voiceguide.script import library
     from voiceguide.script.durations import format_ms
     from voiceguide.script.loader import load_points
@@ -78,10 +82,33 @@ def check(
     path = library.find(name).path
     if library.is_point_library(path):
         return f"{len(load_points(path))} points"
-    request = SessionRequest(library.load_path(path, allow_outside=allow_outside))
-    if estimate:
-        return "~" + format_ms(estimated(request, config=config).total_ms)
-    return format_ms(open_session(request, config=config).timeline.total_ms)
+    routine = library.load_path(path, allow_outside=allow_outside)
+    problems: list[Problem] = []
+    totals = []
+    # Both versions of every text: what is said inside a hold must fit, brief or full.
+    details: tuple[Detail, ...] = ("full", "brief") if _has_briefs(routine) else ("full",)
+    for detail in details:
+        request = SessionRequest(routine, CompileOptions(detail=detail))
+        try:
+            if estimate:
+                totals.append("~" + format_ms(estimated(request, config=config).total_ms))
+            else:
+                totals.append(format_ms(open_session(request, config=config).timeline.total_ms))
+        except ScriptError as error:
+            problems += error.problems
+    if problems:
+        raise ScriptError(list(dict.fromkeys(problems)))
+    return totals[0] if len(totals) == 1 else f"{totals[0]}, brief {totals[1]}"
+
+
+def _has_briefs(routine: Routine) -> bool:
+    """Whether anything the routine says has a brief form."""
+    from voiceguide.compile.compiler import CompileOptions, phrases_of
+    from voiceguide.compile.estimate import EstimatedLengths
+
+    lengths = EstimatedLengths(150)
+    full = phrases_of(routine, lengths, CompileOptions())
+    return full != phrases_of(routine, lengths, CompileOptions(detail="brief"))
 
 
 def starter_path(name: str, output: Path | None = None) -> Path:

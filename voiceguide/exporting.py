@@ -19,7 +19,8 @@ from voiceguide.errors import UsageError, VoiceguideError
 
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
-    from voiceguide.output.export import Format, Outputs
+    from voiceguide.output.formats import Format
+    from voiceguide.output.targets import Outputs
     from voiceguide.session import Progress, Session, SessionRequest
 
 ProgressBar = Callable[[str, Callable[[int], str]], AbstractContextManager["Progress"]]
@@ -53,7 +54,7 @@ def export_one(
     Return the line that says what was written.
     """
     from voiceguide.atomic import check_target
-    from voiceguide.output.export import choose_format
+    from voiceguide.output.formats import choose_format
 
     target = Path(output) if output is not None else None
     folder = Path(".")
@@ -68,7 +69,7 @@ def export_one(
     name, request = _named(request)
     outputs = _plan(name, target, folder, chosen, captions, cues)
     outputs.check()  # before synthesis: refuse a folder or a device at once
-    return _write(request, outputs, bar)
+    return _write(_open(request, bar), outputs, bar)
 
 
 def export_all(
@@ -84,10 +85,13 @@ def export_all(
 
     A usage error is the same for every routine, so it stops the whole export.
     """
-    from voiceguide.output.export import choose_format, make_folders, remove_empty_folders
+    from voiceguide.output.audio import require_encoder
+    from voiceguide.output.formats import choose_format
+    from voiceguide.output.targets import make_folders, remove_empty_folders
     from voiceguide.script import library
 
     chosen = choose_format(None, fmt)
+    require_encoder(chosen)  # once, not once a routine
     created = make_folders(folder)
     try:
         for entry in library.entries().values():
@@ -96,7 +100,7 @@ def export_all(
             try:
                 outputs = _plan(entry.name, None, folder, chosen, captions, cues)
                 outputs.check()
-                yield _write(replace(request, routine=entry.path), outputs, bar)
+                yield _write(_open(replace(request, routine=entry.path), bar), outputs, bar)
             except UsageError:
                 raise
             except VoiceguideError as exc:
@@ -109,9 +113,13 @@ def export_stream(
     request: SessionRequest, binary: BinaryIO, fmt: str | None = None, *, bar: ProgressBar = no_bar
 ) -> None:
     """Write the requested routine to ``binary`` (standard output, say), as WAV unless ``fmt``."""
-    from voiceguide.output.export import STREAM_FORMAT, Metadata, choose_format, export_stream
+    from voiceguide.output.audio import require_encoder
+    from voiceguide.output.formats import STREAM_FORMAT, choose_format
+    from voiceguide.output.stream import export_stream
+    from voiceguide.output.tags import Metadata
 
     chosen = choose_format(None, fmt or STREAM_FORMAT)
+    require_encoder(chosen)  # before synthesis
     session = _open(_named(request)[1], bar)
     routine = session.routine
     meta = Metadata(title=routine.title, comment=routine.summary or "")
@@ -122,6 +130,7 @@ def export_stream(
             session.clips,
             chosen,
             gain=session.gain,
+            mix=session.mix,
             meta=meta,
             progress=progress,
         )
@@ -155,43 +164,41 @@ def _plan(
     captions: str | None,
     cues: str | None,
 ) -> Outputs:
-    from voiceguide.output.export import Outputs
+    from voiceguide.output.targets import Outputs
 
     return Outputs.plan(target or folder / f"{name}.{fmt}", fmt, captions, cues)
 
 
 def _clock(timeline: Timeline) -> Callable[[int], str]:
-    """Read a count of samples as a clock reading of the session, as 'show' prints them."""
+    """Read a count of samples as a clock reading of the session, to the second (m:ss)."""
     from voiceguide.script.durations import format_clock
 
-    return lambda samples: format_clock(timeline.to_ms(samples))
+    return lambda samples: format_clock(timeline.to_ms(samples) // 1000 * 1000)[:-4]
 
 
-def _write(request: SessionRequest, outputs: Outputs, bar: ProgressBar) -> str:
-    """Export the requested session to ``outputs`` as it is made; return the line to report.
+def _write(session: Session, outputs: Outputs, bar: ProgressBar) -> str:
+    """Export ``session`` to ``outputs``; return the line to report."""
+    from voiceguide.output.export import export, marks
+    from voiceguide.output.formats import CHAPTERED
+    from voiceguide.output.tags import Metadata
+    from voiceguide.script.durations import format_ms
 
-    Synthesis runs ahead of the encoder (:func:`voiceguide.output.streamed.export_streamed`),
-    so a cold export costs little more than the slower of the two.
-    """
-    from voiceguide.output.export import Metadata
-    from voiceguide.output.streamed import export_streamed
-    from voiceguide.script.durations import format_clock, format_ms
-    from voiceguide.session import open_stream
-
-    opened = open_stream(request)
-    routine, rate = opened.routine, opened.stream.sample_rate
+    routine, timeline = session.routine, session.timeline
     meta = Metadata(title=routine.title, comment=routine.summary or "")
-    try:
-        clock = lambda samples: format_clock(samples * 1000 // rate)  # noqa: E731
-        with bar(f"Writing {outputs.audio.name}", clock) as progress:
-            timeline = export_streamed(
-                opened.stream, outputs, gain=opened.gain, meta=meta, progress=progress
-            )
-    finally:
-        opened.stream.close()
+    with bar(f"Writing {outputs.audio.name}", _clock(timeline)) as progress:
+        export(
+            timeline,
+            session.clips,
+            outputs,
+            gain=session.gain,
+            mix=session.mix,
+            meta=meta,
+            progress=progress,
+        )
     details = format_ms(timeline.total_ms)
-    if outputs.format == "mp3":
-        details += f", {len(timeline.chapters())} chapters"
+    if outputs.format in CHAPTERED:
+        count = len(marks(timeline))
+        details += f", {count} chapter{'' if count == 1 else 's'}"
     line = f"wrote {outputs.audio} ({details})"
     beside = [p.name for p in outputs.paths()[1:]]
     return line + (f" with {', '.join(beside)}" if beside else "")

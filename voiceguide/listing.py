@@ -76,10 +76,12 @@ def _read_index(path: Path) -> dict[str, Any]:
 def _row(
     entry: library.Entry, memo: dict[Path, Any], config: Callable[[], UserConfig]
 ) -> tuple[Listed, list[Path]]:
+    from voiceguide.prefs import PlaybackPrefs
     from voiceguide.session import SessionRequest, estimate
 
     routine = library.load_path(entry.path, memo)
-    timeline = estimate(SessionRequest(routine), config=config())
+    # Settled as a show would be: the config's pace, introduction and tones count.
+    timeline = estimate(SessionRequest(routine, playback=PlaybackPrefs()), config=config())
     row = Listed(
         name=entry.name,
         title=routine.title,

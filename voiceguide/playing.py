@@ -1,10 +1,11 @@
 """Playing a session: from a request to the speaker, or a dry run, with a view and keys.
 
 What ``voiceguide play`` does, callable alone. :func:`prepare` refuses at once when there
-is no audio device (before what may be minutes of synthesis) and opens the session;
-:func:`start_at` finds where to begin; :func:`play` runs playback with the view and
-keys that fit where it runs: a live view on a terminal, a line per cue otherwise,
-nothing when quiet, single keys when standard input is a terminal.
+is no audio device and starts the session (it is made while it plays); :func:`start_at`
+finds where to begin; :func:`play` runs playback with the view and keys that fit where it
+runs: a live view on a terminal, a line per cue otherwise, nothing when quiet, single keys
+when standard input is a terminal; the practice history records it and an MPRIS player
+offers it to headsets and media keys.
 """
 
 from __future__ import annotations
@@ -16,18 +17,26 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.compile.timeline import Timeline
     from voiceguide.play.navigation import Step
-    from voiceguide.session import SessionRequest, StreamingSession
+    from voiceguide.play.playback import View
+    from voiceguide.remote.bridge import PlayerSide
+    from voiceguide.remote.server import MprisServer
+    from voiceguide.session import Progress, SessionRequest, StreamingSession
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
 """Set to 1 to print, on stderr, the monotonic time the device took the first sample that is
 not silent (what the listener hears first, measured where it leaves voiceguide)."""
 
 
-def prepare(request: SessionRequest, *, audible: bool) -> StreamingSession:
+def prepare(
+    request: SessionRequest, *, audible: bool, progress: Progress | None = None
+) -> StreamingSession:
     """Load the routine, check for an audio device if it will be heard, and start the session.
 
-    Returns at once: the phrases are made while the session plays (:func:`open_stream`).
+    Returns at once: the phrases are made while the session plays (:func:`open_stream`);
+    only a session fitted to a length makes them all first (``progress`` is told).
     """
     from voiceguide.session import load_routine, open_stream
 
@@ -38,7 +47,7 @@ def prepare(request: SessionRequest, *, audible: bool) -> StreamingSession:
         from voiceguide.play.device import check_output
 
         check_output()
-    return open_stream(replace(request, routine=routine))
+    return open_stream(replace(request, routine=routine), progress=progress)
 
 
 def steps(session: StreamingSession) -> list[Step]:
@@ -68,13 +77,26 @@ def play(
     speed: float = 1.0,
     quiet: bool = False,
     out: TextIO | None = None,
+    history: bool = False,
+    options: CompileOptions | None = None,
+    mpris: bool = True,
 ) -> None:
-    """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster)."""
+    """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster).
+
+    With ``history``, the session is recorded in the practice history (a dry run never
+    is), with ``options`` (default: the session's own), the compile options it was opened
+    with; the record begins once the first sound is out and the session is laid out whole
+    (the history keeps its length and steps). With ``mpris``, the session is also an
+    MPRIS player (:mod:`voiceguide.remote`), served once the first audio is playing.
+    """
     from voiceguide.play.device import ClockOutput, Output, default_output
     from voiceguide.play.liveview import LineView, TerminalView
     from voiceguide.play.navigation import steps_of
     from voiceguide.play.playback import Playback
     from voiceguide.play.terminal import stdin_keys
+    from voiceguide.practice.recorder import Recorder
+    from voiceguide.practice.records import Outcome
+    from voiceguide.recording import HeldWarnings, Recording, session_plan
     from voiceguide.signals import exit_on_signals
 
     out = out if out is not None else sys.stdout
@@ -91,23 +113,76 @@ def play(
     else:
         view = TerminalView(out, timeline, shown, show_keys=keys is not None)
     output: Output = ClockOutput(speed=speed) if dry_run else default_output()
+    warnings = HeldWarnings()
+    recorder = Recorder(enabled=history and not dry_run, warn=warnings)
+    trace = bool(os.environ.get(TRACE_ENV))
+    compiled = options or session.options
+
+    def begin(whole: Timeline) -> None:
+        recorder.begin(
+            lambda: session_plan(session, steps_of(whole), start, compiled, timeline=whole)
+        )
+
+    def whole() -> Timeline | None:
+        return stream.prefix() if stream.total is not None else None
+
+    recording = Recording(view, recorder, timeline.sample_rate, begin=begin, whole=whole)
+    watched: View = recording
+    remote = _mpris(timeline, shown, session.volume_pct, start) if mpris else None
+    if remote is not None:
+        side, server = remote
+        watched = side.observe(watched)
+
+    def first_audio(at: float) -> None:
+        if trace:
+            _trace_first_audio(at)
+        recording.heard()  # the record begins now if the session is laid out whole
+        if remote is not None:
+            server.start()  # connecting to the bus first would delay the sound
+
     playback = Playback(
         stream,
         session.clips,
         output,
         volume_pct=session.volume_pct,
         start=start,
-        view=view,
+        view=watched,
         ahead_s=min(60.0, 2.0 * speed),
-        on_first_audio=_trace_first_audio if os.environ.get(TRACE_ENV) else None,
+        on_first_audio=first_audio,
     )
+    if isinstance(view, TerminalView):
+        warnings.hold()  # a line on stderr would break the block redrawn in place
+    outcome: Outcome = "failed"
     try:
         with exit_on_signals(), keys if keys is not None else contextlib.nullcontext():
-            playback.run(keys)
+            if remote is None:
+                mode = playback.run(keys)
+            else:
+                mode = playback.run(side.waking(keys), remote=side.carry_out)
+        outcome = "completed" if mode == "finished" else "stopped"
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP
+        outcome = "interrupted"
+        raise
     finally:
+        position = playback.position * 1000 // stream.sample_rate
         stream.close()
+        if remote is not None:
+            server.close()
         if view is not None:
             view.close()
+        recorder.finish(outcome, position)
+        warnings.release()
+
+
+def _mpris(
+    timeline: Timeline, steps: list[Step], volume_pct: int, start: int
+) -> tuple[PlayerSide, MprisServer]:
+    """The session's end of an MPRIS player (it grows with the layout), and its server."""
+    from voiceguide.remote.bridge import PlayerSide
+    from voiceguide.remote.server import MprisServer
+
+    side = PlayerSide(timeline, steps, volume_pct=volume_pct, start=start)
+    return side, MprisServer(side.link)
 
 
 def _trace_first_audio(at: float) -> None:

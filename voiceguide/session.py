@@ -1,10 +1,13 @@
 """From a request to a timeline ready to render: the pipeline every command shares.
 
-A :class:`SessionRequest` names the routine, the compile options and the voice asked
-for. :func:`open_session` loads the routine, settles the voice (the request over the
-routine's settings over the user's config over the spec's defaults), makes the engine,
-cache and sounds unless it is given them, synthesizes every phrase (with progress) and
-compiles. Export and play both start here, so they hear the very same timeline;
+A :class:`SessionRequest` names the routine, the compile options, the voice and the mix
+asked for. :func:`open_session` loads the routine, settles the voice (the request over the
+routine's settings over the user's config over the spec's defaults) and the mix (stereo or
+mono, the bed), makes the engine, cache and sounds unless it is given them, synthesizes
+every phrase (with progress), compiles, and makes the bed ready. :func:`open_stream`
+does the same but returns at once, the session laid out while its phrases are made
+(:mod:`voiceguide.sound.stream`): play and export read it that way, and
+:func:`open_session` waits for it whole, so all three give the very same timeline;
 :func:`estimate` compiles the same request without an engine, at the same rate.
 """
 
@@ -17,22 +20,31 @@ from typing import TYPE_CHECKING
 
 from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources
 from voiceguide.errors import SettingError, UsageError
-from voiceguide.prefs import PIPER, VoicePrefs, VoiceSettings, resolve
+from voiceguide.prefs import PIPER, PlaybackPrefs, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
 from voiceguide.script.model import Routine
 
 if TYPE_CHECKING:
-    from voiceguide.compile.lengths import Lengths
-    from voiceguide.compile.plan import Segment
     from voiceguide.compile.timeline import Timeline
     from voiceguide.script.config import UserConfig
+    from voiceguide.sound.bed import BedSource
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines.base import SpeechEngine, Voice
-    from voiceguide.sound.pool import ClipPool
+    from voiceguide.sound.mix import Mix
     from voiceguide.sound.speech import SpeechClips
     from voiceguide.sound.stream import SessionStream
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class MixChoice:
+    """What is asked of the mix; ``None`` leaves it to the routine, the config, the defaults."""
+
+    mono: bool = False
+    bed: str | None = None
+    """A built-in bed's name, a sound file (relative to the current folder), or ``none``."""
+    bed_level_lufs: float | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,12 @@ class SessionRequest:
     """The voice asked for; the routine, the user's config and the defaults fill the rest."""
     allow_outside: bool = False
     """Let the routine include routines and sounds from outside its own folder tree."""
+    mix: MixChoice = field(default_factory=MixChoice)
+    """Stereo or mono, and the bed asked for."""
+    playback: PlaybackPrefs | None = None
+    """The command line's layer of the other settings, to merge with the routine's, the
+    config's and the defaults into ``options`` and ``mix`` (:mod:`voiceguide.settling`);
+    ``None``: ``options`` and ``mix`` are final as given."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,10 @@ class Session:
     """The voice settled for the session (its volume applies as gain)."""
     synthesized: int
     """How many phrases the engine had to speak (the rest came from the cache)."""
+    mix: Mix | None = None
+    """Stereo or mono, and the bed; ``None``: stereo without a bed."""
+    options: CompileOptions = field(default_factory=CompileOptions)
+    """The options it was compiled with, settled (with its fit, when fitted to a length)."""
 
     @property
     def engine(self) -> str:
@@ -128,12 +150,21 @@ def resolve_voice(
 
 @dataclass(frozen=True)
 class StreamingSession:
-    """A routine being made while it is heard: its stream, clips and settled voice."""
+    """A routine being made while it is heard: its stream, clips, settled voice, mix, options."""
 
     routine: Routine
     stream: SessionStream
     clips: SpeechClips
     voice: VoiceSettings
+    mix: Mix
+    """Stereo or mono, and the bed (made ready before the stream was returned)."""
+    options: CompileOptions
+    """The options it is laid out with, settled (with its fit, when fitted to a length)."""
+
+    @property
+    def engine(self) -> str:
+        """The name of the engine spoken with."""
+        return self.voice.engine
 
     @property
     def volume_pct(self) -> int:
@@ -152,90 +183,108 @@ def open_stream(
     engine: SpeechEngine | None = None,
     cache: PhraseCache | None = None,
     config: UserConfig | None = None,
+    progress: Progress | None = None,
 ) -> StreamingSession:
     """Start making the requested session in the order it is heard, and return at once.
 
+    The request is settled first (:mod:`voiceguide.settling`: intro, detail, length, mix).
     Nothing is spoken on this thread: a pool of workers (one engine each, on every core
     for espeak-ng) makes the phrases in timeline order while the caller plays what is laid
-    out. Before returning, what the words must fit is checked (:func:`check_fits`), so a
-    prompt too long for its hold is an error at its line before the first sound.
-    ``engine``, ``cache`` and ``config`` are as for :func:`open_session`; a given engine
-    speaks alone.
+    out. Before returning, what the words must fit is checked
+    (:func:`~voiceguide.sound.fits.check_fits`), so a prompt too long for its hold is an
+    error at its line before the first sound, and the bed is made ready.
+
+    A session fitted to a length (``--length``) is the exception: the fit needs the real
+    length of everything said, so it is solved first, every phrase made by the pool
+    (``progress`` is told), and the length the introduction says is then measured with
+    real lengths. ``engine``, ``cache`` and ``config`` are as for :func:`open_session`;
+    a given engine speaks alone.
     """
     from voiceguide.compile.estimate import EstimatedSpeech
+    from voiceguide.compile.lengths import Lengths
     from voiceguide.compile.stream import PrefixLayout
+    from voiceguide.settling import settle
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.engines.base import StartsAhead
+    from voiceguide.sound.fits import check_fits, pool_prepare
+    from voiceguide.sound.mix import prepare
     from voiceguide.sound.pool import ClipPool
+    from voiceguide.sound.processing import SilentPhraseError
     from voiceguide.sound.speech import SpeechClips
     from voiceguide.sound.stream import SessionStream
     from voiceguide.sound.tones import Sounds
 
     routine = load_routine(request.routine, allow_outside=request.allow_outside)
+    request = settle(request, routine, config).request
     voice = resolve_voice(request.prefs, routine, config)
+    mix = resolve_mix(request.mix, routine)
     cache = cache if cache is not None else PhraseCache()
     speaker = engine if engine is not None else make_engine(voice)
+    if isinstance(speaker, StartsAhead):
+        speaker.start()  # Piper loads its voice while the routine is planned
     clips = SpeechClips(speaker, cache, Sounds(cache=cache))
-    announce = EstimatedSpeech(voice.rate_wpm, clips)
-    layout = PrefixLayout(routine, clips, request.options, announce=announce)
     spare = None if engine is not None else (lambda: make_engine(voice))
     pool = ClipPool(clips, spare=spare)
+    options = request.options
     try:
+        announce: Lengths | None = EstimatedSpeech(voice.rate_wpm, clips)
+        if options.fitted and options.fit is None:
+            made = pool_prepare(pool, progress)
+            try:
+                options = fit_to_length(routine, clips, options, voice.rate_wpm, prepare=made)
+            except SilentPhraseError as error:  # name the lines that say them
+                raise error.located(phrase_sources(routine, clips, options)) from None
+            announce = None  # everything is spoken: the length said is measured for real
+        layout = PrefixLayout(routine, clips, options, announce=announce)
         # Before the stream asks for the session's phrases: what must be measured goes first.
-        check_fits(routine, clips, pool, request.options, voice.rate_wpm, announce, layout.segments)
+        check_fits(routine, clips, pool, options, voice.rate_wpm, announce, layout.segments)
+        prepare(mix, clips.sample_rate, cache)
     except BaseException:
         pool.close()
         raise
-    return StreamingSession(routine, SessionStream(layout, clips, pool), clips, voice)
+    stream = SessionStream(layout, clips, pool, mix)
+    return StreamingSession(routine, stream, clips, voice, mix, options)
 
 
-def check_fits(
-    routine: Routine,
-    clips: SpeechClips,
-    pool: ClipPool,
-    options: CompileOptions,
-    rate_wpm: int,
-    announce: Lengths,
-    segments: list[Segment],
-) -> None:
-    """Refuse, at its line, speech that cannot fit its phase, before any sound.
+def check_mix_choice(choice: MixChoice) -> None:
+    """Refuse a bed or a bed level that cannot be used, before anything else is done."""
+    from voiceguide.sound.bed import choose_bed
+    from voiceguide.sound.mix import Mix
 
-    Each timed phase of ``segments`` is laid out alone (what fits in a phase does not
-    depend on where it is) with each phrase not spoken yet at the longest it may be
-    (:class:`~voiceguide.compile.estimate.BoundLengths`). The phrases of a phase that does
-    not fit at its bounds are made first, and it is tried again with their real lengths:
-    if it still does not fit, the error is the one the full compile gives.
+    if choice.bed is not None:
+        choose_bed(choice.bed)
+    if choice.bed_level_lufs is not None:
+        Mix(bed_level_lufs=choice.bed_level_lufs)
+
+
+def resolve_mix(
+    choice: MixChoice,
+    routine: Routine | None = None,
+    *,
+    channels: int | None = None,
+    bed: str | None = None,
+    bed_level_lufs: float | None = None,
+) -> Mix:
+    """Settle the mix: ``choice``, then the routine's settings, then the config, then defaults.
+
+    ``channels``, ``bed`` and ``bed_level_lufs`` are the user's config values, for the
+    config to pass in (a bed file there relative to the config's folder: pass it resolved).
+    Raises :class:`~voiceguide.errors.SettingError` for a level out of range, and the
+    errors of :func:`~voiceguide.sound.bed.choose_bed` for a bed that cannot be used.
     """
-    from voiceguide.compile.estimate import BoundLengths
-    from voiceguide.compile.layout import Layout
-    from voiceguide.compile.plan import Timed
+    from voiceguide.sound.bed import choose_bed
+    from voiceguide.sound.mix import BED_LEVEL_LUFS, Mix
 
-    bounds = BoundLengths(clips, rate_wpm)
-
-    def fits(segment: Timed) -> bool:
-        layout = Layout(bounds)
-        layout.place(segment)
-        return not layout.problems
-
-    seen: set[Timed] = set()
-    tight: list[Timed] = []
-    for segment in segments:
-        if isinstance(segment, Timed) and segment.events and segment not in seen:
-            seen.add(segment)
-            if not fits(segment):
-                tight.append(segment)
-    texts = {
-        event.text
-        for segment in tight
-        for event in segment.events
-        if event.kind == "speech" and bounds.bounded(event.text)
-    }
-    for text in texts:
-        pool.hurry(text)
-    for text in texts:
-        pool.wait(text)
-    if not all(fits(segment) for segment in tight):
-        compile_routine(routine, bounds, options, announce=announce)  # raises its error
+    named = choice.bed or (routine.settings.bed if routine is not None else None) or bed
+    # A routine's own file is absolute already (the builder resolved it).
+    source: BedSource | None = choose_bed(named) if named is not None else None
+    level = choice.bed_level_lufs if choice.bed_level_lufs is not None else bed_level_lufs
+    return Mix(
+        channels=1 if choice.mono else (channels or 2),
+        bed=source,
+        bed_level_lufs=BED_LEVEL_LUFS if level is None else level,
+    )
 
 
 def open_session(
@@ -251,11 +300,12 @@ def open_session(
     ``engine``, ``cache`` and ``config`` replace the ones made from the settled voice, the
     user's cache folder and the user's config file; an engine given speaks with its own
     voice. ``progress`` is called with (phrases done, phrases to do). The timeline is the
-    one a stream of the same request lays out (:func:`open_stream`), cue for cue.
+    one a stream of the same request lays out (:func:`open_stream`), cue for cue, with its
+    settled options and mix (the bed made ready).
     """
     from voiceguide.sound.processing import SilentPhraseError
 
-    opened = open_stream(request, engine=engine, cache=cache, config=config)
+    opened = open_stream(request, engine=engine, cache=cache, config=config, progress=progress)
     stream, routine = opened.stream, opened.routine
     texts = stream.layout.phrases()
     try:
@@ -273,12 +323,20 @@ def open_session(
         if silent:  # name the lines that say them, all at once
             engine_name = opened.clips.engine.name
             raise SilentPhraseError(silent, engine_name).located(
-                phrase_sources(routine, opened.clips, request.options)
+                phrase_sources(routine, opened.clips, opened.options)
             )
         timeline = stream.timeline()
     finally:
         stream.close()
-    return Session(routine, timeline, opened.clips, opened.voice, stream.pool.spoken)
+    return Session(
+        routine,
+        timeline,
+        opened.clips,
+        opened.voice,
+        stream.pool.spoken,
+        opened.mix,
+        opened.options,
+    )
 
 
 def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Timeline:
@@ -287,10 +345,40 @@ def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Ti
     No engine is started: this is what ``list`` and ``check --estimate`` show.
     """
     from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.settling import settle
 
     routine = load_routine(request.routine, allow_outside=request.allow_outside)
+    request = settle(request, routine, config).request
     voice = resolve_voice(request.prefs, routine, config)
     return compile_routine(routine, EstimatedLengths(voice.rate_wpm), request.options)
+
+
+def fit_to_length(
+    routine: Routine,
+    clips: SpeechClips,
+    options: CompileOptions,
+    rate_wpm: int,
+    progress: Progress | None = None,
+    prepare: Callable[[list[str]], None] | None = None,
+) -> CompileOptions:
+    """Solve ``options.length_ms`` for ``routine``, speech made first where the fit needs it.
+
+    What the routine says is made first; the holds and counts are chosen with its real
+    lengths and an estimate at ``rate_wpm`` of the cues that depend on them; those cues are
+    then made, and the quiet durations fine-tuned with real lengths throughout
+    (:func:`voiceguide.compile.fit.fit_length`). ``prepare(texts)`` makes phrases ready
+    (default: ``clips.prepare``, one engine; a stream passes its pool's).
+    """
+    from voiceguide.compile.estimate import EstimatedLengths
+    from voiceguide.compile.fit import fit_length
+
+    def made(texts: list[str]) -> None:
+        clips.prepare(texts, progress)
+
+    fit = fit_length(
+        routine, clips, options, estimate=EstimatedLengths(rate_wpm), prepare=prepare or made
+    )
+    return replace(options, fit=fit)
 
 
 def engine_voices(prefs: VoicePrefs, config: UserConfig | None = None) -> tuple[list[Voice], str]:

@@ -5,7 +5,15 @@ Each command's docstring is its ``--help``. Errors from the core arrive as
 with a documented exit code (see docs/cli.md); ``--debug`` shows the traceback.
 """
 
-from voiceguide.cli import export, play, routines, sound  # noqa: F401 - importing registers the commands
+from voiceguide.cli import (  # noqa: F401 - registers commands
+    commands,
+    config,
+    export,
+    history,
+    play,
+    routines,
+    sound,
+)
 from voiceguide.cli.app import app, main
 
 __all__ = ["app", "main"]

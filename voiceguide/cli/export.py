@@ -22,9 +22,9 @@ STDOUT = "-"
 
 
 def _writers() -> ModuleType:
-    from voiceguide.output import export
+    from voiceguide.output import formats
 
-    return export
+    return formats
 
 
 FORMAT = Choice("format", lambda: _writers().FORMATS, lambda name: name.lower().lstrip("."))
@@ -63,7 +63,10 @@ def export(
             metavar="FORMAT",
             parser=FORMAT,
             autocompletion=FORMAT.complete,
-            help="{format} (default: from the file name, else mp3; wav for '-').",
+            help=(
+                "{format} (default: from the file name, else mp3; wav for '-'). "
+                "opus, m4a and m4b need ffmpeg."
+            ),
         ),
     ] = None,
     all_dir: Annotated[
@@ -95,20 +98,23 @@ def export(
     *,
     request: SessionRequest,  # the session options go here
 ) -> None:
-    """Write a routine to an audio file to play anywhere: MP3 with chapters, WAV, FLAC or OGG.
+    """Write a routine to an audio file to play anywhere: MP3, Opus, M4A/M4B, OGG, FLAC or WAV.
 
     The file holds exactly what 'voiceguide play' plays. Without -o it is ./ROUTINE.mp3,
     ready to copy to a phone; -o with a folder writes FOLDER/ROUTINE.mp3 (or the --format
-    given), and missing folders in -o are created. MP3 files carry a chapter per part of
-    the routine and per side, which podcast and audiobook players show. --captions and
-    --cues write files of the same name beside the audio (back-pain.vtt, back-pain.json).
-    Each file appears whole or not at all, and all of them are renamed into place together
-    at the end: a failure or Ctrl-C leaves nothing partial behind.
+    given), and missing folders in -o are created. Every format but WAV carries a chapter
+    per part of the routine, side and round, which podcast and audiobook players show.
+    --captions and --cues write files of the same name beside the audio (back-pain.vtt,
+    back-pain.json). Each file appears whole or not at all, and all of them are renamed
+    into place together at the end: a failure, Ctrl-C or kill leaves nothing partial behind.
+
+    Sessions are stereo, each side's cues leaning to that ear; --mono writes one channel,
+    --bed lays a soft sound under the session.
 
     Exit codes: 0 written, 1 could not write, 2 invalid routine or options, 3 not found,
-    130 interrupted.
+    130 interrupted, 143 terminated (SIGTERM), 129 hung up (SIGHUP).
 
-    Example: voiceguide export back-pain --captions vtt
+    Example: voiceguide export back-pain --captions vtt --bed rain
     """
     from voiceguide import exporting
 

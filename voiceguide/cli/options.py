@@ -1,14 +1,15 @@
 """The options commands share, declared once, and the flag that sets each setting.
 
-``play``, ``export`` and ``show`` take the same ten session options: :func:`session_options`
+``play``, ``export`` and ``show`` take the same session options: :func:`session_options`
 adds them to a command, which receives them as one
 :class:`~voiceguide.session.SessionRequest`. Each value is checked as it is parsed, against
 the bounds the spec sets, so a bad one is a usage error (exit 2) before any work begins.
 The core names a setting by its field (``pace``, ``rate_wpm``); :data:`FLAGS` turns it
 back into the flag a user typed when the error is printed.
 
-The spec is read only when a value is checked or help is shown, not at start-up:
-help texts hold ``{field}`` where the allowed values go (:class:`RangedHelp` fills them in).
+The options ask, and leave unset what they were not given (``None``): the command line is
+the first of four layers (:mod:`voiceguide.settling`), so a flag not given lets the
+routine, the config or the default decide. The parsers are :mod:`voiceguide.cli.parsers`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,26 @@ import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperCommand
 
+from voiceguide.cli.parsers import (
+    Choice,
+    FloatRange,
+    IntRange,
+    LengthOf,
+    RangedHelp,
+    Text,
+    prefs_module,
+    spec_module,
+)
 from voiceguide.errors import SettingError, UsageError
 
+__all__ = ["FLAGS", "Choice", "FloatRange", "RangedHelp", "flag_message", "session_options"]
+
 if TYPE_CHECKING:
-    from voiceguide.script.spec import Integer
+    from voiceguide.prefs import DetailSetting, IntroSetting
     from voiceguide.session import SessionRequest
 
 FLAGS = {
@@ -43,6 +54,17 @@ FLAGS = {
     "cues": "--cues",
     "from": "--from",
     "speed": "--speed",
+    "bed_level": "--bed-level",
+    "bed_level_lufs": "--bed-level",
+    "bed": "--bed",
+    "channels": "--mono",
+    "intro": "--intro",
+    "detail": "--detail",
+    "length": "--length",
+    "tones": "--no-tones",
+    "history": "--no-history",
+    "mpris": "--no-mpris",
+    "listen": "--listen",
 }
 """The flag that sets each setting the core may name in a :class:`SettingError`."""
 
@@ -52,113 +74,7 @@ def flag_message(error: SettingError) -> str:
     return f"{FLAGS.get(error.field, error.field)}: {error.detail}"
 
 
-def _spec() -> ModuleType:
-    from voiceguide.script import spec
-
-    return spec
-
-
-_ALLOWED: dict[str, Callable[[], str]] = {}
-"""For each field, the allowed values in words ("80 to 400"), for help texts."""
-
-
-class IntRange:
-    """Parse a whole number within the spec's bounds (``bounds(spec)``, read when used)."""
-
-    def __init__(self, field: str, bounds: Callable[[Any], Integer], unit: str = ""):
-        self.field, self._bounds, self.unit = field, bounds, unit
-        _ALLOWED[field] = lambda: "{} to {}".format(*self._range())
-
-    def _range(self) -> tuple[int, int]:
-        bounds = self._bounds(_spec())
-        return bounds.minimum, bounds.maximum
-
-    def __call__(self, value: str | int) -> int:
-        low, high = self._range()
-        try:
-            number = int(value)
-        except ValueError:
-            raise self._refuse(low, high, repr(value)) from None
-        if not low <= number <= high:
-            raise self._refuse(low, high, str(number))
-        return number
-
-    def _refuse(self, low: int, high: int, got: str) -> SettingError:
-        return SettingError(self.field, f"expected {low} to {high}{self.unit}, got {got}")
-
-
-class FloatRange:
-    """Parse a number from ``low`` to ``high`` (as the spec says, read when used)."""
-
-    def __init__(self, field: str, bounds: Callable[[Any], tuple[float, float]]):
-        self.field, self._bounds = field, bounds
-        _ALLOWED[field] = lambda: "{} to {}".format(*self._bounds(_spec()))
-
-    def __call__(self, value: str | float) -> float:
-        low, high = self._bounds(_spec())
-        try:
-            number = float(value)
-        except ValueError:
-            raise SettingError(self.field, f"expected {low} to {high}, got {value!r}") from None
-        if not low <= number <= high:  # NaN fails too
-            raise SettingError(self.field, f"expected {low} to {high}, got {number}")
-        return number
-
-
-class Choice:
-    """Parse one of a few names, in any case (``fold`` also drops what the name may carry)."""
-
-    def __init__(
-        self,
-        field: str,
-        choices: Callable[[], tuple[str, ...]],
-        fold: Callable[[str], str] = str.lower,
-    ):
-        self.field, self._choices, self._fold = field, choices, fold
-        _ALLOWED[field] = lambda: _in_words(self._choices())
-
-    def __call__(self, value: str) -> str:
-        choices = self._choices()
-        if self._fold(value) not in choices:
-            listed = " or ".join(choices) if len(choices) <= 2 else "one of " + ", ".join(choices)
-            raise SettingError(self.field, f"expected {listed}, got {value!r}")
-        return self._fold(value)
-
-    def complete(self, incomplete: str) -> list[str]:
-        """Shell completion: the names that start with what was typed."""
-        return [name for name in self._choices() if name.startswith(incomplete)]
-
-
-def _in_words(names: tuple[str, ...]) -> str:
-    return " or ".join(names) if len(names) <= 2 else f"{', '.join(names[:-1])} or {names[-1]}"
-
-
-class Text:
-    """Parse a piece of text that must say something."""
-
-    def __init__(self, field: str, expected: str):
-        self.field, self.expected = field, expected
-
-    def __call__(self, value: str) -> str:
-        if not value.strip():
-            raise SettingError(self.field, f"expected {self.expected}, got {value!r}")
-        return value
-
-
-class RangedHelp(TyperCommand):
-    """A command whose option help names the allowed values, filled in only when shown."""
-
-    def format_options(self, ctx: Any, formatter: Any) -> None:
-        """Fill in each ``{field}`` of the options' help, then write them."""
-        allowed = {field: text() for field, text in _ALLOWED.items()}
-        for param in self.params:
-            help_text = getattr(param, "help", None)
-            if help_text and "{" in help_text:
-                param.help = help_text.format_map(allowed)  # type: ignore[attr-defined]
-        super().format_options(ctx, formatter)
-
-
-ENGINE = Choice("engine", lambda: _spec().ENGINES)
+ENGINE = Choice("engine", lambda: spec_module().ENGINES)
 Engine = Annotated[
     str | None,
     typer.Option(
@@ -179,11 +95,53 @@ VoiceModel = Annotated[
         "implies --engine piper.",
     ),
 ]
+
+
+INTRO = Choice("intro", lambda: prefs_module().INTRO_SETTINGS)
+DETAIL = Choice("detail", lambda: prefs_module().DETAIL_SETTINGS)
+
+
+Intro = Annotated[
+    str | None,
+    typer.Option(
+        "--intro",
+        metavar="KIND",
+        parser=INTRO,
+        autocompletion=INTRO.complete,
+        help="The introduction, {intro}: auto (the default) gives the full one the first "
+        "time and every 30 days, else a short one ('play' only; show and export: full).",
+    ),
+]
+FullIntro = Annotated[
+    bool, typer.Option("--full-intro", help="The full introduction, even if heard recently.")
+]
 SkipIntro = Annotated[
     bool, typer.Option("--skip-intro", help="Leave out the title, cautions and session length.")
 ]
+Detail = Annotated[
+    str | None,
+    typer.Option(
+        "--detail",
+        metavar="KIND",
+        parser=DETAIL,
+        autocompletion=DETAIL.complete,
+        help="The instructions, {detail}: auto (the default) gives full ones until the routine "
+        "has been played whole three times, then brief ones ('play' only; show and export: "
+        "full).",
+    ),
+]
+Length = Annotated[
+    int | None,
+    typer.Option(
+        "--length",
+        metavar="DURATION",
+        parser=LengthOf(),
+        help="Make the session last this long (20m, 1h, 25:00; {length}): holds, rests and "
+        "pauses scale, then reps; speech does not. Not with --pace.",
+    ),
+]
 Pace = Annotated[
-    float,
+    float | None,
     typer.Option(
         "--pace",
         metavar="N",
@@ -200,8 +158,13 @@ Repeat = Annotated[
         help="Run the whole routine N times, {repeat}.",
     ),
 ]
-NoTones = Annotated[
-    bool, typer.Option("--no-tones", help="Leave out the press, release and other sounds.")
+Tones = Annotated[
+    bool | None,
+    typer.Option(
+        "--tones/--no-tones",
+        help="Play (or leave out) the press, release and other sounds.",
+        show_default=False,
+    ),
 ]
 Voice = Annotated[
     str | None,
@@ -248,13 +211,45 @@ AllowOutside = Annotated[
     ),
 ]
 
+Mono = Annotated[
+    bool | None,
+    typer.Option(
+        "--mono/--stereo",
+        help="One channel, for one speaker (at -19 LUFS); stereo (the default) leans each "
+        "side's cues to that ear.",
+        show_default=False,
+    ),
+]
+Bed = Annotated[
+    str | None,
+    typer.Option(
+        "--bed",
+        metavar="NAME|FILE",
+        help="A quiet sound under the session, softer under speech: rain, drone, waves, "
+        "a sound file (it loops), or none.",
+    ),
+]
+BedLevel = Annotated[
+    float | None,
+    typer.Option(
+        "--bed-level",
+        metavar="LUFS",
+        parser=FloatRange("bed_level", lambda spec: spec.BED_LEVEL_LUFS),
+        help="How loud the bed is where nothing is said, {bed_level} (default -26).",
+    ),
+]
+
 _SHARED = [
     inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
     for name, kind, default in (
+        ("intro", Intro, None),
+        ("full_intro", FullIntro, False),
         ("skip_intro", SkipIntro, False),
-        ("pace", Pace, 1.0),
+        ("detail", Detail, None),
+        ("length", Length, None),
+        ("pace", Pace, None),
         ("repeat", Repeat, 1),
-        ("no_tones", NoTones, False),
+        ("tones", Tones, None),
         ("engine", Engine, None),
         ("voice", Voice, None),
         ("rate", Rate, None),
@@ -262,6 +257,9 @@ _SHARED = [
         ("volume", Volume, None),
         ("voice_model", VoiceModel, None),
         ("allow_outside", AllowOutside, False),
+        ("mono", Mono, None),
+        ("bed", Bed, None),
+        ("bed_level", BedLevel, None),
     )
 ]
 
@@ -293,10 +291,14 @@ def session_options(command: Callable[..., None]) -> Callable[..., None]:
 def _request(
     routine: str | None,
     *,
+    intro: str | None,
+    full_intro: bool,
     skip_intro: bool,
-    pace: float,
+    detail: str | None,
+    length: int | None,
+    pace: float | None,
     repeat: int,
-    no_tones: bool,
+    tones: bool | None,
     engine: str | None,
     voice: str | None,
     rate: int | None,
@@ -304,18 +306,49 @@ def _request(
     volume: int | None,
     voice_model: Path | None,
     allow_outside: bool,
+    mono: bool | None,
+    bed: str | None,
+    bed_level: float | None,
 ) -> SessionRequest:
     from voiceguide.compile.compiler import CompileOptions
-    from voiceguide.prefs import VoicePrefs
-    from voiceguide.session import SessionRequest
+    from voiceguide.prefs import PlaybackPrefs, VoicePrefs
+    from voiceguide.session import MixChoice, SessionRequest, check_mix_choice
 
     if voice_model is not None and engine not in (None, "piper"):
         raise UsageError(
             f"--voice-model is a Piper voice model: use it with --engine piper, "
             f"not --engine {engine}"
         )
-    options = CompileOptions(
-        intro=not skip_intro, tones=False if no_tones else None, pace=pace, repeat=repeat
+    if pace is not None and length is not None:
+        raise UsageError("--pace and --length both set the timing: give one of them")
+    playback = PlaybackPrefs(
+        intro=_intro(intro, full_intro, skip_intro),
+        detail=_detail(detail),
+        pace=pace,
+        tones=tones,
+        channels=None if mono is None else (1 if mono else 2),
+        bed=bed,
+        bed_level_lufs=bed_level,
     )
+    check_mix_choice(MixChoice(bed=bed, bed_level_lufs=bed_level))  # one line before any work
+    options = CompileOptions(repeat=repeat, length_ms=length)
     prefs = VoicePrefs(engine, voice, rate, pitch, volume, voice_model)
-    return SessionRequest(routine, options, prefs, allow_outside)
+    return SessionRequest(routine, options, prefs, allow_outside, playback=playback)
+
+
+def _intro(intro: str | None, full: bool, skip: bool) -> IntroSetting | None:
+    """The introduction asked for, by ``--intro``, ``--full-intro`` or ``--skip-intro``."""
+    asked = [kind for kind, given in (("full", full), ("none", skip)) if given]
+    if intro is not None:
+        asked.insert(0, intro)
+    if len(set(asked)) > 1:
+        flags = [f"--intro {intro}"] if intro is not None else []
+        flags += [flag for flag, given in (("--full-intro", full), ("--skip-intro", skip)) if given]
+        raise UsageError(f"{' and '.join(flags)} ask for different introductions: give one")
+    settings: tuple[IntroSetting, ...] = prefs_module().INTRO_SETTINGS
+    return next((kind for kind in settings if asked and kind == asked[0]), None)
+
+
+def _detail(detail: str | None) -> DetailSetting | None:
+    settings: tuple[DetailSetting, ...] = prefs_module().DETAIL_SETTINGS
+    return next((kind for kind in settings if kind == detail), None)

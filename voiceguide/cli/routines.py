@@ -23,7 +23,7 @@ from voiceguide.errors import ExitStatus, UsageError, VoiceguideError
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
     from voiceguide.listing import Listed
-    from voiceguide.session import SessionRequest
+    from voiceguide.session import Session, SessionRequest
 
 SAFETY_NOTE = (
     "Safety: acupressure does not replace medical care. Check with your doctor or an\n"
@@ -81,15 +81,21 @@ def show(routine: RoutineArg, as_json: AsJson = False, *, request: SessionReques
     """Show a routine's timeline: when each thing is said or sounded, and the total length.
 
     Speech is synthesized (and cached) first, so every time is exact. It takes the
-    options 'voiceguide play' takes, and shows what that would play.
+    options 'voiceguide play' takes, and shows what that would play (your practice
+    history aside: 'auto' shows the full introduction and instructions here; ask for
+    --intro short or --detail brief to see those). With --length, the fitted timeline,
+    and what the fit changed.
 
+    \b
     Example: voiceguide show sitting-foot --skip-intro
+             voiceguide show back-pain --length 20m --detail brief
     """
-    timeline = open_with_progress(request).timeline
+    session = open_with_progress(request)
     if as_json:
-        typer.echo(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(session.timeline.to_json(), indent=2, ensure_ascii=False))
     else:
-        _print_timeline(timeline)
+        _print_timeline(session.timeline)
+        _print_fit(session)
 
 
 def _print_timeline(timeline: Timeline) -> None:
@@ -102,6 +108,24 @@ def _print_timeline(timeline: Timeline) -> None:
     typer.echo(timeline.title)
     table(["TIME", "PHASE", "WHAT"], rows)
     typer.echo(f"\nTotal: {format_ms(timeline.total_ms)} ({format_clock(timeline.total_ms)})")
+
+
+def _print_fit(session: Session) -> None:
+    from voiceguide.script.durations import format_ms
+
+    fit = session.options.fit
+    if fit is None:
+        return
+    changes = fit.changes(session.routine)
+    typer.echo(f"Fitted to {format_ms(fit.length_ms)}:")
+    names = {"hold": "holds", "rest": "rests", "pause": "pauses", "activity": "activities"}
+    for kind, name in (*names.items(), ("reps", "reps")):
+        pairs = changes.get(kind, [])
+        shown = [
+            f"{a} → {b}" if kind == "reps" else f"{format_ms(a)} → {format_ms(b)}"
+            for a, b in pairs[:4]
+        ] + (["…"] if len(pairs) > 4 else [])
+        typer.echo(f"  {name:<10} {', '.join(shown) if shown else 'as written'}")
 
 
 @app.command()

@@ -73,11 +73,12 @@ def phrases_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> l
     All but one: the introduction's "This session takes about N minutes." depends on
     the lengths of the others, so it is synthesized when the routine is compiled.
     """
+    options = _fitted(routine, lengths, options)
     check_size(routine, options)
     planner = Planner(routine, lengths, options)
     texts: dict[str, None] = {}
     segments = list(planner.body())
-    if options.intro:
+    if options.intro != "none":
         segments = planner.intro(None) + segments
     for segment in segments:
         if isinstance(segment, Own) and segment.kind == "speech":
@@ -95,9 +96,9 @@ def phrase_sources(
     For an error about a phrase found after layout (an engine that speaks it as silence);
     a phrase the introduction or the compiler made up points at the routine's first line.
     """
-    planner = Planner(routine, lengths, options)
+    planner = Planner(routine, lengths, _fitted(routine, lengths, options))
     segments = list(planner.body())
-    if options.intro:
+    if options.intro != "none":
         segments = planner.intro(None) + segments
     fallback = Position(routine.source, 1, 1)
     found: dict[str, Position] = {}
@@ -138,20 +139,19 @@ def segments_of(
 ) -> list[Segment]:
     """Plan the whole session as segments, in order: what layout places end to end.
 
-    The introduction says how long the session takes, itself included; that length is
-    measured with ``announce`` (default: ``lengths``). A session that streams passes lengths
-    it has before any synthesis (:class:`voiceguide.session.AnnouncedLengths`), so that
-    every cue's start depends only on what comes before it.
+    The introduction says how long the session takes, itself included: the body is
+    measured, then a draft of the introduction, then the real one is written. That length
+    is measured with ``announce`` (default: ``lengths``). A session that streams passes
+    lengths it has before any synthesis (:class:`~voiceguide.compile.estimate.EstimatedSpeech`),
+    so that every cue's start depends only on what comes before it.
     """
-    check_size(routine, options)
     planner = Planner(routine, lengths, options)
     body = list(planner.body())
     segments: list[Segment] = []
     if planner.tones:
-        chapter = "Introduction" if options.intro else routine.title
+        chapter = "Introduction" if options.intro != "none" else routine.title
         segments.append(Own("tone", "start", "intro", Where(chapter, "intro"), 0))
-    if options.intro:
-        # Measure the body, then a draft of the introduction, then write the real one.
+    if options.intro != "none":
         measuring = announce if announce is not None else lengths
         rate = measuring.sample_rate
         body_ms = measure(body, measuring) * 1000 // rate
@@ -186,19 +186,57 @@ def compile_routine(
 ) -> Timeline:
     """Lay the routine out on a timeline, every cue placed to the sample.
 
+    With ``options.length_ms`` and no ``options.fit`` yet, the session is fitted to that
+    length first, measured with ``lengths`` (:func:`voiceguide.compile.fit.fit_length`).
     ``announce`` measures the length the introduction says (see :func:`segments_of`).
     Raises :class:`ScriptError` when speech does not fit its phase or the
     session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
     """
-    options = options or CompileOptions()
+    options = _fitted(routine, lengths, options or CompileOptions(), announce)
+    check_size(routine, options)
     layout = Layout(lengths)
     for segment in segments_of(routine, lengths, options, announce):
         layout.place(segment)
     if layout.problems:
         if options.pace != 1.0:
             _blame_pace(routine, lengths, options, layout.problems[0], announce)
+        if options.fit is not None:
+            _blame_length(routine, lengths, options, layout.problems[0], announce)
         # A hold repeated five times would report the same problem five times.
         raise ScriptError(list(dict.fromkeys(layout.problems)))
     timeline = Timeline(lengths.sample_rate, tuple(layout.cues), routine.title, routine.name)
     check_total(routine, timeline)
     return timeline
+
+
+def _fitted(
+    routine: Routine, lengths: Lengths, options: CompileOptions, announce: Lengths | None = None
+) -> CompileOptions:
+    """``options`` with the fit to its length solved, if it asks for one and has none."""
+    if options.length_ms is None or options.fit is not None:
+        return options
+    from voiceguide.compile.fit import fit_length
+
+    return replace(options, fit=fit_length(routine, lengths, options, announce=announce))
+
+
+def _blame_length(
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions,
+    problem: Problem,
+    announce: Lengths | None = None,
+) -> None:
+    """Raise a SettingError naming the length if the routine fits as written."""
+    try:
+        compile_routine(
+            routine, lengths, replace(options, length_ms=None, fit=None), announce=announce
+        )
+    except ScriptError:
+        return
+    assert options.length_ms is not None
+    raise SettingError(
+        "length",
+        f"at {format_ms(options.length_ms)}, what is said no longer fits ({problem.position}: "
+        f"{problem.message}); try a length nearer the routine's own",
+    )

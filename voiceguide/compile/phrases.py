@@ -28,6 +28,8 @@ PAUSED = "Paused."
 ONE_MOMENT = "One moment."
 """Said, softly, when playback waits at a silence for speech still being made."""
 BEFORE_CAUTIONS = "Before we begin, a word of care."
+SHORT_CARE = "As always, stop if anything hurts."
+"""The one line of care of the short introduction."""
 
 
 def number_words(n: int) -> str:
@@ -84,11 +86,21 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".!?" else text + "."
 
 
-def locate(point: Point) -> str:
-    """Describe where a point is and how to find it."""
-    parts = [f"Find {point.name}.", sentence(point.where)]
-    if point.find:
-        parts.append(sentence(point.find))
+def locate(point: Point, *, brief: bool = False) -> str:
+    """Describe where a point is and how to find it.
+
+    ``brief``: a reminder for someone who knows the point. The brief form of ``where``
+    stands for both ``where`` and ``find``, unless ``find`` has a brief of its own; without
+    a brief form, the full text is said.
+    """
+    where, find = point.where, point.find
+    if brief and point.where_brief:
+        where, find = point.where_brief, point.find_brief
+    elif brief and point.find_brief:
+        find = point.find_brief
+    parts = [f"Find {point.name}.", sentence(where)]
+    if find:
+        parts.append(sentence(find))
     return " ".join(parts)
 
 

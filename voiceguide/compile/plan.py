@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from voiceguide.compile import phrases
 from voiceguide.compile.lengths import Lengths
-from voiceguide.compile.options import CompileOptions
+from voiceguide.compile.options import CompileOptions, Scaled
 from voiceguide.compile.timeline import CueKind, Phase
 from voiceguide.errors import Position
 from voiceguide.pcm import ms_to_samples
@@ -104,7 +104,9 @@ class Planner:
         self.routine = routine
         self.rate = lengths.sample_rate
         self.options = options
-        self.tones = routine.settings.tones if options.tones is None else options.tones
+        tones = routine.settings.tones if options.tones is None else options.tones
+        self.tones = tones is not False
+        self.brief = options.detail == "brief"
         self.top_steps = 0
         """Top-level steps numbered so far in this round of the session."""
 
@@ -113,6 +115,29 @@ class Planner:
 
     def paced(self, ms: int) -> int:
         return round(ms * self.options.pace)
+
+    def timed(self, step: Press | Pause | Activity, what: Scaled, declared_ms: int) -> int:
+        """The length of one of ``step``'s durations: fitted to a length, or paced."""
+        fit = self.options.fit
+        if fit is not None:
+            return fit.duration(step.position, what, declared_ms)
+        return self.paced(declared_ms)
+
+    def reps(self, step: Press) -> int:
+        """How many times ``step`` presses: as written, or as fitted to a length."""
+        fit = self.options.fit
+        return fit.reps(step.position, step.reps) if fit is not None else step.reps
+
+    def moved(self, ms: int, scale: tuple[int, int]) -> int:
+        """Where a moment ``ms`` into a phase falls once the phase is paced or fitted."""
+        if self.options.fit is None:
+            return self.paced(ms)
+        length_ms, written_ms = scale
+        return (ms * length_ms + written_ms // 2) // written_ms
+
+    def words(self, text: str, brief: str | None, where: Where) -> str:
+        """What is said: ``text``, or ``brief`` with brief instructions; placeholders filled."""
+        return phrases.fill(brief if self.brief and brief else text, where.values)
 
     # -- steps ----------------------------------------------------------
 
@@ -145,9 +170,9 @@ class Planner:
 
     def step(self, step: Step, where: Where, *, numbered: bool = False) -> Iterator[Segment]:
         if isinstance(step, Say):
-            yield self.say(phrases.fill(step.text, where.values), where)
+            yield self.say(self.words(step.text, step.brief, where), where)
         elif isinstance(step, Pause):
-            samples = self.samples(self.paced(step.duration_ms))
+            samples = self.samples(self.timed(step, "pause", step.duration_ms))
             yield Timed(samples, "pause", where, (), f"the {format_ms(step.duration_ms)} pause")
         elif isinstance(step, Sound):
             if self.tones:
@@ -186,28 +211,35 @@ class Planner:
         return Own("speech", text, phase, where, BREATH_AFTER_SPEECH_MS)
 
     def press(self, step: Press, where: Where) -> Iterator[Segment]:
-        hold_ms = self.paced(step.hold_ms)
-        rest_ms = self.paced(step.rest_ms)
-        where = replace(where, reps=step.reps)
-        locate = phrases.fill(step.say, where.values) if step.say else phrases.locate(step.point)
+        hold_ms = self.timed(step, "hold", step.hold_ms)
+        rest_ms = self.timed(step, "rest", step.rest_ms)
+        reps = self.reps(step)
+        where = replace(where, reps=reps)
+        if step.say:
+            locate = self.words(step.say, step.say_brief, where)
+        else:
+            locate = phrases.locate(step.point, brief=self.brief)
         yield self.say(locate, where, "find")
         name = phrases.traditional_name(step.point)
-        if name and where.round in (None, 1):
+        if name and where.round in (None, 1) and not self.brief:
             # Once where the point is found; the rounds of a repeat after the first only press.
+            # Brief instructions are for someone who knows the point: its name is not repeated.
             yield self.say(name, where, "find")
         if step.find_ms:
             find = self.samples(self.paced(step.find_ms))
             yield Timed(find, "find", where, (), "the time to find the point")
-        yield self.say(phrases.press_first(step.pressure, hold_ms, step.reps), where)
+        yield self.say(phrases.press_first(step.pressure, hold_ms, reps), where)
         hold = self.samples(hold_ms)
         rest = self.samples(rest_ms)
-        for rep in range(1, step.reps + 1):
+        for rep in range(1, reps + 1):
             here = replace(where, rep=rep)
-            events = self.inside(step.prompts, step.halfway, step.countdown, hold, where)
+            events = self.inside(
+                step.prompts, step.halfway, step.countdown, hold, where, (hold_ms, step.hold_ms)
+            )
             if self.tones:
                 events.insert(0, Event("tone", "press", 0, step.position, "the press sound"))
             yield Timed(hold, "hold", here, tuple(events), f"the {format_ms(hold_ms)} hold")
-            if rep == step.reps:
+            if rep == reps:
                 break
             rest_events = [
                 Event(
@@ -215,7 +247,7 @@ class Planner:
                     after_sound=True,
                 ),
                 Event(
-                    "speech", phrases.press_next(rep + 1, step.reps),
+                    "speech", phrases.press_next(rep + 1, reps),
                     self.samples(GAP_BEFORE_PRESS_MS), step.position, "the next press cue",
                     end_aligned=True,
                 ),
@@ -225,20 +257,23 @@ class Planner:
                     0, Event("tone", "release", 0, step.position, "the release sound")
                 )
             yield Timed(rest, "rest", here, tuple(rest_events), f"the {format_ms(rest_ms)} rest")
-        last = replace(where, rep=step.reps)
+        last = replace(where, rep=reps)
         if self.tones:
             yield Own("tone", "release", "release", last, 0)
         yield self.say(phrases.RELEASE_LAST, last, "release")
 
     def activity(self, step: Activity, where: Where) -> Iterator[Segment]:
-        duration_ms = self.paced(step.duration_ms)
+        duration_ms = self.timed(step, "activity", step.duration_ms)
         samples = self.samples(duration_ms)
-        yield self.say(phrases.fill(step.say, where.values), where)
-        events = self.inside(step.prompts, step.halfway, step.countdown, samples, where)
+        yield self.say(self.words(step.say, step.say_brief, where), where)
+        events = self.inside(
+            step.prompts, step.halfway, step.countdown, samples, where,
+            (duration_ms, step.duration_ms),
+        )  # fmt: skip
         yield Timed(
             samples, "activity", where, tuple(events), f"the {format_ms(duration_ms)} activity"
         )
-        yield self.say(phrases.fill(step.done, where.values), where, "activity")
+        yield self.say(self.words(step.done, step.done_brief, where), where, "activity")
 
     def inside(
         self,
@@ -247,12 +282,17 @@ class Planner:
         countdown: int,
         samples: int,
         where: Where,
+        scale: tuple[int, int],
     ) -> list[Event]:
+        """What is heard inside a phase of ``samples``; ``scale`` is its (length, as written).
+
+        A prompt at a time moves with the phase: paced, or in proportion to a fitted length.
+        """
         events = []
         for prompt in prompts:
             moment = prompt.at
             if moment.ms is not None:
-                moment = Offset(ms=self.paced(moment.ms))
+                moment = Offset(ms=self.moved(moment.ms, scale))
             label = (
                 f"prompt at {prompt.at.percent}%"
                 if moment.percent is not None
@@ -261,7 +301,7 @@ class Planner:
             events.append(
                 Event(
                     "speech",
-                    phrases.fill(prompt.say, where.values),
+                    self.words(prompt.say, prompt.brief, where),
                     moment.resolve(samples, self.rate),
                     prompt.position,
                     label,
@@ -286,17 +326,24 @@ class Planner:
         return events
 
     def intro(self, session_ms: int | None) -> list[Segment]:
-        """The introduction; it says the session lasts ``session_ms`` (left out if ``None``)."""
+        """The introduction; it says the session lasts ``session_ms`` (left out if ``None``).
+
+        The full one: the title, summary, posture, every caution and the length. The short
+        one, for someone who has heard the full one: the title, one line of care, the length.
+        """
         routine = self.routine
         where = Where(chapter="Introduction", step="intro")
         segments: list[Segment] = [self.say(f"{routine.title.rstrip('.')}.", where, "intro")]
-        if routine.summary:
-            segments.append(self.say(routine.summary, where, "intro"))
-        segments.append(self.say(phrases.get_comfortable(routine.posture), where, "intro"))
-        cautions = routine.all_cautions()
-        if cautions:
-            segments.append(self.say(phrases.BEFORE_CAUTIONS, where, "intro"))
-            segments.extend(self.say(c, where, "intro") for c in cautions)
+        if self.options.intro == "short":
+            segments.append(self.say(phrases.SHORT_CARE, where, "intro"))
+        else:
+            if routine.summary:
+                segments.append(self.say(routine.summary, where, "intro"))
+            segments.append(self.say(phrases.get_comfortable(routine.posture), where, "intro"))
+            cautions = routine.all_cautions()
+            if cautions:
+                segments.append(self.say(phrases.BEFORE_CAUTIONS, where, "intro"))
+                segments.extend(self.say(c, where, "intro") for c in cautions)
         if session_ms is not None:
             segments.append(self.say(phrases.session_length(session_ms), where, "intro"))
         if routine.settings.lead_in_ms:

@@ -16,9 +16,10 @@ sentence, a hold, a rest or an activity, and never between a hold and what follo
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
-from voiceguide.compile.compiler import CompileOptions, check_total, segments_of
+from voiceguide.compile.compiler import CompileOptions, check_size, check_total, segments_of
 from voiceguide.compile.layout import Layout, measure
 from voiceguide.compile.lengths import Lengths
 from voiceguide.compile.plan import Own, Segment, Timed
@@ -55,9 +56,16 @@ class PrefixLayout:
         *,
         announce: Lengths | None = None,
     ) -> None:
-        """Plan the session (no lengths needed but ``announce``'s); lay out nothing yet."""
+        """Plan the session (no lengths needed but ``announce``'s); lay out nothing yet.
+
+        ``options`` fitted to a length must carry their fit (solve it first, as
+        :func:`voiceguide.session.open_stream` does): the fit needs every real length.
+        """
         self.routine = routine
         self.options = options or CompileOptions()
+        if self.options.fitted and self.options.fit is None:
+            raise ValueError("a prefix layout needs the fit to a length solved first")
+        check_size(routine, self.options)
         self.segments = segments_of(routine, lengths, self.options, announce)
         self._announce = announce
         self.sample_rate = lengths.sample_rate
@@ -65,6 +73,8 @@ class PrefixLayout:
         self._placed = 0
         self.safe_end = 0
         """The last sample at which playback may wait for what is not laid out yet."""
+        self._safe: list[int] = [0]
+        """Every sample at which playback may wait, in order."""
 
     def estimated_total(self) -> int | None:
         """The session's length measured with the ``announce`` lengths (``None`` without)."""
@@ -135,10 +145,16 @@ class PrefixLayout:
             placed += 1
             if waitable_after(segment):
                 self.safe_end = layout.now
+                self._safe.append(layout.now)
         if self.done:
             self.safe_end = layout.now
+            self._safe.append(layout.now)
             check_total(self.routine, self.prefix())
         return placed
+
+    def safe_before(self, sample: int) -> int:
+        """The last sample at most ``sample`` at which playback may wait."""
+        return self._safe[bisect.bisect_right(self._safe, sample) - 1]
 
     def prefix(self) -> Timeline:
         """The timeline laid out so far (the whole session once :attr:`done`)."""

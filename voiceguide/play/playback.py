@@ -52,6 +52,10 @@ RESUME_AHEAD_S = 6.0
 """After a wait for synthesis, how much must be laid out before playing on."""
 BLOCK_S = 0.25
 """How much is rendered at a time."""
+START_WAIT_S = 0.3
+"""The device starts once the session is laid out whole, or after this long: from a warm
+cache the layout takes a few ticks to read its clips, and starting on the first sound alone
+could make the device wait at its end (a device with no clock of its own takes it at once)."""
 STALL_S = 5.0
 """How long the device may take no sound before the session stops (a stuck device)."""
 SOFT = 0.5
@@ -80,21 +84,21 @@ class Playback:
         on_first_audio: Callable[[float], None] | None = None,
         ahead_s: float = AHEAD_S,
         stall_s: float = STALL_S,
-        channels: int = 1,
     ) -> None:
         """Play ``source`` from sample ``start`` at ``volume_pct`` percent through ``output``.
 
         ``on_first_audio(t)`` is told the ``time.monotonic()`` at which the first sample
         that is not silent is heard (taken by the device, plus the device's buffer).
-        ``channels`` is what the source renders (1, or 2 for a stereo mix: blocks of shape
-        ``(n, 2)``); answers are put in the middle of a stereo session.
+        The device gets the source's channels (``source.mix``: 1, or 2 for stereo, blocks
+        of shape ``(n, 2)``); answers are placed as that mix places a centred cue.
         """
         self.source = source
         self.clips = clips
         self.output = output
         self.view: View = view or NoView()
         rate = source.sample_rate
-        self.ring = Ring(rate, channels, capacity_s=max(8.0, 3 * ahead_s))
+        self.mix = source.mix
+        self.ring = Ring(rate, self.mix.channels, capacity_s=max(8.0, 3 * ahead_s))
         self.volume_pct = volume_pct
         self._base_pct = max(1, volume_pct)
         """The volume the session is rendered at; the ring scales from it."""
@@ -111,6 +115,7 @@ class Playback:
         self._inserts: deque[tuple[str, npt.NDArray[np.int16]]] = deque()
         self._end_frame: int | None = None
         self._started = False
+        self._first_tick: float | None = None
         self._first_audio = on_first_audio
         self._ahead = int(ahead_s * rate)
         self._stall_s = stall_s
@@ -199,7 +204,7 @@ class Playback:
                 self._next_pending = None
                 self.command(Command.NEXT)
         self._fill()
-        if not self._started and self.ring.written:
+        if not self._started and self.ring.written and self._may_start():
             self.output.start(self.ring)
             self._started = True
         ring = self.ring
@@ -275,6 +280,14 @@ class Playback:
             volume = self._controller[1].volume_pct if self._controller else self.volume_pct
             self._controller = (laid, Controller(self.source.prefix(), volume_pct=volume))
         return self._controller[1]
+
+    def _may_start(self) -> bool:
+        import time
+
+        now = time.monotonic()
+        if self._first_tick is None:
+            self._first_tick = now
+        return self.source.done or now - self._first_tick >= START_WAIT_S
 
     def _grew(self) -> None:
         laid = self.source.laid_out
@@ -415,7 +428,7 @@ class Playback:
             return None
         self.view.said(text, self.cursor)
         gain = self._base_pct / 100 * (SOFT if soft else 1.0)
-        return self._channels(to_pcm(clip * gain))
+        return to_pcm(self.mix.alone(clip, gain))
 
     def _insert(self, text: str, *, soft: bool = False) -> None:
         pcm = self._pcm(text, soft=soft)
@@ -424,30 +437,31 @@ class Playback:
 
     def _overlay(self, text: str, position: int) -> None:
         """Mix ``text`` over the session from the frame the device takes next."""
-        import numpy as np
-
-        from voiceguide.pcm import to_pcm
-
         clip = self._clip(text)
         if clip is None:
             return
         self.view.said(text, position)
         frame = self.ring.taken
-        envelope = answer_envelope(
-            self.source, self.spans.session_at(frame, self.cursor), len(clip)
-        )
-        gain = np.float32(self.volume_pct / 100)
-        pcm = self._channels(to_pcm(clip[: len(envelope)] * envelope * gain))
+        self._saying = (text, frame + self.mix_over(clip))
+
+    def mix_over(self, clip: FloatArray, gain: float | None = None) -> int:
+        """Mix ``clip`` over the session from the frame the device takes next; return its length.
+
+        For a sound that must not move the session (an answer over a hold, a tone saying
+        a voice command was heard): the session's clock runs on, the clip is ducked under
+        a sound and cut, faded, before the next words (:func:`answer_envelope`), placed as
+        the mix places a centred cue, at ``gain`` (default: the volume). ``clip`` is mono
+        float at the session's rate. Call it on the loop's thread (from ``remote``).
+        """
+        from voiceguide.pcm import to_pcm
+
+        frame = self.ring.taken
+        at = self.spans.session_at(frame, self.cursor)
+        envelope = answer_envelope(self.source, at, len(clip))
+        level = self.volume_pct / 100 if gain is None else gain
+        pcm = to_pcm(self.mix.alone(clip[: len(envelope)] * envelope, level))
         self.ring.overlay(frame, pcm)
-        self._saying = (text, frame + len(pcm))
-
-    def _channels(self, mono: npt.NDArray[np.int16]) -> npt.NDArray[np.int16]:
-        """An answer in the session's channels: mono, or the same in both ears."""
-        import numpy as np
-
-        if self.ring.channels == 1:
-            return mono
-        return np.repeat(mono[:, None], self.ring.channels, axis=1)
+        return len(pcm)
 
     def _prepare_answer(self) -> None:
         """Make one more fixed answer ready once the session is playing (not before)."""

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from voiceguide.compile.timeline import Cue, Timeline
     from voiceguide.errors import VoiceguideError
     from voiceguide.sound.clips import ClipSource
+    from voiceguide.sound.mix import Mix
 
 
 class SessionSource(Protocol):
-    """A session as far as it is laid out; every sample below :attr:`laid_out` is final."""
+    """A session as far as it is laid out; every sample below :attr:`final_end` is final."""
 
     @property
     def sample_rate(self) -> int:
@@ -29,8 +30,18 @@ class SessionSource(Protocol):
         ...
 
     @property
+    def mix(self) -> Mix:
+        """How it is mixed: its channels (what :meth:`render` yields), where an answer goes."""
+        ...
+
+    @property
     def laid_out(self) -> int:
         """The sample where what is laid out ends."""
+        ...
+
+    @property
+    def final_end(self) -> int:
+        """How far :meth:`render` may go: samples that will not change (a bed looks ahead)."""
         ...
 
     @property
@@ -81,12 +92,15 @@ class SessionSource(Protocol):
 class FixedSource:
     """A timeline compiled whole, with the clips it renders from."""
 
-    def __init__(self, timeline: Timeline, clips: ClipSource) -> None:
-        """Serve ``timeline``, rendered from ``clips``."""
+    def __init__(self, timeline: Timeline, clips: ClipSource, mix: Mix | None = None) -> None:
+        """Serve ``timeline``, rendered from ``clips``, mixed by ``mix`` (default: stereo)."""
+        from voiceguide.sound.mix import STEREO
+
         self.timeline_ = timeline
         self.clips = clips
+        self.mix = mix or STEREO
         self.sample_rate = timeline.sample_rate
-        self.laid_out = self.safe_end = timeline.total
+        self.laid_out = self.safe_end = self.final_end = timeline.total
         self.done = True
         self.total: int | None = timeline.total
         self.error: VoiceguideError | None = None
@@ -109,7 +123,9 @@ class FixedSource:
         """The samples from ``start`` to ``end``."""
         from voiceguide.sound.render import render_blocks
 
-        yield from render_blocks(self.timeline_, self.clips, gain=gain, start=start, end=end)
+        yield from render_blocks(
+            self.timeline_, self.clips, gain=gain, start=start, end=end, mix=self.mix
+        )
 
     def timeline(self) -> Timeline:
         """The whole timeline."""

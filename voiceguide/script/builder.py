@@ -16,16 +16,15 @@ from typing import TypeVar
 from voiceguide.errors import NotFoundError, Position, Problem, VoiceguideError
 from voiceguide.prefs import VoicePrefs
 from voiceguide.script import extent, places, spec
-from voiceguide.script.checked import At, CheckedStep, Entry, Fields
+from voiceguide.script.checked import At, CheckedStep, Fields
 from voiceguide.script.durations import format_ms
 from voiceguide.script.model import (
-    PRESSURES,
     Activity,
+    Bounds,
     Include,
     Pause,
     Point,
     Press,
-    Pressure,
     Prompt,
     Repeat,
     Routine,
@@ -36,7 +35,21 @@ from voiceguide.script.model import (
     Step,
 )
 from voiceguide.script.source import Source, display_path
+from voiceguide.script.values import (
+    bounds_of,
+    brief_of,
+    build_points,
+    fields_of,
+    is_file_of,
+    items_of,
+    number_of,
+    or_default,
+    pressure_of,
+    text_of,
+)
 from voiceguide.script.yamltext import quoted, suggest
+
+__all__ = ["Builder", "Resolver", "Session", "build_points"]
 
 T = TypeVar("T")
 
@@ -59,38 +72,6 @@ class Session:
     extents: extent.Memo = field(default_factory=dict)
     oversized: set[Path] = field(default_factory=set)
     """Files already reported for lasting too long: an include of them says nothing more."""
-
-
-def build_points(entries: tuple[Entry, ...]) -> tuple[dict[str, Point], set[str]]:
-    """Points from checked entries, and the keys of entries too broken to build."""
-    points: dict[str, Point] = {}
-    broken: set[str] = set()
-    for entry in entries:
-        fields = entry.fields
-        name = fields.text("name") if fields else None
-        where = fields.text("where") if fields else None
-        if fields is None or name is None or where is None:
-            broken.add(entry.key)
-            continue
-        points[entry.key] = Point(
-            key=entry.key,
-            name=name,
-            where=where,
-            position=entry.position,
-            find=fields.text("find"),
-            traditional=fields.text("traditional"),
-            also=fields.texts("also"),
-            pressure=_pressure(fields.text("pressure")),
-            cautions=fields.texts("cautions"),
-            helps=fields.text("helps"),
-        )
-        if fields.invalid:
-            broken.add(entry.key)
-    return points, broken
-
-
-def _pressure(text: str | None) -> Pressure | None:
-    return next((p for p in PRESSURES if p == text), None)
 
 
 class Builder:
@@ -142,11 +123,30 @@ class Builder:
                 pitch=fields.number("pitch"),
                 volume_pct=fields.number("volume"),
             ),
-            find_ms=_or(fields.number("find"), Settings.find_ms),
-            rest_ms=_or(fields.number("rest"), Settings.rest_ms),
-            lead_in_ms=_or(fields.number("lead_in"), Settings.lead_in_ms),
-            tones=True if tones is None else tones,
+            find_ms=or_default(fields.number("find"), Settings.find_ms),
+            rest_ms=or_default(fields.number("rest"), Settings.rest_ms),
+            lead_in_ms=or_default(fields.number("lead_in"), Settings.lead_in_ms),
+            tones=tones,
+            bed=self.bed(fields),
+            positions={key: fields.at(key) for key in fields.values},
         )
+
+    def bed(self, fields: Fields) -> str | None:
+        """``settings.bed``: a built-in bed, ``none``, or a file relative to this script."""
+        name = fields.text("bed")
+        if name is None:
+            return None
+        where = fields.at("bed")
+        if name in spec.BED_NAMES or name.lower() in spec.NO_BED:
+            return name
+        if "/" in name or "." in name:
+            return self.sound_file(name, where, "bed")
+        self.problem(
+            where,
+            f"bed: expected one of {', '.join((*spec.BED_NAMES, 'none'))} or a sound file, "
+            f"got {quoted(name)}{suggest(name, spec.BED_NAMES)}",
+        )
+        return None
 
     # -- steps ----------------------------------------------------------
 
@@ -193,10 +193,10 @@ class Builder:
                 return None
             block: Sides | Repeat
             if item.kind == "sides":
-                sides = tuple(i.value for i in _items(value) if isinstance(i.value, str))
+                sides = tuple(i.value for i in items_of(value) if isinstance(i.value, str))
                 block = Sides(sides, inner, pos, path, title)
             else:
-                block = Repeat(_number(value), inner, pos, path, title)
+                block = Repeat(number_of(value), inner, pos, path, title)
             size = extent.of_step(block, self.session.extents)
             return None if self.too_big(item, size, "inside this block") else block
         if item.kind == "press":
@@ -205,15 +205,15 @@ class Builder:
             return None
         match item.kind:
             case "say":
-                return Say(_text(value), pos, path, title)
+                return Say(text_of(value), pos, path, title, brief=brief_of(value))
             case "pause":
-                return Pause(_number(value), pos, path, title)
+                return Pause(number_of(value), pos, path, title, bounds=bounds_of(value))
             case "sound":
                 return self.sound(value, pos, path, title)
             case "include":
                 return self.include(item, value, title)
             case "activity":
-                return self.activity(_fields(value), pos, path)
+                return self.activity(fields_of(value), pos, path)
         raise AssertionError(item.kind)  # pragma: no cover - every step kind is handled above
 
     def point(self, fields: Fields) -> Point | None:
@@ -232,26 +232,30 @@ class Builder:
     ) -> Press | None:
         if value is None:
             return None
-        fields = _fields(value)
+        fields = fields_of(value)
         point = self.point(fields)
         hold_ms = fields.number("hold")
         if point is None or hold_ms is None or not fields.complete:
             return None
-        reps = _or(fields.number("reps"), 1)
+        reps = or_default(fields.number("reps"), 1)
         return Press(
             point=point,
             hold_ms=hold_ms,
             position=pos,
             path=path,
             reps=reps,
-            rest_ms=_or(fields.number("rest"), settings.rest_ms),
-            find_ms=_or(fields.number("find"), settings.find_ms),
-            pressure=_pressure(fields.text("pressure")) or point.pressure or "firm",
+            rest_ms=or_default(fields.number("rest"), settings.rest_ms),
+            find_ms=or_default(fields.number("find"), settings.find_ms),
+            pressure=pressure_of(fields.text("pressure")) or point.pressure or "firm",
             say=fields.text("say"),
             prompts=self.prompts(fields, hold_ms, "hold"),
             countdown=self.countdown(fields, hold_ms, "hold"),
             halfway=bool(fields.flag("halfway")),
             title=fields.text("title"),
+            say_brief=fields.brief("say"),
+            hold_bounds=Bounds(*fields.bounds("hold")),
+            rest_bounds=Bounds(*fields.bounds("rest")),
+            reps_bounds=Bounds(*fields.bounds("reps")),
         )
 
     def activity(self, fields: Fields, pos: Position, path: str) -> Activity | None:
@@ -263,11 +267,14 @@ class Builder:
             duration_ms=duration_ms,
             position=pos,
             path=path,
-            done=_or(fields.text("done"), Activity.done),
+            done=or_default(fields.text("done"), Activity.done),
             prompts=self.prompts(fields, duration_ms, "activity"),
             countdown=self.countdown(fields, duration_ms, "activity"),
             halfway=bool(fields.flag("halfway")),
             title=fields.text("title"),
+            say_brief=fields.brief("say"),
+            done_brief=fields.brief("done"),
+            bounds=Bounds(*fields.bounds("for")),
         )
 
     def prompts(self, fields: Fields, phase_ms: int, phase: str) -> tuple[Prompt, ...]:
@@ -283,11 +290,11 @@ class Builder:
                     f"got {format_ms(at.ms)}",
                 )
                 continue
-            built.append(Prompt(at, say, prompt.position))
+            built.append(Prompt(at, say, prompt.position, prompt.brief("say")))
         return tuple(built)
 
     def countdown(self, fields: Fields, phase_ms: int, phase: str) -> int:
-        count = _or(fields.number("countdown"), 0)
+        count = or_default(fields.number("countdown"), 0)
         if count * 1000 >= phase_ms:
             self.problem(
                 fields.at("countdown"),
@@ -297,21 +304,12 @@ class Builder:
         return count
 
     def sound(self, value: At[object], pos: Position, path: str, title: str | None) -> Sound | None:
-        name = _text(value)
+        name = text_of(value)
         if name in spec.SOUND_NAMES:
             return Sound(name, pos, path, title)
         if "/" in name or "." in name:
-            refused = places.refusal(name, self.source.path, self.session.allow_outside)
-            if refused:
-                self.problem(value.position, f"sound: {refused}")
-                return None
-            file = (self.source.path.parent / Path(name).expanduser()).resolve()
-            if _is_file(file):
-                return Sound(str(file), pos, path, title)
-            self.problem(
-                value.position, f"sound: no sound file at {quoted(name)} (relative to this script)"
-            )
-            return None
+            file = self.sound_file(name, value.position, "sound")
+            return Sound(file, pos, path, title) if file is not None else None
         hint = suggest(name, spec.SOUND_NAMES)
         self.problem(
             value.position,
@@ -320,9 +318,21 @@ class Builder:
         )
         return None
 
+    def sound_file(self, name: str, where: Position, key: str) -> str | None:
+        """The sound file ``name`` relative to this script, or ``None`` (reported under ``key``)."""
+        refused = places.refusal(name, self.source.path, self.session.allow_outside)
+        if refused:
+            self.problem(where, f"{key}: {refused}")
+            return None
+        file = (self.source.path.parent / Path(name).expanduser()).resolve()
+        if is_file_of(file):
+            return str(file)
+        self.problem(where, f"{key}: no sound file at {quoted(name)} (relative to this script)")
+        return None
+
     def include(self, item: CheckedStep, value: At[object], title: str | None) -> Include | None:
         session = self.session
-        name = _text(value)
+        name = text_of(value)
         try:
             target = session.resolve(name, self.source.path).resolve()
         except (VoiceguideError, OSError, RuntimeError) as exc:
@@ -346,37 +356,3 @@ class Builder:
         step = Include(routine, item.position, item.path, title)
         size = extent.of_step(step, session.extents)
         return None if self.too_big(item, size, "in the included routine") else step
-
-
-def _items(value: At[object]) -> tuple[At[object], ...]:
-    found = value.value
-    return tuple(i for i in found if isinstance(i, At)) if isinstance(found, tuple) else ()
-
-
-def _text(value: At[object]) -> str:
-    if not isinstance(value.value, str):
-        raise TypeError(value)
-    return value.value
-
-
-def _number(value: At[object]) -> int:
-    if not isinstance(value.value, int):
-        raise TypeError(value)
-    return value.value
-
-
-def _fields(value: At[object]) -> Fields:
-    if not isinstance(value.value, Fields):
-        raise TypeError(value)
-    return value.value
-
-
-def _or(value: T | None, default: T) -> T:
-    return default if value is None else value
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:
-        return False

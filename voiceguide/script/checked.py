@@ -26,6 +26,23 @@ class At(Generic[T]):
 
 
 @dataclass(frozen=True)
+class Wording:
+    """Words written as a mapping: the full text and its brief form."""
+
+    text: str
+    brief: str | None
+
+
+@dataclass(frozen=True)
+class Ranged:
+    """A flexible duration or count written as a mapping: its value and declared bounds."""
+
+    value: int
+    low: int | None
+    high: int | None
+
+
+@dataclass(frozen=True)
 class Fields:
     """A mapping checked against an :class:`ObjectSpec`: its valid values, by key."""
 
@@ -59,15 +76,42 @@ class Fields:
         return item.value
 
     def text(self, key: str) -> str | None:
-        """A text, name or choice."""
+        """A text, name or choice (words: their full text)."""
+        item = self.values.get(key)
+        if item is not None and isinstance(item.value, Wording):
+            return item.value.text
         return self._get(key, str)
 
+    def brief(self, key: str) -> str | None:
+        """The brief form of words, if they have one."""
+        item = self.values.get(key)
+        return item.value.brief if item is not None and isinstance(item.value, Wording) else None
+
     def number(self, key: str) -> int | None:
-        """A whole number or a duration in ms."""
+        """A whole number or a duration in ms (a flexible one: its value as written)."""
+        item = self.values.get(key)
+        if item is not None and isinstance(item.value, Ranged):
+            return item.value.value
         value = self._get(key, int)
         if isinstance(value, bool):
             raise TypeError(f"{key}: checked as a boolean, not a number")
         return value
+
+    def bounds(self, key: str) -> tuple[int | None, int | None]:
+        """The ``min`` and ``max`` a flexible value declares (``None`` where it does not)."""
+        item = self.values.get(key)
+        if item is not None and isinstance(item.value, Ranged):
+            return item.value.low, item.value.high
+        return None, None
+
+    def decimal(self, key: str) -> float | None:
+        """A number, decimals allowed."""
+        item = self.values.get(key)
+        if item is None:
+            return None
+        if isinstance(item.value, bool) or not isinstance(item.value, int | float):
+            raise TypeError(f"{key}: checked as {type(item.value).__name__}, not a number")
+        return float(item.value)
 
     def flag(self, key: str) -> bool | None:
         """A boolean."""

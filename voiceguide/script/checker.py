@@ -1,28 +1,23 @@
 """Check YAML nodes against the spec: typed values that keep their positions, all problems.
 
 One checker for every file voiceguide reads: routines, point libraries and the user's
-config. It knows the kinds of :mod:`voiceguide.script.kinds` and nothing of what a
-routine means; :mod:`voiceguide.script.loader` builds the routine from what it returns.
-A value that fails is reported once and left out, so that one mistake does not hide the
-rest of the file nor cause problems elsewhere.
+config (one scalar at a time: :mod:`voiceguide.script.scalars`). It knows the kinds of
+:mod:`voiceguide.script.kinds` and nothing of what a routine means;
+:mod:`voiceguide.script.loader` builds the routine from what it returns. A value that fails
+is reported once and left out, so that one mistake does not hide the rest of the file nor
+cause problems elsewhere.
 """
 
 from __future__ import annotations
 
-import re
 from typing import assert_never
 
 import yaml
 
-from voiceguide.errors import Position, Problem
-from voiceguide.script import placeholders, spec
-from voiceguide.script.checked import At, CheckedStep, Entry, Fields
-from voiceguide.script.durations import (
-    DurationSyntaxError,
-    format_ms,
-    parse_duration_ms,
-    parse_percent,
-)
+from voiceguide.errors import Problem
+from voiceguide.script import spec
+from voiceguide.script.checked import At, CheckedStep, Entry, Fields, Ranged, Wording
+from voiceguide.script.durations import format_ms
 from voiceguide.script.kinds import (
     Boolean,
     Choice,
@@ -33,38 +28,22 @@ from voiceguide.script.kinds import (
     MapOf,
     Moment,
     Name,
+    Number,
     Object,
     ObjectSpec,
     Steps,
     Text,
+    Words,
 )
-from voiceguide.script.model import Offset
-from voiceguide.script.source import CORE, Source, position
-from voiceguide.script.yamltext import describe, excerpt, quoted, suggest
+from voiceguide.script.scalars import ScalarChecker
+from voiceguide.script.source import CORE
+from voiceguide.script.yamltext import excerpt, suggest
 
-_MAX_SCALAR_CHARS = 64
-"""Longest duration, number or name worth parsing; longer ones are refused as they are."""
+__all__ = ["Checker"]
 
 
-class Checker:
+class Checker(ScalarChecker):
     """Check the nodes of one source, collecting problems in :attr:`problems`."""
-
-    def __init__(self, source: Source) -> None:
-        self.display = source.display
-        self.quotable = source.quotable
-        self.problems: list[Problem] = []
-
-    def at(self, node: yaml.Node) -> Position:
-        """Where ``node`` starts."""
-        return position(self.display, node)
-
-    def problem(self, node: yaml.Node, message: str) -> None:
-        """Record a problem at ``node``."""
-        self.problems.append(Problem(self.at(node), message))
-
-    def got(self, node: yaml.Node) -> str:
-        """Say what ``node`` is, quoting it only from a file that may be quoted."""
-        return describe(node, self.quotable)
 
     def check(
         self, node: yaml.Node, kind: Kind, label: str, scope: frozenset[str], path: str = ""
@@ -74,7 +53,11 @@ class Checker:
         match kind:
             case Text():
                 value = self.text(node, kind, label, scope)
-            case Name() | Choice() | Integer() | Boolean():
+            case Words():
+                value = self.words(node, kind, label, scope)
+            case Integer() | Duration() if kind.flexible and isinstance(node, yaml.MappingNode):
+                value = self.ranged(node, kind, label)
+            case Name() | Choice() | Integer() | Boolean() | Number():
                 value = self.word(node, kind, label)
             case Duration():
                 value = self.duration(node, kind, label)
@@ -92,118 +75,45 @@ class Checker:
                 assert_never(kind)
         return None if value is None else At(value, self.at(node))
 
-    # -- scalars --------------------------------------------------------
+    # -- composite values --------------------------------------------------------
 
-    def scalar(self, node: yaml.Node, label: str, expected: str) -> str | None:
-        """The text of a scalar node; a problem for anything else."""
-        if not isinstance(node, yaml.ScalarNode) or node.tag == CORE + "null":
-            self.problem(node, f"{label}: expected {expected}, got {self.got(node)}")
+    def words(
+        self, node: yaml.Node, kind: Words, label: str, scope: frozenset[str]
+    ) -> str | Wording | None:
+        """Text, or ``{text: …, brief: …}``."""
+        if not isinstance(node, yaml.MappingNode):
+            if isinstance(node, yaml.ScalarNode):
+                return self.text(node, kind.text, label, scope)
+            self.problem(node, f"{label}: expected {kind.describe()}, got {self.got(node)}")
             return None
-        return str(node.value)
+        fields = self.mapping(node, kind.spec, label, scope)
+        if fields is None or not fields.complete:
+            return None
+        text = fields.text("text")
+        assert text is not None  # required, and complete
+        return Wording(text, fields.text("brief"))
 
-    def text(self, node: yaml.Node, kind: Text, label: str, scope: frozenset[str]) -> str | None:
-        raw = self.scalar(node, label, "text")
-        if raw is None:
+    def ranged(self, node: yaml.MappingNode, kind: Integer | Duration, label: str) -> Ranged | None:
+        """A flexible duration or count written with its bounds: ``{for: 30s, min: 20s}``."""
+        fields = self.mapping(node, kind.spec, label)
+        if fields is None or not fields.complete:
             return None
-        if not kind.numbers and node.tag in (CORE + "int", CORE + "float"):
-            self.problem(node, f"{label}: expected text, got the number {excerpt(raw)}; "
-                               "put it in quotes if it is a name")  # fmt: skip
-            return None
-        # A plain scalar such as `say: No` is text here, not YAML's boolean.
-        text = " ".join(raw.split())
-        if not text:
-            self.problem(node, f"{label}: expected text, got an empty string")
-            return None
-        if len(text) > kind.max_chars:
-            self.problem(
-                node, f"{label}: expected at most {kind.max_chars} characters, got {len(text)}"
-            )
-            return None
-        if kind.placeholders and not self.placeholders(node, text, label, scope):
-            return None
-        return text
-
-    def placeholders(self, node: yaml.Node, text: str, label: str, scope: frozenset[str]) -> bool:
-        """Check that every placeholder is a known name, filled in where it stands."""
-        found = placeholders.problems(text, scope)
-        for message in found:
-            self.problem(node, f"{label}: {message}")
-        return not found
-
-    def word(self, node: yaml.Node, kind: Name | Choice | Integer | Boolean, label: str) -> object:
-        """A name, a choice, a whole number or a boolean."""
-        raw = self.scalar(node, label, kind.describe())
-        if raw is None:
-            return None
-        if len(raw) > _MAX_SCALAR_CHARS:
-            self.problem(node, f"{label}: expected {kind.describe()}, got {quoted(raw)}")
-            return None
-        match kind:
-            case Name():
-                if re.fullmatch(kind.pattern, raw):
-                    return raw
-                self.problem(node, f"{label}: expected {kind.describe()}, got {quoted(raw)}")
-            case Choice():
-                if raw.lower() in kind.values:
-                    return raw.lower()
-                hint = suggest(raw.lower(), kind.values)
-                self.problem(node, f"{label}: expected {kind.describe()}, got {quoted(raw)}{hint}")
-            case Integer():
-                value = yaml.safe_load(raw) if node.tag == CORE + "int" else None
-                if isinstance(value, int) and kind.minimum <= value <= kind.maximum:
-                    return value
-                got = raw if isinstance(value, int) else quoted(raw)
-                self.problem(node, f"{label}: expected {kind.describe()}, got {got}")
-            case Boolean():
-                if node.tag == CORE + "bool":
-                    return bool(yaml.safe_load(raw))
-                self.problem(node, f"{label}: expected true or false, got {quoted(raw)}")
-            case _:
-                assert_never(kind)
-        return None
-
-    def duration(self, node: yaml.Node, kind: Duration, label: str) -> int | None:
-        raw = self.scalar(node, label, kind.describe())
-        if raw is None:
-            return None
-        try:
-            if len(raw) > _MAX_SCALAR_CHARS:
-                raise DurationSyntaxError(raw)
-            ms = parse_duration_ms(raw)
-        except DurationSyntaxError:
-            self.problem(node, f"{label}: expected {kind.describe()}, got {quoted(raw)}")
-            return None
-        if not kind.min_ms <= ms <= kind.max_ms:
-            self.problem(
-                node,
-                f"{label}: expected a duration from {format_ms(kind.min_ms)} "
-                f"to {format_ms(kind.max_ms)}, got {quoted(raw)}",
-            )
-            return None
-        return ms
-
-    def moment(self, node: yaml.Node, kind: Moment, label: str) -> Offset | None:
-        raw = self.scalar(node, label, kind.describe())
-        if raw is None:
-            return None
-        text = raw.strip()
-        if text.endswith("%"):
-            percent = parse_percent(text)
-            if percent is not None:
-                return Offset(percent=percent)
-            self.problem(node, f"{label}: expected a percentage from 0% to 99%, got {quoted(raw)}")
-            return None
-        try:
-            if len(raw) > _MAX_SCALAR_CHARS:
-                raise DurationSyntaxError(raw)
-            ms = parse_duration_ms(text)
-        except DurationSyntaxError:
-            self.problem(node, f"{label}: expected {kind.describe()}, got {quoted(raw)}")
-            return None
-        if ms < 0:
-            self.problem(node, f"{label}: expected a time of 0s or more, got {quoted(raw)}")
-            return None
-        return Offset(ms=ms)
+        main = "for" if isinstance(kind, Duration) else "count"
+        what = "the duration" if isinstance(kind, Duration) else "the count"
+        value = fields.number(main)
+        assert value is not None  # required, and complete
+        low, high = fields.number("min"), fields.number("max")
+        say = format_ms if isinstance(kind, Duration) else str
+        ok = True
+        if low is not None and low > value:
+            self.problems.append(Problem(fields.at("min"), f"min: expected at most {say(value)} "
+                                         f"({what} as written), got {say(low)}"))  # fmt: skip
+            ok = False
+        if high is not None and high < value:
+            self.problems.append(Problem(fields.at("max"), f"max: expected at least {say(value)} "
+                                         f"({what} as written), got {say(high)}"))  # fmt: skip
+            ok = False
+        return Ranged(value, low, high) if ok else None
 
     # -- collections ----------------------------------------------------
 

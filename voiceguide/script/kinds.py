@@ -27,6 +27,33 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Words:
+    """Something said: text, or a mapping of the full ``text`` and a ``brief`` reminder of it.
+
+    ``brief`` is said instead of ``text`` when the instructions are brief (``--detail
+    brief``): for someone who knows the routine. Both are checked as ``text`` is.
+    """
+
+    text: Text = field(default_factory=Text)
+
+    @property
+    def spec(self) -> ObjectSpec:
+        """The mapping form."""
+        return ObjectSpec(
+            "words",
+            "Something said, in full and in brief: `{text: …, brief: …}`.",
+            (
+                Key("text", self.text, "What is said, in full.", required=True),
+                Key("brief", self.text, "What is said instead with brief instructions."),
+            ),
+        )
+
+    def describe(self) -> str:
+        """Say what is expected, for error messages."""
+        return "text, or a mapping of text and brief"
+
+
+@dataclass(frozen=True)
 class Name:
     """A short identifier: letters, digits and dashes."""
 
@@ -39,10 +66,29 @@ class Name:
 
 @dataclass(frozen=True)
 class Duration:
-    """A duration (:mod:`voiceguide.script.durations`) within bounds."""
+    """A duration (:mod:`voiceguide.script.durations`) within bounds.
+
+    A ``flexible`` one may also be written ``{for: 30s, min: 20s, max: 45s}``: how far
+    fitting a session to a length (``--length``) may shorten or lengthen it.
+    """
 
     min_ms: int
     max_ms: int
+    flexible: bool = False
+
+    @property
+    def spec(self) -> ObjectSpec:
+        """The mapping form of a flexible duration."""
+        plain = Duration(self.min_ms, self.max_ms)
+        return ObjectSpec(
+            "flexible duration",
+            "A duration with the bounds `--length` keeps it within: `{for: 30s, min: 20s}`.",
+            (
+                Key("for", plain, "The duration as written.", required=True),
+                Key("min", plain, "The shortest a length may make it.", default="half of `for`"),
+                Key("max", plain, "The longest a length may make it.", default="twice `for`"),
+            ),
+        )
 
     def describe(self) -> str:
         """Say what is expected, for error messages."""
@@ -51,14 +97,41 @@ class Duration:
 
 @dataclass(frozen=True)
 class Integer:
-    """A whole number within bounds."""
+    """A whole number within bounds; a ``flexible`` one may be ``{count: 3, min: 2, max: 4}``."""
 
     minimum: int
     maximum: int
+    flexible: bool = False
+
+    @property
+    def spec(self) -> ObjectSpec:
+        """The mapping form of a flexible number."""
+        plain = Integer(self.minimum, self.maximum)
+        return ObjectSpec(
+            "flexible count",
+            "A count with the bounds `--length` keeps it within: `{count: 3, min: 2}`.",
+            (
+                Key("count", plain, "The count as written.", required=True),
+                Key("min", plain, "The fewest a length may make it.", default="1"),
+                Key("max", plain, "The most a length may make it.", default="twice `count`"),
+            ),
+        )
 
     def describe(self) -> str:
         """Say what is expected, for error messages."""
         return f"a whole number from {self.minimum} to {self.maximum}"
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number, decimals allowed, within bounds."""
+
+    minimum: float
+    maximum: float
+
+    def describe(self) -> str:
+        """Say what is expected, for error messages."""
+        return f"a number from {self.minimum:g} to {self.maximum:g}"
 
 
 @dataclass(frozen=True)
@@ -138,7 +211,19 @@ class Steps:
 
 
 Kind = (
-    Text | Name | Duration | Integer | Boolean | Choice | Moment | ListOf | Object | MapOf | Steps
+    Text
+    | Words
+    | Name
+    | Duration
+    | Integer
+    | Number
+    | Boolean
+    | Choice
+    | Moment
+    | ListOf
+    | Object
+    | MapOf
+    | Steps
 )
 """What a value must be."""
 

@@ -30,8 +30,12 @@ class Settings:
     """Rest between repetitions of a press when a step does not say."""
     lead_in_ms: int = 5_000
     """Quiet time after the introduction, before the first instruction."""
-    tones: bool = True
-    """Play the press, release, switch, start and end sounds."""
+    tones: bool | None = None
+    """Play the press, release, switch, start and end sounds; ``None``: not said (they play)."""
+    bed: str | None = None
+    """A sound under the session: a built-in bed's name, ``none``, or a file's absolute path."""
+    positions: dict[str, Position] = field(default_factory=dict, hash=False, compare=False)
+    """Where each setting given was written, by key (``rate``, ``bed``…)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,10 @@ class Point:
     position: Position
     find: str | None = None
     """How to find it by touch: landmarks, finger-widths."""
+    where_brief: str | None = None
+    """Said instead of ``where`` and ``find`` with brief instructions."""
+    find_brief: str | None = None
+    """Said instead of ``find`` with brief instructions."""
     traditional: str | None = None
     """Its traditional name, said after it is described: 'the Sea of Vitality'."""
     also: tuple[str, ...] = ()
@@ -54,6 +62,21 @@ class Point:
     cautions: tuple[str, ...] = ()
     helps: str | None = None
     """What the source text says the point is used for (documentation only, never spoken)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """How far fitting a session to a length may take a value: its declared ``min`` and ``max``.
+
+    ``None`` where the routine does not say (the fit's defaults apply: see
+    :mod:`voiceguide.compile.fit`).
+    """
+
+    low: int | None = None
+    high: int | None = None
+
+
+UNBOUNDED = Bounds()
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,7 @@ class Prompt:
     at: Offset
     say: str
     position: Position
+    brief: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,8 @@ class Say:
     position: Position
     path: str
     title: str | None = None
+    brief: str | None = None
+    """Said instead of ``text`` with brief instructions."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +124,7 @@ class Pause:
     position: Position
     path: str
     title: str | None = None
+    bounds: Bounds = UNBOUNDED
 
 
 @dataclass(frozen=True)
@@ -130,6 +157,10 @@ class Press:
     halfway: bool = False
     """Say 'halfway' in the middle of each hold."""
     title: str | None = None
+    say_brief: str | None = None
+    hold_bounds: Bounds = UNBOUNDED
+    rest_bounds: Bounds = UNBOUNDED
+    reps_bounds: Bounds = UNBOUNDED
 
 
 @dataclass(frozen=True)
@@ -145,6 +176,9 @@ class Activity:
     countdown: int = 0
     halfway: bool = False
     title: str | None = None
+    say_brief: str | None = None
+    done_brief: str | None = None
+    bounds: Bounds = UNBOUNDED
 
 
 @dataclass(frozen=True)

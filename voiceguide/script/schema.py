@@ -23,11 +23,13 @@ from voiceguide.script.kinds import (
     MapOf,
     Moment,
     Name,
+    Number,
     Object,
     ObjectSpec,
     Steps,
     StepSpec,
     Text,
+    Words,
 )
 
 SCHEMA_ID = "https://voiceguide.invalid/schema/routine.json"
@@ -37,8 +39,16 @@ def _kind(kind: Kind, defs: dict[str, Any]) -> dict[str, Any]:
     match kind:
         case Text():
             return {"type": "string", "minLength": 1, "maxLength": kind.max_chars}
+        case Words():
+            return {"anyOf": [_kind(kind.text, defs), _object(kind.spec, defs)]}
         case Name():
             return {"type": "string", "pattern": kind.pattern}
+        case Duration() if kind.flexible:
+            plain = _kind(Duration(kind.min_ms, kind.max_ms), defs)
+            return {"anyOf": [plain, _object(kind.spec, defs)]}
+        case Integer() if kind.flexible:
+            plain = _kind(Integer(kind.minimum, kind.maximum), defs)
+            return {"anyOf": [plain, _object(kind.spec, defs)]}
         case Duration():
             return {
                 "anyOf": [
@@ -53,6 +63,8 @@ def _kind(kind: Kind, defs: dict[str, Any]) -> dict[str, Any]:
             }
         case Integer():
             return {"type": "integer", "minimum": kind.minimum, "maximum": kind.maximum}
+        case Number():
+            return {"type": "number", "minimum": kind.minimum, "maximum": kind.maximum}
         case Boolean():
             return {"type": "boolean"}
         case Choice():

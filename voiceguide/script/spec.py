@@ -1,7 +1,7 @@
 """The routine format, key by key: the one description the loader checks against.
 
 The checker (:mod:`voiceguide.script.checker`) validates routines, point libraries and
-the user's config with these specs, :mod:`voiceguide.script.schema` turns them into a
+the user's config (:mod:`voiceguide.script.configspec`) with these specs, :mod:`voiceguide.script.schema` turns them into a
 JSON Schema, and ``tools/gen_format_docs.py`` into ``docs/format-reference.md``. Change
 the format here and all three follow. The kinds of value are in
 :mod:`voiceguide.script.kinds`.
@@ -9,7 +9,44 @@ the format here and all three follow. The kinds of value are in
 
 from __future__ import annotations
 
-from voiceguide.prefs import VoicePrefs, VoiceSettings, resolve
+from voiceguide.script.bounds import (
+    BED_LEVEL_LUFS,
+    BED_NAMES,
+    BED_TEXT,
+    CHANNELS,
+    DEFAULT_VOICE,
+    ENGINE,
+    ENGINES,
+    FIT_LONGEST_PCT,
+    FIT_MOST_REPS_PCT,
+    FIT_SHORTEST_PCT,
+    HOUR_MS,
+    MAX_CUES,
+    MAX_DEPTH,
+    MAX_INCLUDE_DEPTH,
+    MAX_NODES,
+    MAX_PACE,
+    MAX_SCRIPT_BYTES,
+    MAX_SESSION_MS,
+    MAX_TEXT_BYTES,
+    MIN_PACE,
+    MINUTE_MS,
+    NO_BED,
+    PITCH,
+    PLACEHOLDERS,
+    PLAYBACK_DEFAULTS,
+    RATE_WPM,
+    REPEAT,
+    SAID,
+    SAID_AS_IS,
+    SECOND_MS,
+    SESSION_LENGTH,
+    SOUND_NAMES,
+    VOICE,
+    VOICE_DEFAULTS,
+    VOLUME_PCT,
+)
+from voiceguide.script.configspec import CONFIG
 from voiceguide.script.kinds import (
     Boolean,
     Choice,
@@ -21,60 +58,33 @@ from voiceguide.script.kinds import (
     MapOf,
     Moment,
     Name,
+    Number,
     Object,
     ObjectSpec,
     Steps,
     StepSpec,
     Text,
+    Words,
 )
 
 __all__ = [
+    "BED_LEVEL_LUFS", "BED_NAMES", "BED_TEXT", "CHANNELS", "CONFIG", "DEFAULT_VOICE", "ENGINE",
+    "ENGINES", "FIT_LONGEST_PCT", "FIT_MOST_REPS_PCT", "FIT_SHORTEST_PCT", "HOUR_MS",
+    "MAX_CUES", "MAX_DEPTH", "MAX_INCLUDE_DEPTH", "MAX_NODES", "MAX_PACE", "MAX_SCRIPT_BYTES",
+    "MAX_SESSION_MS", "MAX_TEXT_BYTES", "MINUTE_MS", "MIN_PACE", "NO_BED", "PITCH",
+    "PLACEHOLDERS", "PLAYBACK_DEFAULTS", "RATE_WPM", "REPEAT", "SAID", "SAID_AS_IS",
+    "SECOND_MS", "SESSION_LENGTH", "SOUND_NAMES", "VOICE", "VOICE_DEFAULTS", "VOLUME_PCT",
     "Boolean", "Choice", "Duration", "Integer", "Key", "Kind", "ListOf", "MapOf", "Moment",
-    "Name", "Object", "ObjectSpec", "StepSpec", "Steps", "Text",
+    "Name", "Number", "Object", "ObjectSpec", "StepSpec", "Steps", "Text", "Words",
 ]  # fmt: skip
+# The bounds (voiceguide.script.bounds) and the config's keys (voiceguide.script.configspec)
+# are read through this module too: spec.RATE_WPM, spec.CONFIG.
 
-SECOND_MS = 1000
-MINUTE_MS = 60 * SECOND_MS
-HOUR_MS = 60 * MINUTE_MS
-
-MAX_SCRIPT_BYTES = 1_048_576
-"""Scripts larger than this are refused before parsing."""
-MAX_NODES = 50_000
-"""Bound on YAML nodes visited, aliases expanded: a 'billion laughs' file stops here."""
-MAX_DEPTH = 40
-"""Bound on nesting depth."""
-MAX_SESSION_MS = 6 * HOUR_MS
-"""Longest session: a routine as written, and a session as compiled, last at most this."""
-MAX_CUES = 200_000
-"""Most cues a session may hold; bounded from the routine's counts before it is laid out."""
-MAX_INCLUDE_DEPTH = 8
-MAX_TEXT_BYTES = 65_536
-"""Config files and other small YAML files larger than this are refused."""
-
-PLACEHOLDERS = {
-    "side": "the current side, inside `sides`",
-    "round": "the current round number, inside `repeat`",
-    "rounds": "the number of rounds, inside `repeat`",
-    "ordinal": "the current round as a word (first, second…), inside `repeat`",
-}
-
-
-ENGINES = ("espeak", "piper")
-"""The speech engines, the default first."""
-RATE_WPM = Integer(80, 400)
-"""Speaking rate in words per minute, wherever a user sets it."""
-PITCH = Integer(0, 100)
-VOLUME_PCT = Integer(1, 100)
-VOICE_DEFAULTS = VoicePrefs(engine=ENGINES[0], rate_wpm=150, pitch=50, volume_pct=100)
-"""The voice when nothing else says: 150 wpm is a calm guidance pace (espeak-ng's own is 175)."""
-DEFAULT_VOICE: VoiceSettings = resolve(VoicePrefs(), VoicePrefs(), VoicePrefs(), VOICE_DEFAULTS)
-"""The defaults settled: what an engine made without settings speaks with."""
-MIN_PACE, MAX_PACE = 0.25, 4.0
-"""How far ``pace`` may scale holds, rests and pauses."""
-REPEAT = Integer(1, 20)
-"""How many times a whole session may run."""
-ENGINE = Choice(ENGINES)
-VOICE = Text(max_chars=200, placeholders=False, numbers=False)
+HOLD = Duration(SECOND_MS, 10 * MINUTE_MS, flexible=True)
+REST = Duration(SECOND_MS, 10 * MINUTE_MS, flexible=True)
+PAUSE = Duration(100, HOUR_MS, flexible=True)
+ACTIVITY_FOR = Duration(SECOND_MS, HOUR_MS, flexible=True)
+REPS = Integer(1, 50, flexible=True)
 
 TITLE = Key(
     "title", Text(max_chars=120, placeholders=False), "Chapter title for exports and the live view."
@@ -90,7 +100,7 @@ PROMPT = ObjectSpec(
             "When: a time from the start of the phase (`10s`) or a percentage of it (`50%`).",
             required=True,
         ),
-        Key("say", Text(), "What is said.", required=True),
+        Key("say", SAID, "What is said.", required=True),
     ),
 )
 
@@ -141,6 +151,13 @@ SETTINGS = ObjectSpec(
             "Play the press, release, switch, start and end sounds.",
             default="true",
         ),
+        Key(
+            "bed",
+            Text(max_chars=300, placeholders=False, numbers=False),
+            "A quiet sound under the whole session, softer under speech: `rain`, `drone`, "
+            "`waves`, `none`, or a sound file relative to this file, which loops.",
+            default="none",
+        ),
     ),
 )
 
@@ -156,11 +173,17 @@ POINT = ObjectSpec(
         ),
         Key(
             "where",
-            Text(placeholders=False),
-            "Where it is, in words a listener can follow with eyes closed.",
+            SAID_AS_IS,
+            "Where it is, in words a listener can follow with eyes closed. Its `brief` is said "
+            "instead of both `where` and `find` with brief instructions (`--detail brief`).",
             required=True,
         ),
-        Key("find", Text(placeholders=False), "How to find it by touch: landmarks, finger-widths."),
+        Key(
+            "find",
+            SAID_AS_IS,
+            "How to find it by touch: landmarks, finger-widths. With brief instructions only its "
+            "`brief` is said, if it has one.",
+        ),
         Key(
             "traditional",
             Text(max_chars=120, placeholders=False),
@@ -199,14 +222,21 @@ PRESS = ObjectSpec(
         Key("point", Name(), "The point's key in the point library.", required=True),
         Key(
             "hold",
-            Duration(SECOND_MS, 10 * MINUTE_MS),
-            "How long each press lasts, from the press sound to the release sound.",
+            HOLD,
+            "How long each press lasts, from the press sound to the release sound. "
+            "`{for: 30s, min: 20s}` keeps `--length` from making it shorter than `min`.",
             required=True,
         ),
-        Key("reps", Integer(1, 50), "How many times to press.", default="1"),
+        Key(
+            "reps",
+            REPS,
+            "How many times to press. `{count: 3, min: 2, max: 4}` bounds what `--length` may "
+            "make of it.",
+            default="1",
+        ),
         Key(
             "rest",
-            Duration(SECOND_MS, 10 * MINUTE_MS),
+            REST,
             "Rest between presses, from the release sound to the next press sound.",
             default="settings.rest",
         ),
@@ -222,7 +252,7 @@ PRESS = ObjectSpec(
             "Overrides the point's pressure.",
             default="the point's",
         ),
-        Key("say", Text(), "Said instead of the generated description of where the point is."),
+        Key("say", SAID, "Said instead of the generated description of where the point is."),
         Key("prompts", ListOf(Object(PROMPT), max_items=50), "Things said during each hold."),
         Key(
             "countdown", Integer(0, 30), "Soft ticks on the last seconds of each hold.", default="0"
@@ -237,9 +267,14 @@ ACTIVITY = ObjectSpec(
     "A timed activity without press and release sounds, such as a massage: an instruction, "
     "then exactly `for` of time, then a closing word.",
     (
-        Key("say", Text(), "The instruction, said before the time starts.", required=True),
-        Key("for", Duration(SECOND_MS, HOUR_MS), "How long the activity lasts.", required=True),
-        Key("done", Text(), "Said when the time is up.", default="And stop. Let your hands rest."),
+        Key("say", SAID, "The instruction, said before the time starts.", required=True),
+        Key(
+            "for",
+            ACTIVITY_FOR,
+            "How long the activity lasts.",
+            required=True,
+        ),
+        Key("done", SAID, "Said when the time is up.", default="And stop. Let your hands rest."),
         Key("prompts", ListOf(Object(PROMPT), max_items=50), "Things said during the activity."),
         Key("countdown", Integer(0, 30), "Soft ticks on the last seconds.", default="0"),
         Key("halfway", Boolean(), "Say 'halfway' in the middle.", default="false"),
@@ -250,13 +285,21 @@ ACTIVITY = ObjectSpec(
 STEP_SPECS: tuple[StepSpec, ...] = (
     StepSpec(
         "say",
-        Text(),
-        "Speak an instruction. It takes as long as it takes to say.",
-        "- say: Sit comfortably on a chair.",
+        SAID,
+        "Speak an instruction. It takes as long as it takes to say. With `{text: …, brief: …}`, "
+        "the brief form is said instead with brief instructions (`--detail brief`).",
+        "- say: Sit comfortably on a chair.\n"
+        "- say:\n    text: Lie on your back, knees bent, feet flat on the floor.\n"
+        "    brief: Lie on your back, knees bent.",
         (TITLE,),
     ),
     StepSpec(
-        "pause", Duration(100, HOUR_MS), "Silence for exactly this long.", "- pause: 5s", (TITLE,)
+        "pause",
+        PAUSE,
+        "Silence for exactly this long (`{for: 30s, min: 10s}`: no shorter than 10s with "
+        "`--length`).",
+        "- pause: 5s",
+        (TITLE,),
     ),
     StepSpec(
         "press",
@@ -343,28 +386,3 @@ POINT_LIBRARY = ObjectSpec(
     "A file of points shared by routines.",
     (Key("points", MapOf(POINT), "Points by key.", required=True),),
 )
-
-CONFIG = ObjectSpec(
-    "config",
-    "Your own defaults, in `config.yaml` in your config folder. A routine's `settings` and the "
-    "command line override each. A key with no value is not set.",
-    (
-        Key("engine", ENGINE, "Speech engine.", default=VOICE_DEFAULTS.engine),
-        Key(
-            "voice",
-            VOICE,
-            "A voice of that engine (`voiceguide voices`); used when the engine in use is the "
-            "one `engine` names.",
-        ),
-        Key("rate", RATE_WPM, "Speaking rate in words per minute.", default="150"),
-        Key(
-            "voice_model",
-            Text(max_chars=4_096, placeholders=False, numbers=False),
-            "A Piper voice model of your own (`.onnx`); relative to the config's folder.",
-        ),
-    ),
-    blank_is_unset=True,
-)
-
-SOUND_NAMES = ("press", "release", "tick", "switch", "start", "end")
-"""The built-in sound vocabulary (files in ``audio/``)."""

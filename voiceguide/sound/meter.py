@@ -195,6 +195,27 @@ def integrated_lufs(samples: AnyFloatArray, rate: int) -> float:
     return gated_lufs(energies, hop)
 
 
+def program_lufs(samples: AnyFloatArray, rate: int) -> float:
+    """Return the integrated loudness of mono ``(n,)`` or multichannel ``(n, channels)`` samples.
+
+    BS.1770 sums the channels' weighted energies (left and right weigh 1 each) before
+    gating, so a stereo program is measured as one: a mono signal panned with constant
+    power measures what it did in mono.
+    """
+    x = np.asarray(samples)
+    if x.ndim == 1:
+        return integrated_lufs(x, rate)
+    if x.ndim != 2:
+        raise ValueError(f"expected samples of shape (n,) or (n, channels), got {x.shape}")
+    hop = hop_samples(rate)
+    whole = len(x) // hop
+    energies = np.zeros(whole)
+    for channel in range(x.shape[1]):
+        weighted = k_weight(x[:, channel], rate)
+        energies += (weighted[: whole * hop] ** 2).reshape(whole, hop).sum(axis=1)
+    return gated_lufs(energies, hop)
+
+
 def max_momentary_lufs(samples: AnyFloatArray, rate: int) -> float:
     """Return the loudness of the loudest 400 ms (or the whole, if shorter) of a clip."""
     x = as_float64(samples)

@@ -16,12 +16,15 @@ If a phrase turns out not to fit where the estimate said it would (or the engine
 speak it), the stream stops at the start of that segment: what comes before it is whole,
 and :attr:`error` says why, at its line.
 
-For a sound layer (a bed, stereo placement): :meth:`render` calls
-:func:`~voiceguide.sound.render.render_blocks` with ``start``/``end`` inside what is laid out
-and a *window* timeline, the cues that sound between them, not the whole session. A layer
-must depend only on absolute sample positions and those cues. The session's length
-(:attr:`SessionStream.total`) is known only once all is laid out: a layer that fades out
-before the end needs the stream to hold back its last seconds until then (not done yet).
+How a sound layer plugs in (the mix, :mod:`voiceguide.sound.mix`: stereo placement, a
+bed): :meth:`SessionStream.render` calls :func:`~voiceguide.sound.render.render_blocks`
+with a :class:`~voiceguide.sound.mix.MixPlan` made for the timeline laid out so far, and
+renders only samples that plan gets exactly as the whole session's would
+(:attr:`SessionStream.final_end`). A cue's pan depends only on the cues before it, so
+without a bed every laid-out sample is final. A bed's envelope also looks ahead (its dip
+starts before a phrase, merges across short gaps) and fades out over the session's last
+seconds, so with a bed the last seconds of the layout (:func:`bed_hold_ms`) are held back until
+the session is laid out whole. A new layer states its look-ahead the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from voiceguide.compile.timeline import Cue
+    from voiceguide.sound.mix import Mix, MixPlan
     from voiceguide.sound.pool import ClipPool
     from voiceguide.sound.speech import SpeechClips
 
@@ -46,15 +50,37 @@ AHEAD_SEGMENTS = 400
 """How many segments past what is laid out the pool is asked to make ready."""
 
 
+def bed_hold_ms() -> int:
+    """How much of the layout a bed holds back: its fade-out, and its dips' look-ahead."""
+    from voiceguide.sound.mix import BED_FADE_OUT_MS, DUCK_FADE_MS, DUCK_MERGE_MS
+
+    return max(BED_FADE_OUT_MS, DUCK_MERGE_MS + DUCK_FADE_MS)
+
+
 class SessionStream:
     """One session, laid out as its phrases are made, rendered from what is laid out."""
 
-    def __init__(self, layout: PrefixLayout, clips: SpeechClips, pool: ClipPool) -> None:
-        """Stream ``layout`` with phrases that ``pool`` makes into ``clips``."""
+    def __init__(
+        self, layout: PrefixLayout, clips: SpeechClips, pool: ClipPool, mix: Mix | None = None
+    ) -> None:
+        """Stream ``layout`` with phrases that ``pool`` makes into ``clips``, mixed by ``mix``.
+
+        ``mix`` defaults to stereo without a bed, as :func:`render_blocks` does.
+        """
+        from voiceguide.sound.mix import BED_FADE_IN_MS, STEREO
+
         self.layout = layout
         self.clips = clips
         self.pool = pool
+        self.mix = mix or STEREO
         self.sample_rate = layout.sample_rate
+        rate = self.sample_rate
+        bed = self.mix.bed is not None
+        self._hold = bed_hold_ms() * rate // 1000 if bed else 0
+        self._hold_first = 2 * BED_FADE_IN_MS * rate // 1000 if bed else 0
+        """Before this much is laid out, the bed's fade-in may still depend on the total."""
+        self._plan: tuple[Timeline, MixPlan, int] | None = None
+        """The timeline rendered from, its mix plan, and how far the two are final."""
         self.error: VoiceguideError | None = None
         """Why the stream stopped before the session's end, if it did."""
         self._starts: list[int] = []
@@ -78,9 +104,19 @@ class SessionStream:
         return self.layout.laid_out
 
     @property
+    def final_end(self) -> int:
+        """How far the samples are final: what is laid out, less what a sound layer holds back."""
+        laid = self.layout.laid_out
+        if self.done or not self._hold:
+            return laid
+        return laid - self._hold if laid >= max(self._hold_first, self._hold) else 0
+
+    @property
     def safe_end(self) -> int:
         """How far playback may go without risking a wait inside a phase."""
-        return self.layout.safe_end
+        if self.done or not self._hold:
+            return self.layout.safe_end
+        return self.layout.safe_before(self.final_end)
 
     @property
     def done(self) -> bool:
@@ -143,27 +179,31 @@ class SessionStream:
 
     # -- rendering -------------------------------------------------------------------------
 
-    def window(self, start: int, end: int) -> Timeline:
-        """A timeline of the laid-out cues that sound between ``start`` and ``end``."""
-        cues = self.layout.cues
-        lo = max(0, bisect.bisect_right(self._starts, start) - 1)
-        hi = bisect.bisect_left(self._starts, end)
-        title, name = self.layout.routine.title, self.layout.routine.name
-        return Timeline(self.sample_rate, tuple(cues[lo:hi]), title, name)
-
     def render(self, start: int, end: int, *, gain: float = 1.0) -> Iterator[npt.NDArray[np.int16]]:
         """Yield samples ``start`` to ``end`` as :func:`render_blocks` does for the whole.
 
-        ``end`` must be laid out. Clips no longer needed after ``end`` are let go.
+        ``end`` must be final (:attr:`final_end`). Clips no longer needed after ``end`` are
+        let go.
         """
         from voiceguide.sound.render import render_blocks
 
-        if end > self.laid_out:
-            raise ValueError(f"sample {end} is not laid out yet (up to {self.laid_out})")
+        if end > self.final_end:
+            raise ValueError(f"sample {end} is not final yet (up to {self.final_end})")
         if end > start:
-            window = self.window(start, end)
-            yield from render_blocks(window, self.clips, gain=gain, start=start, end=end)
+            timeline, plan = self._planned(end)
+            yield from render_blocks(
+                timeline, self.clips, gain=gain, start=start, end=end, plan=plan
+            )
         self._release(end)
+
+    def _planned(self, end: int) -> tuple[Timeline, MixPlan]:
+        """The timeline and mix plan to render up to ``end`` from (made again when short)."""
+        from voiceguide.sound.mix import MixPlan
+
+        if self._plan is None or self._plan[2] < end:
+            timeline = self.prefix()
+            self._plan = (timeline, MixPlan(timeline, self.mix), self.final_end)
+        return self._plan[0], self._plan[1]
 
     def prepare(self, text: str) -> None:
         """Make ``text`` (an answer, "One moment.") ready before the next phrases."""
@@ -184,7 +224,7 @@ class SessionStream:
         position = 0
         while True:
             self.advance()
-            end = min(self.laid_out, position + BLOCK_SAMPLES)
+            end = min(self.final_end, position + BLOCK_SAMPLES)
             # Whole blocks only, until the end: an encoder handed slivers is slow.
             if end - position == BLOCK_SAMPLES or (self.done and position < end):
                 yield from self.render(position, end, gain=gain)

@@ -50,8 +50,9 @@ TONE_NAMES: Final = spec.SOUND_NAMES
 AUDIO_SUFFIXES: Final = (".wav", ".flac", ".ogg")
 """File types looked for, in this order, for a sound name."""
 
-LEVEL_OFFSET_DB: Final[Mapping[str, float]] = {"tick": -9.0}
-"""Level of a sound relative to the others: the countdown tick stays in the background."""
+LEVEL_OFFSET_DB: Final[Mapping[str, float]] = {"tick": -9.0, "heard": -6.0}
+"""Level of a sound relative to the others: the countdown tick stays in the background, and so
+does the nod a voice command gets (``heard``, :mod:`voiceguide.listen`)."""
 
 EDGE_FADE_MS: Final = 3
 """Raised-cosine fade given to a sound that starts or ends abruptly, so no cue can click."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from voiceguide.errors import EngineError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from voiceguide.pcm import FloatArray, Int16Array
 
 MAX_PHRASE_CHARS = 1_000
@@ -83,12 +85,30 @@ class SpeechEngine(Protocol):
     def synthesize(self, text: str) -> Speech:
         """Speak ``text``; raise :class:`voiceguide.errors.EngineError` on any failure.
 
-        The same text with the same settings should give the same samples, whatever was
-        spoken before, so that a cold run gives what a warm one does (espeak-ng does; Piper's
-        model varies every take, and the phrase cache keeps the first).
+        The same text with the same settings gives the same samples, whatever was spoken
+        before and in whatever process, so that a cold run gives what a warm one does
+        (both engines speak every phrase from a fresh copy of a ready voice).
         """
         ...
 
     def close(self) -> None:
         """Release the engine."""
+        ...
+
+
+@runtime_checkable
+class StartsAhead(Protocol):
+    """An engine that can get ready in the background before its first phrase (Piper)."""
+
+    def start(self) -> None:
+        """Start loading now and return at once; the first phrase waits for what is left."""
+        ...
+
+
+@runtime_checkable
+class SpeaksBySentence(Protocol):
+    """An engine that can hand a phrase back one sentence at a time (Piper)."""
+
+    def sentences(self, text: str) -> Iterator[Speech]:
+        """Speak ``text`` sentence by sentence; joined, the pieces are ``synthesize(text)``."""
         ...
