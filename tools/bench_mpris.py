@@ -3,7 +3,8 @@
 Run by hand (not a test): ``python tools/bench_mpris.py [--routine R] [--trials N] [--runs N]``
 (``--only first-sound`` or ``--only pause`` for one of the two).
 
-Everything real: ``voiceguide play`` plays into ALSA's file plugin with a FIFO as its file,
+Everything real: ``voiceguide play --mono`` (the sink's rate is one channel's) plays into
+ALSA's file plugin with a FIFO as its file,
 read here at 44,100 bytes a second as a sound card would (the clocked sink of DESIGN.md), on
 a private ``dbus-daemon``, controlled by the real ``playerctl``.
 
@@ -171,7 +172,7 @@ def playerctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
 
 def spawn(env: dict[str, str], routine: str, *options: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "voiceguide", "play", routine, "--quiet", *options],
+        [sys.executable, "-m", "voiceguide", "play", routine, "--quiet", "--mono", *options],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -220,7 +221,7 @@ def pause_latency(tmp: Path, bus: str, routine: str, trials: int) -> None:
     terminal = Terminal()
     terminal.start()
     process = subprocess.Popen(
-        [sys.executable, "-m", "voiceguide", "play", routine, "--quiet"],
+        [sys.executable, "-m", "voiceguide", "play", routine, "--quiet", "--mono"],
         env=env,
         stdin=terminal.slave,
         stdout=terminal.slave,
