@@ -27,7 +27,13 @@ def regen(request: pytest.FixtureRequest) -> bool:
 def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Point the user's data, cache and config folders at a fresh temporary folder."""
+    """Point the user's data, cache and config folders at a fresh temporary folder.
+
+    The default engine is pinned to espeak-ng (``VOICEGUIDE_DEFAULT_ENGINE``): the natural
+    voice is the default where it is installed (as here), and the suite's expectations
+    are espeak-ng's. Tests of the default itself unset it.
+    """
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("VOICEGUIDE_HOME", str(home))
+    monkeypatch.setenv("VOICEGUIDE_DEFAULT_ENGINE", "espeak")
     return home

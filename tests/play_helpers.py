@@ -1,12 +1,12 @@
 """What the play tests share: clips by rule, a clock the test moves, players and keys to script.
 
 Timelines are compiled with lengths by rule at 1000 samples a second (samples are ms), and a
-:class:`~voiceguide.play.player.NullPlayer` on a clock the test moves records what would be heard.
+:class:`~voiceguide.play.device.ManualOutput` takes frames only when the test says: what it
+took is what would be heard.
 """
 
 from __future__ import annotations
 
-import math
 import zlib
 
 import numpy as np
@@ -17,15 +17,18 @@ from tests.lengths import FixedRateLengths
 from voiceguide.compile.compiler import CompileOptions, compile_routine
 from voiceguide.compile.timeline import Timeline
 from voiceguide.errors import EngineError
+from voiceguide.play.device import ManualOutput
 from voiceguide.play.keys import Command
 from voiceguide.play.playback import Playback
-from voiceguide.play.player import NullPlayer
-from voiceguide.play.runs import RUN_LIMIT_MS
+from voiceguide.play.source import FixedSource
 from voiceguide.script.library import resolve_include
 from voiceguide.script.loader import load_points, load_routine
+from voiceguide.sound.mix import Mix
 from voiceguide.sound.render import render, to_pcm
 
 RATE = 1000
+FLAT = Mix(channels=1, loudness_lufs=-16.0)
+"""Mono at unit gain: what the play tests render with, so levels are the clips' own."""
 
 
 class FakeClips(FixedRateLengths):
@@ -59,19 +62,6 @@ class FakeClips(FixedRateLengths):
         return np.full(self.sound_samples(name), -0.3, dtype=np.float32)
 
 
-class Clock:
-    """Time that passes only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, ms: int) -> None:
-        self.now += ms / RATE
-
-
 def timeline_of(case: str, *, intro: bool = False) -> Timeline:
     routine = load_routine(
         DATA / "compile" / f"{case}.yaml",
@@ -88,66 +78,61 @@ def playback(
     intro: bool = False,
     clips: FakeClips | None = None,
     start: int = 0,
-    run_limit_ms: int = RUN_LIMIT_MS,
-) -> tuple[Playback, NullPlayer, Clock]:
-    """A session of ``case`` on a NullPlayer that records, on a clock the test moves."""
-    clock = Clock()
-    player = NullPlayer(RATE, clock=clock, record=True)
+    volume_pct: int = 100,
+) -> tuple[Playback, ManualOutput]:
+    """A session of ``case`` on an output the test makes take frames (:func:`take`)."""
     timeline = timeline_of(case, intro=intro)
     clips = clips or FakeClips()
-    pb = Playback(timeline, clips, player, start=start, run_limit_ms=run_limit_ms)
-    return pb, player, clock
+    output = ManualOutput()
+    source = FixedSource(timeline, clips, FLAT)
+    pb = Playback(source, clips, output, start=start, volume_pct=volume_pct)
+    return pb, output
+
+
+def take(pb: Playback, output: ManualOutput, ms: int, *, block_ms: int = 10) -> None:
+    """Let ``ms`` of time pass: the loop ticks, the device takes a block at a time."""
+    for _ in range(max(1, ms // block_ms)):
+        pb.tick()
+        if output.ring is not None:
+            output.take(block_ms * RATE // 1000)
+
+
+def heard(output: ManualOutput) -> npt.NDArray[np.int16]:
+    """Every frame the device took, mono."""
+    if not output.heard:
+        return np.zeros(0, dtype=np.int16)
+    return np.concatenate(output.heard)[:, 0]
 
 
 def rendered(pb: Playback, start: int = 0, volume_pct: int = 100) -> npt.NDArray[np.int16]:
-    whole = render(pb.timeline, pb.clips, gain=volume_pct / 100)
+    source = pb.source
+    assert isinstance(source, FixedSource)
+    whole = render(source.timeline(), source.clips, gain=volume_pct / 100, mix=source.mix)
     return whole[start:]
 
 
 def spoken(text: str, volume_pct: int = 100) -> npt.NDArray[np.int16]:
-    """An answer as the device gets it: in both ears, each at -3 dB (centred), at the volume."""
-    centre = np.float32(volume_pct / 100) * np.float32(math.cos(math.pi / 4))
-    clip = FakeClips().speech(text)
-    return to_pcm(np.stack([clip * centre, clip * centre], axis=1))
-
-
-class LoggingPlayer:
-    """A player that notes in ``events`` each ``play`` and ``stop`` playback asks of it."""
-
-    def __init__(self, inner: NullPlayer, events: list[str]) -> None:
-        self.inner, self.events = inner, events
-
-    @property
-    def sample_rate(self) -> int:
-        return self.inner.sample_rate
-
-    def play(self, samples: npt.NDArray[np.int16]) -> None:
-        self.events.append("play")
-        self.inner.play(samples)
-
-    def played(self) -> int:
-        return self.inner.played()
-
-    def is_playing(self) -> bool:
-        return self.inner.is_playing()
-
-    def stop(self) -> None:
-        self.events.append("stop")
-        self.inner.stop()
-
-    def close(self) -> None:
-        self.inner.close()
+    """An answer as the device gets it in a :data:`FLAT` session, at the volume."""
+    return to_pcm(FakeClips().speech(text) * np.float32(volume_pct / 100))
 
 
 class ScriptedKeys:
-    """Commands at given session positions; records suspends."""
+    """Commands at given session positions, each time round the loop taking ``block_ms``."""
 
-    def __init__(self, pb: Playback, clock: Clock, script: list[tuple[int, Command]]) -> None:
-        self.pb, self.clock, self.script = pb, clock, list(script)
+    def __init__(
+        self,
+        pb: Playback,
+        output: ManualOutput,
+        script: list[tuple[int, Command]],
+        block_ms: int = 50,
+    ) -> None:
+        self.pb, self.output, self.script = pb, output, list(script)
+        self.block = block_ms * RATE // 1000
         self.suspended = 0
 
     def read(self, timeout_s: float) -> list[Command]:
-        self.clock.advance(int(timeout_s * RATE) or 1)
+        if self.output.ring is not None:
+            self.output.take(self.block)
         if self.script and self.pb.position >= self.script[0][0]:
             return [self.script.pop(0)[1]]
         return []
@@ -156,30 +141,36 @@ class ScriptedKeys:
         self.suspended += 1
 
 
-class FakeSimpleaudio:
-    """Stands in for the simpleaudio module."""
+class FakeSounddevice:
+    """Stands in for the sounddevice module: a stream that fails to open, or one that works."""
 
-    class SimpleaudioError(Exception):
+    class PortAudioError(Exception):
+        pass
+
+    class CallbackStop(Exception):
         pass
 
     def __init__(self, fail: bool) -> None:
         self.fail = fail
-        self.buffers: list[object] = []
 
-    def play_buffer(self, data: object, channels: int, width: int, rate: int) -> object:
+    def RawOutputStream(self, **kwargs: object) -> object:
         if self.fail:
-            raise self.SimpleaudioError(
-                "Error opening PCM device. -- CODE: -2 -- MSG: No such file or directory"
-            )
-        self.buffers.append(data)
+            raise self.PortAudioError("Error opening OutputStream: Device unavailable [-9985]")
+        raise NotImplementedError
 
-        class Play:
-            stopped = False
 
-            def is_playing(self) -> bool:
-                return not self.stopped
+def session_frames(pb: Playback, output: ManualOutput) -> npt.NDArray[np.int16]:
+    """The session's own frames the device took, in order, without what was inserted.
 
-            def stop(self) -> None:
-                self.stopped = True
-
-        return Play()
+    Only for a playback that never moved (its spans were never taken back).
+    """
+    taken = np.concatenate(output.from_ring)
+    if taken.shape[1] == 1:
+        taken = taken[:, 0]  # mono: as render gives it
+    spans = pb.spans
+    parts = []
+    for i, span in enumerate(spans):
+        end = spans[i + 1].frame if i + 1 < len(spans) else len(taken)
+        if span.inserted is None:
+            parts.append(taken[span.frame : end])
+    return np.concatenate(parts) if parts else taken[:0]

@@ -512,3 +512,22 @@ def test_synthesis_works_with_no_network(
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_the_natural_voice_is_the_default_where_it_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voiceguide.prefs import VoicePrefs
+    from voiceguide.script.config import UserConfig
+    from voiceguide.session import resolve_voice
+    from voiceguide.sound import engines
+
+    monkeypatch.delenv(engines.DEFAULT_ENGINE_ENV)
+    assert engines.natural_installed()
+    assert resolve_voice(VoicePrefs(), config=UserConfig()).engine == "piper"
+    asked = resolve_voice(VoicePrefs(engine="espeak"), config=UserConfig())
+    assert asked.engine == "espeak"  # --engine espeak chooses espeak
+    configured = resolve_voice(VoicePrefs(), config=UserConfig(VoicePrefs(engine="espeak")))
+    assert configured.engine == "espeak"  # so does engine: espeak in the config
+    monkeypatch.setattr(engines, "natural_installed", lambda: False)
+    assert resolve_voice(VoicePrefs(), config=UserConfig()).engine == "espeak"

@@ -69,6 +69,10 @@ def play(
     )
 
 
+DEVICE_SILENCE_FRAMES = 22_050 // 4
+"""PortAudio starts a stream with its buffer of silence and pads the last block."""
+
+
 def played_whole(result: subprocess.CompletedProcess[str], device: Path) -> None:
     """The session played to its end, and all of it reached the device."""
     assert result.returncode == 0, result.stderr
@@ -80,7 +84,9 @@ def played_whole(result: subprocess.CompletedProcess[str], device: Path) -> None
         return (int(minutes) * 60_000 + round(float(seconds) * 1000)) * 22_050 // 1000
 
     expected = (samples(lines[-1]) - samples(lines[0])) * 2 * 2  # 16-bit stereo frames
-    assert abs(device.stat().st_size - expected) <= BYTES_PER_SECOND // 100  # printed to the ms
+    # Printed to the ms; the device adds its buffer of silence before and after (PortAudio).
+    padding = 2 * DEVICE_SILENCE_FRAMES * 2 * 2
+    assert -BYTES_PER_SECOND // 100 <= device.stat().st_size - expected <= padding
 
 
 def rows() -> list[SessionRow]:
@@ -331,9 +337,10 @@ def test_nothing_of_the_history_runs_before_the_first_sound(routine: Path, tmp_p
         "import sys, threading\n"
         "from voiceguide import playing\n"
         "from voiceguide.cli import main\n"
-        "def first():\n"
+        "def first(at):\n"
         "    threads = sorted(t.name for t in threading.enumerate())\n"
-        "    print('AT FIRST SOUND', 'sqlite3' in sys.modules, threads, file=sys.stderr)\n"
+        "    print('AT FIRST SOUND', 'sqlite3' in sys.modules, 'history' in threads,\n"
+        "          file=sys.stderr)\n"
         "playing._trace_first_audio = first\n"
         "main(sys.argv[1:])\n"
     )
@@ -348,5 +355,6 @@ def test_nothing_of_the_history_runs_before_the_first_sound(routine: Path, tmp_p
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stderr == "AT FIRST SOUND False ['MainThread']\n"
+    # Synthesis and the device have threads of their own by then; the history has none.
+    assert result.stderr == "AT FIRST SOUND False False\n"
     assert [r.outcome for r in rows()] == ["completed"]  # and yet it was recorded

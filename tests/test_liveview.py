@@ -12,10 +12,11 @@ from voiceguide.play.playback import Status
 
 
 def test_line_view_prints_one_line_per_cue_as_it_starts() -> None:
-    pb, _, clock = playback("say-pause", intro=True)
+    pb, device = playback("say-pause", intro=True)
     out = io.StringIO()
-    pb.view = LineView(out, pb.timeline, steps_of(pb.timeline))
-    keys = ScriptedKeys(pb, clock, [(13_500, Command.PAUSE), (13_200, Command.PAUSE)])
+    timeline = pb.source.prefix()
+    pb.view = LineView(out, timeline, steps_of(timeline))
+    keys = ScriptedKeys(pb, device, [(13_500, Command.PAUSE), (13_200, Command.PAUSE)])
     pb.run(keys)
     assert out.getvalue().splitlines() == [
         "-- Introduction: Introduction",
@@ -59,14 +60,18 @@ def test_terminal_view_redraws_one_block_in_place() -> None:
     assert text.count("\r\x1b[4A") == 1  # the second draw went back up over the first
     assert "Paused" in text
     assert text.endswith("\n\x1b[?25h")
-    saying = view.lines(Status(25_000, "speaking", True, 90, saying="Paused."))
+    saying = view.lines(Status(25_000, "paused", True, 90, saying="Paused."))
     assert saying[1] == 'Saying: "Paused."'
 
 
 def test_ctrl_z_leaves_the_cursor_shown_and_draws_a_new_block_after_fg() -> None:
-    pb, _, clock = playback()
+    pb, device = playback()
     out = io.StringIO()
-    pb.view = TerminalView(out, pb.timeline, steps_of(pb.timeline), width=lambda: 200, clock=clock)
+    timeline = pb.source.prefix()
+    now = [0.0]
+    pb.view = TerminalView(
+        out, timeline, steps_of(timeline), width=lambda: 200, clock=lambda: now[0]
+    )
     on_suspend: list[str] = []
 
     class Keys(ScriptedKeys):
@@ -75,7 +80,7 @@ def test_ctrl_z_leaves_the_cursor_shown_and_draws_a_new_block_after_fg() -> None
             on_suspend.append(out.getvalue())
             out.write("\n[1]+  Stopped    voiceguide play press-reps\n$ fg\n")  # the shell
 
-    keys = Keys(pb, clock, [(20_000, Command.SUSPEND), (0, Command.PAUSE), (0, Command.QUIT)])
+    keys = Keys(pb, device, [(20_000, Command.SUSPEND), (0, Command.PAUSE), (0, Command.QUIT)])
     pb.run(keys)
     (before,) = on_suspend
     assert before.endswith("\n\x1b[?25h")  # below the block, the cursor shown

@@ -21,14 +21,16 @@ from voiceguide.compile.phrases import LOUDEST, QUIETEST
 from voiceguide.compile.phrases import volume as volume_words
 from voiceguide.compile.timeline import Timeline
 from voiceguide.play.controller import Action
+from voiceguide.play.device import ManualOutput
 from voiceguide.play.keys import Command
 from voiceguide.play.navigation import sound_start, steps_of
 from voiceguide.play.playback import Mode, Playback, Status
-from voiceguide.play.player import NullPlayer
+from voiceguide.play.source import FixedSource
 from voiceguide.remote.bridge import JUMP_TOLERANCE_MS, PlayerSide, session_info
 from voiceguide.remote.link import Request
 from voiceguide.script.library import resolve_include
 from voiceguide.script.loader import load_points, load_routine
+from voiceguide.sound.mix import Mix
 
 DEADLINE_S = 10.0
 
@@ -286,7 +288,7 @@ def test_keys_are_read_in_slices_so_a_request_is_not_kept_waiting() -> None:
     assert keys.suspended
 
 
-# -- with the real playback loop (on a NullPlayer, no device) --------------------------------
+# -- with the real playback loop (on an output the test makes take frames, no device) -------
 
 
 class FakeClips(FixedRateLengths):
@@ -307,19 +309,28 @@ class FakeClips(FixedRateLengths):
         return np.full(self.sound_samples(name), -0.3, dtype=np.float32)
 
 
-def playing(clock: Clock) -> tuple[Playback, PlayerSide]:
+def playing(clock: Clock) -> tuple[Playback, PlayerSide, ManualOutput]:
     timeline = timeline_of()
-    player = NullPlayer(1000, clock=clock)
+    output = ManualOutput()
     side = side_of(timeline, clock)
-    pb = Playback(timeline, FakeClips(), player, view=side.observe(None))
-    return pb, side
+    clips = FakeClips()
+    source = FixedSource(timeline, clips, Mix(channels=1))
+    pb = Playback(source, clips, output, view=side.observe(None))
+    return pb, side, output
+
+
+def advance(pb: Playback, output: ManualOutput, ms: int) -> None:
+    """Let ``ms`` pass: the loop ticks, the device takes 10 ms at a time (1000 Hz)."""
+    for _ in range(ms // 10):
+        pb.tick()
+        if output.ring is not None:
+            output.take(10)
 
 
 def test_a_remote_volume_is_where_the_keys_go_on_from() -> None:
     clock = Clock()
-    pb, side = playing(clock)
-    pb.start()
-    clock.now += 3.0
+    pb, side, output = playing(clock)
+    advance(pb, output, 3000)
     side.link.send(Request("volume", 55))
     side.carry_out(pb)
     assert pb.volume_pct == 55
@@ -329,22 +340,20 @@ def test_a_remote_volume_is_where_the_keys_go_on_from() -> None:
 
 def test_the_loop_carries_requests_out_and_publishes_what_it_does() -> None:
     clock = Clock()
-    pb, side = playing(clock)
-    pb.start()
-    clock.now += 3.0
+    pb, side, output = playing(clock)
+    advance(pb, output, 3000)
     side.link.send(Request("pause"))
     side.carry_out(pb)
     pb.tick()
     assert pb.said == ["Paused."]
     assert side.link.latest().status == "Paused"
-    clock.now += 60.0  # "Paused." has been said
-    pb.tick()
+    advance(pb, output, 5000)  # "Paused." has been said
     side.link.send(Request("play"))
     side.link.send(Request("play"))  # the second finds it playing: nothing more
     side.carry_out(pb)
     assert len(pb.said) == 2
     assert pb.said[1].startswith("Resuming")
-    third = steps_of(pb.timeline)[3]
+    third = steps_of(pb.source.prefix())[3]
     side.link.send(Request("seek_to", third.start + 700))
     side.carry_out(pb)
     pb.tick()
@@ -354,15 +363,22 @@ def test_the_loop_carries_requests_out_and_publishes_what_it_does() -> None:
 
 def test_a_request_ends_a_running_loop() -> None:
     clock = Clock()
-    pb, side = playing(clock)  # time stands still: only the request can end it
+    pb, side, _ = playing(clock)  # the device takes nothing: only the request can end it
     quitter = threading.Timer(0.05, side.link.send, [Request("quit")])
-    # Were the request ignored, the session would end ("finished") when time moves on.
-    deadline = threading.Timer(DEADLINE_S, setattr, [clock, "now", clock.now + 1e6])
     quitter.start()
-    deadline.start()
     try:
         assert pb.run(side.waking(None), remote=side.carry_out) == "quit"
     finally:
-        deadline.cancel()
         quitter.join()
     assert side.link.latest().status == "Stopped"
+
+
+def test_a_session_laid_out_while_it_plays_publishes_its_new_length() -> None:
+    timeline = timeline_of()
+    part = Timeline(timeline.sample_rate, timeline.cues[:5], timeline.title, timeline.routine)
+    side = side_of(part)
+    assert side.link.info.total == part.total
+    view = side.observe(None)
+    view.laid_out(timeline)
+    assert side.link.info.total == timeline.total
+    assert len(side.link.info.steps) == len(steps_of(timeline))

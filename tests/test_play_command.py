@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.play_helpers import FakeClips, FakeSimpleaudio
+from tests.play_helpers import FakeClips, FakeSounddevice
 from voiceguide.compile.compiler import compile_routine
 
 ROUTINE = """\
@@ -27,26 +27,31 @@ steps:
 
 @pytest.fixture
 def fake_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A routine file, and open_session made to compile it with fake clips (no engine)."""
+    """A routine file, and open_stream made to compile it with fake clips (no engine)."""
     from voiceguide import session as session_module
 
     path = tmp_path / "tiny.yaml"
     path.write_text(ROUTINE, encoding="utf-8")
 
-    def fake_open_session(
+    def fake_open_stream(
         request: session_module.SessionRequest, **kwargs: object
-    ) -> session_module.Session:
+    ) -> session_module.StreamingSession:
+        from voiceguide.play.source import FixedSource
         from voiceguide.script.model import Routine
         from voiceguide.script.spec import DEFAULT_VOICE
+        from voiceguide.sound.mix import MONO
 
         routine = request.routine
         assert isinstance(routine, Routine)
         clips = FakeClips()
         timeline = compile_routine(routine, clips, request.options)
-        fake: Any = clips  # Session wants SpeechClips; the renderer needs only a ClipSource
-        return session_module.Session(routine, timeline, fake, DEFAULT_VOICE, 0)
+        fake: Any = clips  # it wants SpeechClips; the renderer needs only a ClipSource
+        stream: Any = FixedSource(timeline, clips, MONO)  # laid out whole already
+        return session_module.StreamingSession(
+            routine, stream, fake, DEFAULT_VOICE, MONO, request.options
+        )
 
-    monkeypatch.setattr(session_module, "open_session", fake_open_session)
+    monkeypatch.setattr(session_module, "open_stream", fake_open_stream)
     return path
 
 
@@ -139,11 +144,11 @@ def test_a_device_that_fails_when_playing_starts_is_one_line_and_exit_4(
     from voiceguide.play import player
 
     monkeypatch.setattr(player, "probe_alsa", lambda device=b"default": None)
-    monkeypatch.setitem(sys.modules, "simpleaudio", FakeSimpleaudio(fail=True))
+    monkeypatch.setitem(sys.modules, "sounddevice", FakeSounddevice(fail=True))
     code, out, err = run_cli(["play", str(fake_session), "-q"], capsys)
     assert (code, out) == (4, "")
     assert err == (
         "voiceguide: no audio device could be opened "
-        "(error opening pcm device: No such file or directory); "
+        "(Error opening OutputStream: Device unavailable [-9985]); "
         f"to listen elsewhere, write it to a file: voiceguide export {fake_session}\n"
     )

@@ -1,8 +1,6 @@
-"""A session playing on a recording player: position, samples sent, keys, spoken answers."""
+"""Playback: what the device takes, with and without keys (samples are ms here)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,309 +8,256 @@ import pytest
 from tests.play_helpers import (
     RATE,
     FakeClips,
-    LoggingPlayer,
     ScriptedKeys,
+    heard,
     playback,
     rendered,
     spoken,
+    take,
+    timeline_of,
 )
 from voiceguide.compile import phrases
-from voiceguide.play.answers import resume_words, where_words
+from voiceguide.compile.timeline import Timeline
+from voiceguide.errors import DeviceStalledError
+from voiceguide.play.device import ManualOutput
 from voiceguide.play.keys import Command
-from voiceguide.play.navigation import last_instruction_start, steps_of
-from voiceguide.play.playback import NoKeys
-from voiceguide.sound.cache import PhraseCache
+from voiceguide.play.navigation import steps_of
+from voiceguide.play.playback import Playback
+from voiceguide.play.source import FixedSource
 
 
-def test_plays_exactly_the_rendered_samples_in_one_run() -> None:
-    pb, player, _ = playback()
-    pb.start()
-    assert len(player.buffers) == 1
-    np.testing.assert_array_equal(player.buffers[0], rendered(pb))
+def onsets(samples: np.ndarray, text: str) -> list[int]:
+    """Where the clip of ``text`` starts in ``samples`` (exact matches)."""
+    clip = spoken(text)
+    found: list[int] = []
+    for i in np.flatnonzero(samples == clip[0]):
+        whole = i + len(clip) <= len(samples) and np.array_equal(samples[i : i + len(clip)], clip)
+        if whole and (not found or i >= found[-1] + len(clip)):
+            found.append(int(i))
+    return found
 
 
-def test_position_comes_from_what_the_player_has_played() -> None:
-    pb, _, clock = playback(start=2000)
-    pb.start()
-    assert pb.position == 2000
-    clock.advance(1500)
-    assert pb.position == 3500
-    clock.advance(10**9)  # long past the end: the position stops at the end
-    assert pb.position == pb.timeline.total
-    pb.tick()
-    assert pb.status().mode == "finished"
+def test_an_uninterrupted_session_is_the_rendered_samples_exactly() -> None:
+    pb, out = playback()
+    mode = pb.run(ScriptedKeys(pb, out, []))
+    assert mode == "finished"
+    assert np.array_equal(heard(out)[: len(rendered(pb))], rendered(pb))
+    assert not heard(out)[len(rendered(pb)) :].any()  # after the end only silence
+    assert pb.ring.underruns == 0
 
 
-def test_long_sessions_are_split_at_a_breath_and_play_every_sample() -> None:
-    pb, player, clock = playback(run_limit_ms=20_000)
-    pb.start()
-    first = len(player.buffers[0])
-    assert first == 17400  # the breath after 'First of three. Press firmly…'
-    cue = pb.timeline.cues[pb.timeline.index_at(first)]
-    before = pb.timeline.cues[pb.timeline.index_at(first) - 1]
-    assert cue.start == first
-    assert cue.kind == "silence"
-    assert before.kind == "speech"
-    while pb.status().mode == "playing":
-        clock.advance(1000)
-        pb.tick()
-    assert pb.status().mode == "finished"
-    assert len(player.buffers) >= 3
-    np.testing.assert_array_equal(np.concatenate(player.buffers), rendered(pb))
+def test_position_is_what_the_device_took() -> None:
+    pb, out = playback()
+    take(pb, out, 1_500)
+    assert pb.position == 1_500
+    take(pb, out, 1_000)
+    assert pb.position == 2_500
 
 
-# -- playback: controls ------------------------------------------------------------------------
-
-
-def test_pause_says_paused_then_resume_says_where_and_replays_the_cut_words() -> None:
-    pb, player, clock = playback()
-    pb.start()
-    clock.advance(5000)  # inside the find instruction (2000-10900)
-    pb.command(Command.PAUSE)
-    assert pb.status().mode == "speaking"
-    assert pb.paused
-    assert pb.position == 2000
-    np.testing.assert_array_equal(player.buffers[-1], spoken(phrases.PAUSED))
-    clock.advance(10_000)
-    pb.tick()
-    assert pb.status().mode == "paused"
-    assert pb.position == 2000
-    clock.advance(60_000)  # waiting does not move it
-    pb.tick()
-    assert pb.position == 2000
-    pb.command(Command.PAUSE)
-    assert pb.said == [phrases.PAUSED, resume_words(pb.timeline, 2000, steps_of(pb.timeline))]
-    np.testing.assert_array_equal(player.buffers[-1], spoken(pb.said[-1]))
-    clock.advance(10_000)
-    pb.tick()
-    assert pb.status().mode == "playing"
-    np.testing.assert_array_equal(player.buffers[-1], rendered(pb, 2000))
-
-
-def test_pause_in_a_hold_resumes_at_the_same_sample() -> None:
-    pb, player, clock = playback()
-    pb.start()
-    clock.advance(25_000)
-    pb.command(Command.PAUSE)
-    clock.advance(5000)
-    pb.tick()
-    pb.command(Command.PAUSE)
-    clock.advance(10_000)
-    pb.tick()
-    np.testing.assert_array_equal(player.buffers[-1], rendered(pb, 25_000))
-
-
-def test_next_previous_and_repeat_seek_and_play() -> None:
-    pb, player, clock = playback("sides-repeat")
-    pb.start()
-    clock.advance(25_000)
-    pb.command(Command.NEXT)
-    assert pb.position == 39350
-    assert pb.status().mode == "playing"
-    np.testing.assert_array_equal(player.buffers[-1], rendered(pb, 39350))
-    clock.advance(500)
-    pb.command(Command.PREVIOUS)  # just after a step's start: the step before
-    assert pb.position == 21350
-    clock.advance(20_000)
-    pb.command(Command.REPEAT)
-    target = last_instruction_start(pb.timeline, 41_350)
-    assert target is not None
-    assert pb.position == target
-    assert pb.said == []
-
-
-def test_where_am_i_interjects_then_goes_on_where_it_was() -> None:
-    pb, player, clock = playback()
-    pb.start()
-    clock.advance(25_000)
-    pb.command(Command.WHERE)
-    assert pb.said == [where_words(pb.timeline, steps_of(pb.timeline), 25_000)]
-    assert pb.status().mode == "speaking"
-    assert not pb.paused
-    assert pb.position == 25_000
-    clock.advance(30_000)
-    pb.tick()
-    assert pb.status().mode == "playing"
-    np.testing.assert_array_equal(player.buffers[-1], rendered(pb, 25_000))
-
-
-def test_volume_changes_the_samples_sent_from_where_it_was() -> None:
-    pb, player, clock = playback()
-    pb.start()
-    clock.advance(25_000)
+def test_volume_applies_from_the_next_block_and_restarts_nothing() -> None:
+    pb, out = playback("say-pause")
+    take(pb, out, 700)  # inside the first sentence
     pb.command(Command.SOFTER)
-    assert pb.volume_pct == 90
-    assert pb.said == []
-    np.testing.assert_array_equal(player.buffers[-1], rendered(pb, 25_000, volume_pct=90))
+    take(pb, out, 400)
+    pb.run(ScriptedKeys(pb, out, []))
+    played, expected = heard(out), rendered(pb)
+    assert len(played[: len(expected)]) == len(expected)  # nothing added, nothing said again
+    assert np.array_equal(played[:700], expected[:700])
+    ramp = 30 * RATE // 1000
+    later = slice(700 + ramp, len(expected))
+    scaled = np.round(expected[later].astype(np.float32) * 0.9).astype(np.int16)
+    assert np.abs(played[later].astype(int) - scaled).max() <= 1
+    assert pb.said == []  # playing, a volume change is heard, not said
+
+
+def test_where_in_a_hold_is_mixed_over_it_and_moves_no_cue() -> None:
+    pb, out = playback()
+    timeline = pb.source.prefix()
+    hold = next(c for c in timeline.cues if c.phase == "hold" and c.kind == "silence")
+    release = next(c for c in timeline.cues if c.text == "release" and c.start > hold.start)
+    keys = ScriptedKeys(pb, out, [(hold.start + 100, Command.WHERE)])
+    pb.run(keys)
+    played, expected = heard(out), rendered(pb)
+    assert len(pb.said) == 1
+    assert pb.said[0].startswith("Step")
+    assert len(played) >= len(expected)
+    # The release sound starts where the timeline says, and sounds as rendered.
+    sound = slice(release.start, release.end)
+    assert np.array_equal(played[sound], expected[sound])
+    # The answer is heard inside the hold, over its silence.
+    inside = played[hold.start : hold.end]
+    assert inside.any()
+    assert not expected[hold.start + 200 : hold.start + 300].any()
+
+
+def test_where_between_instructions_is_said_after_the_sentence_which_is_whole() -> None:
+    pb, out = playback("say-pause")
+    timeline = pb.source.prefix()
+    first = next(c for c in timeline.cues if c.kind == "speech")
+    pb.run(ScriptedKeys(pb, out, [(first.start + 50, Command.WHERE)]))
+    played = heard(out)
+    answer = pb.said[0]
+    assert onsets(played, first.text) == [first.start]  # once, not restarted
+    assert onsets(played, answer) == [first.end]  # right after it
+    # Then the session goes on, every sample of it, once.
+    rest = rendered(pb)[first.end :]
+    after = first.end + len(spoken(answer))
+    assert np.array_equal(played[after : after + len(rest)], rest)
+
+
+def test_pause_says_paused_and_waits_then_resume_says_where_and_goes_on() -> None:
+    pb, out = playback("say-pause")
+    take(pb, out, 500)
     pb.command(Command.PAUSE)
-    np.testing.assert_array_equal(player.buffers[-1], spoken(phrases.PAUSED, 90))
-
-
-def test_a_key_during_an_interjection_acts_on_the_session() -> None:
-    pb, _, clock = playback()
-    pb.start()
-    clock.advance(25_000)
-    pb.command(Command.PAUSE)  # 'Paused.' is being said
-    pb.command(Command.PAUSE)  # so this resumes
-    assert not pb.paused
-    assert pb.said[-1].startswith("Resuming")
-    pb.command(Command.PAUSE)  # and this pauses again, mid 'Resuming…'
+    take(pb, out, 3_000)
     assert pb.paused
-    assert pb.said[-1] == phrases.PAUSED
+    at = pb.position
+    assert pb.said == [phrases.PAUSED]
+    take(pb, out, 2_000)
+    assert pb.position == at  # the session's clock stands still
+    pb.command(Command.PAUSE)
+    assert pb.said[-1].startswith("Resuming")
+    pb.run(ScriptedKeys(pb, out, []))
+    assert pb.mode == "finished"
 
 
-def test_quit_stops_the_device() -> None:
-    pb, player, clock = playback()
-    pb.start()
-    clock.advance(3000)
+def test_next_moves_to_the_next_step_and_quit_ends() -> None:
+    pb, out = playback("say-pause")
+    take(pb, out, 300)
+    pb.command(Command.NEXT)
+    take(pb, out, 100)
+    assert pb.position > 1_000
     pb.command(Command.QUIT)
     assert pb.done
-    assert pb.status().mode == "quit"
-    assert not player.is_playing()
-    assert player.stops == 1
 
 
-def test_a_key_stops_the_device_once() -> None:
-    pb, player, clock = playback()
-    events: list[str] = []
-    pb.player = LoggingPlayer(player, events)
-    pb.start()
-    clock.advance(25_000)
-    for command in (Command.PAUSE, Command.PAUSE, Command.NEXT, Command.SOFTER, Command.QUIT):
-        events.clear()
-        pb.command(command)
-        assert events.count("stop") == 1, command
-    assert player.stops == 5  # each key cut something short: the session or an answer
+def test_commands_from_another_thread_are_carried_out_in_order() -> None:
+    import threading
+
+    pb, out = playback("say-pause")
+
+    def send() -> None:
+        pb.submit(Command.LOUDER)
+        pb.submit(Command.QUIT)
+
+    sent = threading.Thread(target=send)
+    sent.start()
+    sent.join()
+    assert pb.run(ScriptedKeys(pb, out, [])) == "quit"
+    assert pb.said == [phrases.LOUDEST]
 
 
-def test_a_phrase_the_engine_cannot_say_does_not_end_the_session() -> None:
-    pb, player, clock = playback(clips=FakeClips(fail_on=frozenset({phrases.PAUSED})))
-    pb.start()
-    clock.advance(25_000)
-    pb.command(Command.PAUSE)
-    assert pb.status().mode == "paused"
-    assert len(player.buffers) == 1
+def test_a_device_that_stops_taking_sound_stops_the_session() -> None:
+    pb, out = playback()
+    take(pb, out, 500)
+    out.stalled = 10.0
+    with pytest.raises(DeviceStalledError, match="stopped taking sound"):
+        pb.tick()
 
 
-def test_run_plays_to_the_end_with_no_keys() -> None:
-    pb, player, clock = playback()
-    first: list[int] = []
-    pb._on_first_audio = lambda: first.append(len(player.buffers))
-    assert pb.run(ScriptedKeys(pb, clock, [])) == "finished"
-    assert first == [1]
+def test_an_answer_the_engine_cannot_say_ends_nothing() -> None:
+    clips = FakeClips(fail_on=frozenset({phrases.LOUDEST}))
+    pb, out = playback("say-pause", clips=clips)
+    take(pb, out, 300)
+    pb.command(Command.LOUDER)
+    assert pb.run(ScriptedKeys(pb, out, [])) == "finished"
 
 
-def test_run_quits_on_q_and_suspends_on_ctrl_z() -> None:
-    pb, _, clock = playback()
-    keys = ScriptedKeys(pb, clock, [(20_000, Command.SUSPEND), (20_000, Command.PAUSE)])
-    keys.script.append((0, Command.QUIT))
-    assert pb.run(keys) == "quit"
-    assert keys.suspended == 1
-    assert pb.said[0].startswith("Resuming")  # Ctrl-Z paused silently; Space resumed
+def test_a_remote_volume_change_moves_nothing_and_a_remote_seek_moves() -> None:
+    from voiceguide.play.controller import Action
+
+    pb, out = playback("say-pause")
+    take(pb, out, 700)
+    pb.act(lambda position, paused: Action("play", 0, volume_pct=50))
+    take(pb, out, 200)
+    assert pb.position == 900  # went on, not back to 0
+    assert pb.volume_pct == 50
+    pb.act(lambda position, paused: Action("play", 5_000))
+    take(pb, out, 100)
+    assert pb.position == 5_100
 
 
-def test_ctrl_c_stops_the_device_at_once() -> None:
-    pb, player, _ = playback()
+class GrowingSource(FixedSource):
+    """A timeline laid out only up to ``laid_out``, as synthesis behind would leave it."""
 
-    class Interrupt:
-        def read(self, timeout_s: float) -> list[Command]:
-            raise KeyboardInterrupt
+    def __init__(self, timeline: Timeline, clips: FakeClips, laid_out: int) -> None:
+        super().__init__(timeline, clips)
+        self.grow_to(laid_out)
 
-        def suspend(self) -> None:
-            pass
+    def grow_to(self, sample: int) -> None:
+        whole = self.timeline_
+        cues = tuple(c for c in whole.cues if c.end <= sample)
+        self.laid_out = self.safe_end = cues[-1].end if cues else 0
+        self.done = self.laid_out == whole.total
+        self.total = whole.total if self.done else None
+        self._prefix = Timeline(whole.sample_rate, cues, whole.title, whole.routine)
+        self.grew = True
 
-    with pytest.raises(KeyboardInterrupt):
-        pb.run(Interrupt())
-    assert not player.is_playing()
-    assert player.stops == 1
+    def advance(self) -> bool:
+        grew, self.grew = self.grew, False
+        return grew
 
-
-# -- playback: spoken answers ---------------------------------------------------------------------
-
-
-def test_fixed_answers_are_made_ready_after_the_first_audio_one_a_tick() -> None:
-    events: list[str] = []
-    pb, player, clock = playback(clips=FakeClips(events=events))
-    pb.player = LoggingPlayer(player, events)
-    fixed = pb.controller.fixed_sentences()
-    ticks = 0
-
-    class CountingKeys(ScriptedKeys):
-        def read(self, timeout_s: float) -> list[Command]:
-            nonlocal ticks
-            ticks += 1
-            made = [e for e in events if e.removeprefix("speech ") in fixed]
-            assert len(made) <= ticks  # one a tick: keys are read between them
-            return super().read(timeout_s)
-
-    pb.run(CountingKeys(pb, clock, []))
-    first_audio = events.index("play")
-    made = [i for i, e in enumerate(events) if e.removeprefix("speech ") in fixed]
-    assert [events[i] for i in made] == [f"speech {text}" for text in fixed]
-    assert min(made) > first_audio
+    def prefix(self) -> Timeline:
+        return self._prefix
 
 
-def test_without_keys_no_answers_are_made_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    events: list[str] = []
-    pb, _, clock = playback(clips=FakeClips(events=events))
-
-    def read(self: NoKeys, timeout_s: float) -> list[Command]:
-        clock.advance(int(timeout_s * RATE) or 1)
-        return []
-
-    monkeypatch.setattr(NoKeys, "read", read)
-    assert pb.run() == "finished"
-    assert not set(events) & {f"speech {text}" for text in pb.controller.fixed_sentences()}
-
-
-def test_no_answer_is_made_ready_while_the_next_run_is_due() -> None:
-    events: list[str] = []
-    pb, player, clock = playback(clips=FakeClips(events=events), run_limit_ms=20_000)
-    pb.player = LoggingPlayer(player, events)
-    pb.run(ScriptedKeys(pb, clock, []))
-    # The first run is 17.4 s long: all of it within 20 s of its end, when the next is due.
-    second_run = [i for i, e in enumerate(events) if e == "play"][1]
-    first_made = events.index(f"speech {phrases.PAUSED}")
-    assert first_made > second_run
+def test_next_to_a_step_not_laid_out_yet_moves_there_once_it_is() -> None:
+    timeline = timeline_of("say-pause")
+    clips = FakeClips()
+    steps = steps_of(timeline)
+    source = GrowingSource(timeline, clips, steps[1].start - 1)
+    out = ManualOutput()
+    pb = Playback(source, clips, out)
+    take(pb, out, 300)
+    pb.command(Command.NEXT)
+    assert pb.said == [phrases.ONE_MOMENT]  # not "This is the last step."
+    source.grow_to(timeline.total)
+    take(pb, out, 100)
+    assert pb.position >= steps[1].start
 
 
-def test_answers_that_say_where_are_spoken_once_and_the_fixed_ones_kept() -> None:
-    events: list[str] = []
-    pb, _, clock = playback(clips=FakeClips(events=events))
-    pb.start()
-    clock.advance(25_000)
-    for command, kept in (
-        (Command.PAUSE, True),  # 'Paused.'
-        (Command.SOFTER, True),  # 'Volume, ninety percent.'
-        (Command.WHERE, False),  # 'Step one of one. Hold, …'
-        (Command.PAUSE, False),  # 'Resuming: hold, …'
-    ):
-        events.clear()
-        pb.command(command)
-        assert events[0] == f"{'speech' if kept else 'once'} {pb.said[-1]}"
+def test_a_stereo_session_takes_two_channel_blocks_and_answers_in_both_ears() -> None:
+    from voiceguide.sound.mix import STEREO
+    from voiceguide.sound.render import render
+
+    timeline = timeline_of("sides-repeat")
+    clips = FakeClips()
+    out = ManualOutput()
+    pb = Playback(FixedSource(timeline, clips, STEREO), clips, out)
+    take(pb, out, 300)
+    pb.command(Command.LOUDER)  # "This is as loud as it goes.", said after the sentence
+    pb.run(ScriptedKeys(pb, out, []))
+    taken = np.concatenate(out.from_ring)
+    assert taken.shape[1] == 2
+    whole = render(timeline, clips, mix=STEREO)
+    own = [
+        taken[span.frame : pb.spans[i + 1].frame if i + 1 < len(pb.spans) else len(taken)]
+        for i, span in enumerate(pb.spans)
+        if span.inserted is None
+    ]
+    assert np.array_equal(np.concatenate(own)[: len(whole)], whole)  # the mix, sides and all
+    assert not np.array_equal(whole[:, 0], whole[:, 1])  # a side leans to its ear
+    said = next(s for s in pb.spans if s.inserted == phrases.LOUDEST)
+    length = len(FakeClips().speech(phrases.LOUDEST))
+    answer = taken[said.frame : said.frame + length]
+    assert np.array_equal(answer[:, 0], answer[:, 1])  # the answer: the same in both
+    assert answer.any()
 
 
-def test_speak_once_keeps_a_new_clip_neither_in_memory_nor_in_the_cache(tmp_path: Path) -> None:
-    from tests.test_speech import FakeEngine, clips
-
-    engine = FakeEngine()
-    source = clips(engine, PhraseCache(tmp_path))
-    text = "Resuming: left side, hold, twelve seconds left."
-    once = source.speak_once(text)
-    np.testing.assert_array_equal(once, clips(cache=None).speech(text))  # processed alike
-    assert PhraseCache(tmp_path).info().entries == 0
-    source.speak_once(text)
-    assert engine.spoken == [text, text]
-
-
-def test_speak_once_takes_a_clip_from_memory_or_the_cache(tmp_path: Path) -> None:
-    from tests.test_speech import FakeEngine, clips
-
-    engine = FakeEngine()
-    source = clips(engine, PhraseCache(tmp_path))
-    kept = source.speech(phrases.PAUSED)
-    assert source.speak_once(phrases.PAUSED) is kept
-    other = FakeEngine()
-    np.testing.assert_array_equal(clips(other, PhraseCache(tmp_path)).speak_once("Paused."), kept)
-    assert engine.spoken == [phrases.PAUSED]
-    assert other.spoken == []
+def test_a_sound_mixed_over_a_hold_keeps_its_clock_and_is_cut_before_the_next_words() -> None:
+    pb, out = playback()
+    timeline = pb.source.prefix()
+    hold = next(c for c in timeline.cues if c.phase == "hold" and c.kind == "silence")
+    release = next(c for c in timeline.cues if c.text == "release" and c.start > hold.start)
+    words = next(c for c in timeline.cues if c.kind == "speech" and c.start >= release.end)
+    while pb.position < hold.start + 100:
+        take(pb, out, 10)
+    tone = np.full(words.start - pb.position + 5_000, 0.2, dtype=np.float32)  # runs past them
+    mixed = pb.mix_over(tone)
+    pb.run(ScriptedKeys(pb, out, []))
+    played, expected = heard(out), rendered(pb)
+    assert len(played) == len(expected)  # nothing moved: the session's own length
+    assert mixed < len(tone)  # cut before the words
+    assert np.array_equal(played[words.start :], expected[words.start :])
+    assert played[hold.start + 200 : hold.start + 300].any()  # heard over the hold's silence
+    assert not expected[hold.start + 200 : hold.start + 300].any()

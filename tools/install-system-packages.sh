@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages voiceguide needs; only what is missing, so it is quick to re-run.
 #   espeak-ng           the default speech engine (pyttsx3 drives it)
-#   libasound2-dev gcc python3-dev  to build simpleaudio against ALSA
+#   libportaudio2       PortAudio, through which play streams to the sound card (sounddevice)
+#   libasound2-dev gcc python3-dev  to build simpleaudio against ALSA (the fallback player)
 #   python3-venv        for the virtual environment
 #   alsa-utils          aplay, to check a sound card by hand
 #   ffmpeg              export's encoders for MP3 (fast, on every core), Ogg, Opus, M4A/M4B;
@@ -11,8 +12,8 @@
 #                       media keys and phone remotes stand behind
 set -euo pipefail
 
-packages=(espeak-ng libespeak-ng1 libasound2-dev alsa-utils gcc python3-dev python3-venv ffmpeg sox
-          dbus playerctl)
+packages=(espeak-ng libespeak-ng1 libportaudio2 libasound2-dev alsa-utils gcc python3-dev python3-venv
+          ffmpeg sox dbus playerctl)
 
 missing=()
 for package in "${packages[@]}"; do

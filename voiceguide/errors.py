@@ -18,6 +18,7 @@ class ExitStatus(enum.IntEnum):
     INVALID = 2  # an invalid script or invalid command-line usage
     NOT_FOUND = 3  # no routine, file or voice by that name
     NO_AUDIO_DEVICE = 4  # playback asked for, but no audio device could be opened
+    DEVICE_STALLED = 5  # the audio device stopped taking sound while playing
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -101,3 +102,14 @@ class AudioDeviceError(VoiceguideError):
     """No audio device could be opened for playback."""
 
     exit_code = ExitStatus.NO_AUDIO_DEVICE
+
+
+class DeviceStalledError(VoiceguideError):
+    """The audio device stopped taking sound in the middle of a session.
+
+    Its thread is stuck inside the device's driver and cannot be joined: the CLI ends the
+    process at once after saying so (:attr:`hard_exit`).
+    """
+
+    exit_code = ExitStatus.DEVICE_STALLED
+    hard_exit = True

@@ -1,10 +1,11 @@
 """Playing a session: from a request to the speaker, or a dry run, with a view and keys.
 
 What ``voiceguide play`` does, callable alone. :func:`prepare` refuses at once when there
-is no audio device (before what may be minutes of synthesis) and opens the session;
-:func:`start_at` finds where to begin; :func:`play` runs playback with the view and
-keys that fit where it runs: a live view on a terminal, a line per cue otherwise,
-nothing when quiet, single keys when standard input is a terminal.
+is no audio device and starts the session (it is made while it plays); :func:`start_at`
+finds where to begin; :func:`play` runs playback with the view and keys that fit where it
+runs: a live view on a terminal, a line per cue otherwise, nothing when quiet, single keys
+when standard input is a terminal; the practice history records it and an MPRIS player
+offers it to headsets and media keys.
 """
 
 from __future__ import annotations
@@ -12,51 +13,64 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.compile.timeline import Timeline
     from voiceguide.play.navigation import Step
+    from voiceguide.play.playback import View
     from voiceguide.remote.bridge import PlayerSide
     from voiceguide.remote.server import MprisServer
-    from voiceguide.session import Progress, Session, SessionRequest
+    from voiceguide.session import Progress, SessionRequest, StreamingSession
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
-"""Set to 1 to print, on stderr, the monotonic time the first audio reaches the device."""
+"""Set to 1 to print, on stderr, the monotonic time the device took the first sample that is
+not silent (what the listener hears first, measured where it leaves voiceguide)."""
 
 
-def prepare(request: SessionRequest, *, audible: bool, progress: Progress | None = None) -> Session:
-    """Load the routine, check for an audio device if it will be heard, and open the session."""
-    from voiceguide.session import load_routine, open_session
+def prepare(
+    request: SessionRequest, *, audible: bool, progress: Progress | None = None
+) -> StreamingSession:
+    """Load the routine, check for an audio device if it will be heard, and start the session.
+
+    Returns at once: the phrases are made while the session plays (:func:`open_stream`);
+    only a session fitted to a length makes them all first (``progress`` is told).
+    """
+    from voiceguide.session import load_routine, open_stream
 
     routine = load_routine(
         request.routine, allow_outside=request.allow_outside
     )  # an invalid routine says so before the device
     if audible:
-        from voiceguide.play.player import SimpleaudioPlayer
+        from voiceguide.play.device import check_output
 
-        SimpleaudioPlayer.check()
-    return open_session(replace(request, routine=routine), progress=progress)
+        check_output()
+    return open_stream(replace(request, routine=routine), progress=progress)
 
 
-def steps(session: Session) -> list[Step]:
-    """The session's steps: what ``start_at`` takes a number of, and what the views show."""
+def steps(session: StreamingSession) -> list[Step]:
+    """The session's steps (waits until it is all laid out): what ``start_at`` takes."""
     from voiceguide.play.navigation import steps_of
 
-    return steps_of(session.timeline)
+    return steps_of(session.stream.timeline())
 
 
-def start_at(session: Session, where: str | None) -> int:
-    """Find the sample to start at: a step number, a time (``M:SS``) or a step's title."""
+def start_at(session: StreamingSession, where: str | None) -> int:
+    """Find the sample to start at: a step number, a time (``M:SS``) or a step's title.
+
+    Without ``where`` it is 0 at once; with it, the session is laid out first.
+    """
     from voiceguide.play.navigation import parse_from
 
-    return parse_from(where, session.timeline, steps(session)) if where is not None else 0
+    if where is None:
+        return 0
+    return parse_from(where, session.stream.timeline(), steps(session))
 
 
 def play(
-    session: Session,
+    session: StreamingSession,
     start: int = 0,
     *,
     dry_run: bool = False,
@@ -70,14 +84,15 @@ def play(
     """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster).
 
     With ``history``, the session is recorded in the practice history (a dry run never
-    is), with ``options``, the compile options it was opened with (its pace, repeat and
-    introduction). With ``mpris``, the session is also an MPRIS player
-    (:mod:`voiceguide.remote`), served once the first audio is playing.
+    is), with ``options`` (default: the session's own), the compile options it was opened
+    with; the record begins once the first sound is out and the session is laid out whole
+    (the history keeps its length and steps). With ``mpris``, the session is also an
+    MPRIS player (:mod:`voiceguide.remote`), served once the first audio is playing.
     """
-    from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.play.device import ClockOutput, Output, default_output
     from voiceguide.play.liveview import LineView, TerminalView
-    from voiceguide.play.playback import Playback, View
-    from voiceguide.play.player import NullPlayer, Player, SimpleaudioPlayer
+    from voiceguide.play.navigation import steps_of
+    from voiceguide.play.playback import Playback
     from voiceguide.play.terminal import stdin_keys
     from voiceguide.practice.recorder import Recorder
     from voiceguide.practice.records import Outcome
@@ -85,7 +100,10 @@ def play(
     from voiceguide.signals import exit_on_signals
 
     out = out if out is not None else sys.stdout
-    timeline, shown = session.timeline, steps(session)
+    stream = session.stream
+    stream.advance()
+    timeline = stream.prefix()
+    shown = steps_of(timeline)
     keys = stdin_keys()
     view: TerminalView | LineView | None
     if quiet:
@@ -94,34 +112,42 @@ def play(
         view = LineView(out, timeline, shown)
     else:
         view = TerminalView(out, timeline, shown, show_keys=keys is not None)
-    player: Player = NullPlayer(speed=speed) if dry_run else SimpleaudioPlayer()
+    output: Output = ClockOutput(speed=speed) if dry_run else default_output()
     warnings = HeldWarnings()
     recorder = Recorder(enabled=history and not dry_run, warn=warnings)
     trace = bool(os.environ.get(TRACE_ENV))
-    compiled = options or CompileOptions()
+    compiled = options or session.options
 
-    watched: View = Recording(view, recorder, timeline.sample_rate)
-    remote = _mpris(session, shown, start) if mpris else None
+    def begin(whole: Timeline) -> None:
+        recorder.begin(
+            lambda: session_plan(session, steps_of(whole), start, compiled, timeline=whole)
+        )
+
+    def whole() -> Timeline | None:
+        return stream.prefix() if stream.total is not None else None
+
+    recording = Recording(view, recorder, timeline.sample_rate, begin=begin, whole=whole)
+    watched: View = recording
+    remote = _mpris(timeline, shown, session.volume_pct, start) if mpris else None
     if remote is not None:
         side, server = remote
         watched = side.observe(watched)
 
-    def first_audio() -> None:
+    def first_audio(at: float) -> None:
         if trace:
-            _trace_first_audio()
-        # The device has its buffer: the record starts now, and delays no sound.
-        recorder.begin(lambda: session_plan(session, shown, start, compiled))
+            _trace_first_audio(at)
+        recording.heard()  # the record begins now if the session is laid out whole
         if remote is not None:
-            server.start()  # likewise: connecting to the bus first would delay the sound
+            server.start()  # connecting to the bus first would delay the sound
 
     playback = Playback(
-        timeline,
+        stream,
         session.clips,
-        player,
+        output,
         volume_pct=session.volume_pct,
-        mix=session.mix,
         start=start,
         view=watched,
+        ahead_s=min(60.0, 2.0 * speed),
         on_first_audio=first_audio,
     )
     if isinstance(view, TerminalView):
@@ -138,25 +164,27 @@ def play(
         outcome = "interrupted"
         raise
     finally:
-        position = timeline.to_ms(playback.position)
+        position = playback.position * 1000 // stream.sample_rate
+        stream.close()
         if remote is not None:
             server.close()
-        player.close()
         if view is not None:
             view.close()
         recorder.finish(outcome, position)
         warnings.release()
 
 
-def _mpris(session: Session, steps: list[Step], start: int) -> tuple[PlayerSide, MprisServer]:
-    """The session's end of an MPRIS player, and the server (not started) for it."""
+def _mpris(
+    timeline: Timeline, steps: list[Step], volume_pct: int, start: int
+) -> tuple[PlayerSide, MprisServer]:
+    """The session's end of an MPRIS player (it grows with the layout), and its server."""
     from voiceguide.remote.bridge import PlayerSide
     from voiceguide.remote.server import MprisServer
 
-    side = PlayerSide(session.timeline, steps, volume_pct=session.volume_pct, start=start)
+    side = PlayerSide(timeline, steps, volume_pct=volume_pct, start=start)
     return side, MprisServer(side.link)
 
 
-def _trace_first_audio() -> None:
-    sys.stderr.write(f"voiceguide: first audio handed over at monotonic {time.monotonic():.6f}\n")
+def _trace_first_audio(at: float) -> None:
+    sys.stderr.write(f"voiceguide: first audio handed over at monotonic {at:.6f}\n")
     sys.stderr.flush()

@@ -2,21 +2,24 @@
 
 :func:`voiceguide.playing.play` makes a :class:`~voiceguide.practice.recorder.Recorder`,
 wraps its view in :class:`Recording` (the recorder hears where the session is on every
-tick), begins the record with :func:`session_plan` once the first sound is out, and
+tick), begins the record with :func:`session_plan` once the first sound is out and the
+session is laid out whole (it is made while it plays; the record keeps its length), and
 prints the history's one warning line through :class:`HeldWarnings`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from voiceguide.compile.compiler import CompileOptions
+    from voiceguide.compile.timeline import Timeline
     from voiceguide.play.navigation import Step
     from voiceguide.play.playback import Status, View
     from voiceguide.practice.recorder import Recorder, SessionPlan
-    from voiceguide.session import Session
+    from voiceguide.session import Session, StreamingSession
 
 
 class HeldWarnings:
@@ -61,13 +64,25 @@ class HeldWarnings:
 
 
 def session_plan(
-    session: Session, steps: list[Step], start: int, options: CompileOptions
+    session: Session | StreamingSession,
+    steps: list[Step],
+    start: int,
+    options: CompileOptions,
+    *,
+    timeline: Timeline | None = None,
 ) -> SessionPlan:
-    """What the history records of ``session``, played from sample ``start``."""
+    """What the history records of ``session``, played from sample ``start``.
+
+    ``timeline`` is the session's whole timeline (a streaming session's, once laid out);
+    default: ``session.timeline``.
+    """
     from voiceguide.practice.identity import identify
     from voiceguide.practice.recorder import SessionPlan, StepMark
 
-    timeline = session.timeline
+    if timeline is None:
+        timeline = getattr(session, "timeline", None)
+        if timeline is None:
+            raise ValueError("a streaming session's plan needs its whole timeline")
     identity = identify(session.routine)
     intro_end = max((c.end for c in timeline.cues if c.step == "intro"), default=0)
     model = session.voice.voice_model
@@ -94,10 +109,41 @@ def session_plan(
 class Recording:
     """A view that tells the recorder where the session is, then shows it (if there is a view)."""
 
-    def __init__(self, view: View | None, recorder: Recorder, sample_rate: int) -> None:
+    def __init__(
+        self,
+        view: View | None,
+        recorder: Recorder,
+        sample_rate: int,
+        *,
+        begin: Callable[[Timeline], None] | None = None,
+        whole: Callable[[], Timeline | None] | None = None,
+    ) -> None:
+        """Record into ``recorder``; ``begin(timeline)`` once :meth:`heard` and ``whole()``
+        gives the whole timeline (the layout is told to the view as it grows)."""
         self.view = view
         self.recorder = recorder
         self.sample_rate = sample_rate
+        self._begin = begin
+        self._whole = whole
+        self._heard = False
+
+    def heard(self) -> None:
+        """The first sound is out: the record may begin."""
+        self._heard = True
+        self._try_begin()
+
+    def laid_out(self, timeline: Timeline) -> None:
+        if self.view is not None:
+            self.view.laid_out(timeline)
+        self._try_begin()
+
+    def _try_begin(self) -> None:
+        if self._begin is None or self._whole is None or not self._heard:
+            return
+        whole = self._whole()
+        if whole is not None:
+            begin, self._begin = self._begin, None
+            begin(whole)
 
     def started(self, position: int) -> None:
         if self.view is not None:

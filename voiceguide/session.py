@@ -4,9 +4,11 @@ A :class:`SessionRequest` names the routine, the compile options, the voice and 
 asked for. :func:`open_session` loads the routine, settles the voice (the request over the
 routine's settings over the user's config over the spec's defaults) and the mix (stereo or
 mono, the bed), makes the engine, cache and sounds unless it is given them, synthesizes
-every phrase (with progress), compiles, and makes the bed ready. Export and play both
-start here, so they hear the very same timeline; :func:`estimate` compiles the same
-request without an engine, at the same rate.
+every phrase (with progress), compiles, and makes the bed ready. :func:`open_stream`
+does the same but returns at once, the session laid out while its phrases are made
+(:mod:`voiceguide.sound.stream`): play and export read it that way, and
+:func:`open_session` waits for it whole, so all three give the very same timeline;
+:func:`estimate` compiles the same request without an engine, at the same rate.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources, phrases_of
+from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources
 from voiceguide.errors import SettingError, UsageError
 from voiceguide.prefs import PIPER, PlaybackPrefs, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from voiceguide.sound.engines.base import SpeechEngine, Voice
     from voiceguide.sound.mix import Mix
     from voiceguide.sound.speech import SpeechClips
+    from voiceguide.sound.stream import SessionStream
 
 Progress = Callable[[int, int], None]
 
@@ -132,14 +135,116 @@ def resolve_voice(
 ) -> VoiceSettings:
     """Settle the voice for ``routine``: ``prefs`` over its settings, the config, the defaults.
 
-    ``config`` defaults to the user's config file.
+    ``config`` defaults to the user's config file. The default engine is the natural voice
+    (Piper) when its extra is installed, else espeak-ng.
     """
     from voiceguide.script.config import load_user_config
+    from voiceguide.sound.engines import default_engine
 
     check_prefs(prefs)
     config = config if config is not None else load_user_config()
     asked = routine.settings.prefs if routine is not None else VoicePrefs()
-    return resolve(prefs, asked, config.prefs, spec.VOICE_DEFAULTS)
+    defaults = replace(spec.VOICE_DEFAULTS, engine=default_engine())
+    return resolve(prefs, asked, config.prefs, defaults)
+
+
+@dataclass(frozen=True)
+class StreamingSession:
+    """A routine being made while it is heard: its stream, clips, settled voice, mix, options."""
+
+    routine: Routine
+    stream: SessionStream
+    clips: SpeechClips
+    voice: VoiceSettings
+    mix: Mix
+    """Stereo or mono, and the bed (made ready before the stream was returned)."""
+    options: CompileOptions
+    """The options it is laid out with, settled (with its fit, when fitted to a length)."""
+
+    @property
+    def engine(self) -> str:
+        """The name of the engine spoken with."""
+        return self.voice.engine
+
+    @property
+    def volume_pct(self) -> int:
+        """The volume in percent."""
+        return self.voice.volume_pct
+
+    @property
+    def gain(self) -> float:
+        """The volume as a linear gain."""
+        return self.voice.gain
+
+
+def open_stream(
+    request: SessionRequest,
+    *,
+    engine: SpeechEngine | None = None,
+    cache: PhraseCache | None = None,
+    config: UserConfig | None = None,
+    progress: Progress | None = None,
+) -> StreamingSession:
+    """Start making the requested session in the order it is heard, and return at once.
+
+    The request is settled first (:mod:`voiceguide.settling`: intro, detail, length, mix).
+    Nothing is spoken on this thread: a pool of workers (one engine each, on every core
+    for espeak-ng) makes the phrases in timeline order while the caller plays what is laid
+    out. Before returning, what the words must fit is checked
+    (:func:`~voiceguide.sound.fits.check_fits`), so a prompt too long for its hold is an
+    error at its line before the first sound, and the bed is made ready.
+
+    A session fitted to a length (``--length``) is the exception: the fit needs the real
+    length of everything said, so it is solved first, every phrase made by the pool
+    (``progress`` is told), and the length the introduction says is then measured with
+    real lengths. ``engine``, ``cache`` and ``config`` are as for :func:`open_session`;
+    a given engine speaks alone.
+    """
+    from voiceguide.compile.estimate import EstimatedSpeech
+    from voiceguide.compile.lengths import Lengths
+    from voiceguide.compile.stream import PrefixLayout
+    from voiceguide.settling import settle
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.engines import make_engine
+    from voiceguide.sound.engines.base import StartsAhead
+    from voiceguide.sound.fits import check_fits, pool_prepare
+    from voiceguide.sound.mix import prepare
+    from voiceguide.sound.pool import ClipPool
+    from voiceguide.sound.processing import SilentPhraseError
+    from voiceguide.sound.speech import SpeechClips
+    from voiceguide.sound.stream import SessionStream
+    from voiceguide.sound.tones import Sounds
+
+    routine = load_routine(request.routine, allow_outside=request.allow_outside)
+    request = settle(request, routine, config).request
+    voice = resolve_voice(request.prefs, routine, config)
+    mix = resolve_mix(request.mix, routine)
+    cache = cache if cache is not None else PhraseCache()
+    speaker = engine if engine is not None else make_engine(voice)
+    if isinstance(speaker, StartsAhead):
+        speaker.start()  # Piper loads its voice while the routine is planned
+    clips = SpeechClips(speaker, cache, Sounds(cache=cache))
+    spare = None if engine is not None else (lambda: make_engine(voice))
+    pool = ClipPool(clips, spare=spare)
+    options = request.options
+    try:
+        announce: Lengths | None = EstimatedSpeech(voice.rate_wpm, clips)
+        if options.fitted and options.fit is None:
+            made = pool_prepare(pool, progress)
+            try:
+                options = fit_to_length(routine, clips, options, voice.rate_wpm, prepare=made)
+            except SilentPhraseError as error:  # name the lines that say them
+                raise error.located(phrase_sources(routine, clips, options)) from None
+            announce = None  # everything is spoken: the length said is measured for real
+        layout = PrefixLayout(routine, clips, options, announce=announce)
+        # Before the stream asks for the session's phrases: what must be measured goes first.
+        check_fits(routine, clips, pool, options, voice.rate_wpm, announce, layout.segments)
+        prepare(mix, clips.sample_rate, cache)
+    except BaseException:
+        pool.close()
+        raise
+    stream = SessionStream(layout, clips, pool, mix)
+    return StreamingSession(routine, stream, clips, voice, mix, options)
 
 
 def check_mix_choice(choice: MixChoice) -> None:
@@ -194,35 +299,44 @@ def open_session(
 
     ``engine``, ``cache`` and ``config`` replace the ones made from the settled voice, the
     user's cache folder and the user's config file; an engine given speaks with its own
-    voice. ``progress`` is called with (phrases done, phrases to do). The mix is settled
-    before any synthesis (a bed that cannot be used stops it), and its bed made ready
-    after it, from the cache once it was made.
+    voice. ``progress`` is called with (phrases done, phrases to do). The timeline is the
+    one a stream of the same request lays out (:func:`open_stream`), cue for cue, with its
+    settled options and mix (the bed made ready).
     """
-    from voiceguide.settling import settle
-    from voiceguide.sound.cache import PhraseCache
-    from voiceguide.sound.engines import make_engine
-    from voiceguide.sound.mix import prepare
     from voiceguide.sound.processing import SilentPhraseError
-    from voiceguide.sound.speech import SpeechClips
-    from voiceguide.sound.tones import Sounds
 
-    routine = load_routine(request.routine, allow_outside=request.allow_outside)
-    request = settle(request, routine, config).request
-    voice = resolve_voice(request.prefs, routine, config)
-    mix = resolve_mix(request.mix, routine)
-    cache = cache if cache is not None else PhraseCache()
-    speaker = engine if engine is not None else make_engine(voice)
-    clips = SpeechClips(speaker, cache, Sounds(cache=cache))
-    options = request.options
+    opened = open_stream(request, engine=engine, cache=cache, config=config, progress=progress)
+    stream, routine = opened.stream, opened.routine
+    texts = stream.layout.phrases()
     try:
-        if options.fitted and options.fit is None:
-            options = fit_to_length(routine, clips, options, voice.rate_wpm, progress)
-        synthesized = clips.prepare(phrases_of(routine, clips, options), progress)
-    except SilentPhraseError as error:  # name the lines that say them
-        raise error.located(phrase_sources(routine, clips, options)) from None
-    timeline = compile_routine(routine, clips, options)
-    prepare(mix, timeline.sample_rate, cache)
-    return Session(routine, timeline, clips, voice, synthesized, mix, options)
+        stream.pool.want(texts)
+        done = -1
+        while True:
+            ready = sum(1 for text in texts if stream.pool.ready(text))
+            if progress is not None and ready != done:
+                progress(ready, len(texts))
+            done = ready
+            if ready == len(texts) or not stream.pool.busy:
+                break
+            stream.pool.wait_any(0.2)
+        silent = [t for t in texts if isinstance(stream.pool.failure(t), SilentPhraseError)]
+        if silent:  # name the lines that say them, all at once
+            engine_name = opened.clips.engine.name
+            raise SilentPhraseError(silent, engine_name).located(
+                phrase_sources(routine, opened.clips, opened.options)
+            )
+        timeline = stream.timeline()
+    finally:
+        stream.close()
+    return Session(
+        routine,
+        timeline,
+        opened.clips,
+        opened.voice,
+        stream.pool.spoken,
+        opened.mix,
+        opened.options,
+    )
 
 
 def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Timeline:
@@ -245,27 +359,36 @@ def fit_to_length(
     options: CompileOptions,
     rate_wpm: int,
     progress: Progress | None = None,
+    prepare: Callable[[list[str]], None] | None = None,
 ) -> CompileOptions:
     """Solve ``options.length_ms`` for ``routine``, speech made first where the fit needs it.
 
     What the routine says is made first; the holds and counts are chosen with its real
     lengths and an estimate at ``rate_wpm`` of the cues that depend on them; those cues are
     then made, and the quiet durations fine-tuned with real lengths throughout
-    (:func:`voiceguide.compile.fit.fit_length`).
+    (:func:`voiceguide.compile.fit.fit_length`). ``prepare(texts)`` makes phrases ready
+    (default: ``clips.prepare``, one engine; a stream passes its pool's).
     """
     from voiceguide.compile.estimate import EstimatedLengths
     from voiceguide.compile.fit import fit_length
 
-    def prepare(texts: list[str]) -> None:
+    def made(texts: list[str]) -> None:
         clips.prepare(texts, progress)
 
-    fit = fit_length(routine, clips, options, estimate=EstimatedLengths(rate_wpm), prepare=prepare)
+    fit = fit_length(
+        routine, clips, options, estimate=EstimatedLengths(rate_wpm), prepare=prepare or made
+    )
     return replace(options, fit=fit)
 
 
-def engine_voices(prefs: VoicePrefs, config: UserConfig | None = None) -> list[Voice]:
-    """List the voices of the engine (and voice model) a session asking ``prefs`` would use."""
-    from voiceguide.sound.engines import make_engine
+def engine_voices(prefs: VoicePrefs, config: UserConfig | None = None) -> tuple[list[Voice], str]:
+    """List the voices of the engine (and model) a session asking ``prefs`` would use.
+
+    Also return the id of the voice such a session speaks with (its default, or the one
+    the settings name).
+    """
+    from voiceguide.sound.engines import default_voice_id, make_engine
 
     settled = resolve_voice(prefs, config=config)
-    return make_engine(replace(settled, voice=None)).voices()  # any voice: list them all
+    chosen = default_voice_id(make_engine(settled))
+    return make_engine(replace(settled, voice=None)).voices(), chosen  # any voice: list all

@@ -132,7 +132,13 @@ def report(exc: VoiceguideError) -> int:
 
 
 def _fail(exc: VoiceguideError) -> NoReturn:
-    raise SystemExit(report(exc))
+    code = report(exc)
+    if getattr(exc, "hard_exit", False):
+        # A thread is stuck in the audio driver: a normal exit would wait for it forever.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def main(argv: list[str] | None = None) -> None:

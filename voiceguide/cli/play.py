@@ -13,7 +13,7 @@ from voiceguide.cli.options import FloatRange, RangedHelp, session_options
 from voiceguide.errors import AudioDeviceError, UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.session import Session, SessionRequest
+    from voiceguide.session import SessionRequest, StreamingSession
     from voiceguide.settling import Settled
 
 MIN_SPEED, MAX_SPEED = 1, 1000
@@ -98,9 +98,12 @@ def play(
     Headset buttons, media keys, phone remotes and playerctl control it too, through
     MPRIS, when a desktop session bus is there (--no-mpris leaves that out).
 
+    Sound starts at once: speech is made while the session plays, the next phrases
+    first; if it ever falls behind, playback waits at a silence and says "One moment."
     On a terminal a sighted helper sees a live view; otherwise one line is printed
     per cue as it starts. Exits 0 at the end or on q, 4 when there is no audio device
-    ('voiceguide export' writes the session to a file instead), 130 on Ctrl-C.
+    ('voiceguide export' writes the session to a file instead), 5 when the device stops
+    taking sound, 130 on Ctrl-C.
     Each session is recorded in your practice history ('voiceguide history'), and the
     history shapes the next: the full introduction the first time (and when the
     cautions change, and every 30 days), a short one after; brief instructions once the
@@ -115,14 +118,15 @@ def play(
     audible = not (dry_run or list_steps)
     with _export_hint(routine), progress_bar("Preparing speech") as progress:
         session = playing.prepare(settled.request, audible=audible, progress=progress)
-    if list_steps:
-        _print_steps(session)
-        return
-    start = playing.start_at(session, start_from)
-    with _export_hint(routine):
-        playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet,
-                     history=settled.history, options=settled.request.options,
-                     mpris=settled.mpris)  # fmt: skip
+    with contextlib.closing(session.stream):  # its synthesis stops on every way out
+        if list_steps:
+            _print_steps(session)
+            return
+        start = playing.start_at(session, start_from)
+        with _export_hint(routine):
+            playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet,
+                         history=settled.history, options=session.options,
+                         mpris=settled.mpris)  # fmt: skip
 
 
 def _settle(
@@ -181,11 +185,11 @@ def _export_hint(routine: str) -> Iterator[None]:
         ) from None
 
 
-def _print_steps(session: Session) -> None:
+def _print_steps(session: StreamingSession) -> None:
     from voiceguide import playing
     from voiceguide.script.durations import format_clock
 
-    timeline = session.timeline
+    timeline = session.stream.timeline()
     table(
         ["STEP", "TIME", "TITLE", "FIRST WORDS"],
         [

@@ -113,11 +113,15 @@ def phrase_sources(
 
 
 def _blame_pace(
-    routine: Routine, lengths: Lengths, options: CompileOptions, problem: Problem
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions,
+    problem: Problem,
+    announce: Lengths | None = None,
 ) -> None:
     """Raise a SettingError naming the pace if the routine fits at its own pace."""
     try:
-        compile_routine(routine, lengths, replace(options, pace=1.0))
+        compile_routine(routine, lengths, replace(options, pace=1.0), announce=announce)
     except ScriptError:
         return  # the script is at fault whatever the pace: report its problems
     raise SettingError(
@@ -127,11 +131,19 @@ def _blame_pace(
     )
 
 
-def segments_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> list[Segment]:
+def segments_of(
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions,
+    announce: Lengths | None = None,
+) -> list[Segment]:
     """Plan the whole session as segments, in order: what layout places end to end.
 
     The introduction says how long the session takes, itself included: the body is
-    measured, then a draft of the introduction, then the real one is written.
+    measured, then a draft of the introduction, then the real one is written. That length
+    is measured with ``announce`` (default: ``lengths``). A session that streams passes
+    lengths it has before any synthesis (:class:`~voiceguide.compile.estimate.EstimatedSpeech`),
+    so that every cue's start depends only on what comes before it.
     """
     planner = Planner(routine, lengths, options)
     body = list(planner.body())
@@ -140,9 +152,10 @@ def segments_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> 
         chapter = "Introduction" if options.intro != "none" else routine.title
         segments.append(Own("tone", "start", "intro", Where(chapter, "intro"), 0))
     if options.intro != "none":
-        rate = lengths.sample_rate
-        body_ms = measure(body, lengths) * 1000 // rate
-        intro_ms = measure(planner.intro(body_ms), lengths) * 1000 // rate
+        measuring = announce if announce is not None else lengths
+        rate = measuring.sample_rate
+        body_ms = measure(body, measuring) * 1000 // rate
+        intro_ms = measure(planner.intro(body_ms), measuring) * 1000 // rate
         segments.extend(planner.intro(body_ms + intro_ms))
     segments.extend(body)
     if planner.tones:
@@ -150,29 +163,8 @@ def segments_of(routine: Routine, lengths: Lengths, options: CompileOptions) -> 
     return segments
 
 
-def compile_routine(
-    routine: Routine, lengths: Lengths, options: CompileOptions | None = None
-) -> Timeline:
-    """Lay the routine out on a timeline, every cue placed to the sample.
-
-    With ``options.length_ms`` and no ``options.fit`` yet, the session is fitted to that
-    length first, measured with ``lengths`` (:func:`voiceguide.compile.fit.fit_length`).
-    Raises :class:`ScriptError` when speech does not fit its phase or the
-    session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
-    """
-    options = _fitted(routine, lengths, options or CompileOptions())
-    check_size(routine, options)
-    layout = Layout(lengths)
-    for segment in segments_of(routine, lengths, options):
-        layout.place(segment)
-    if layout.problems:
-        if options.pace != 1.0:
-            _blame_pace(routine, lengths, options, layout.problems[0])
-        if options.fit is not None:
-            _blame_length(routine, lengths, options, layout.problems[0])
-        # A hold repeated five times would report the same problem five times.
-        raise ScriptError(list(dict.fromkeys(layout.problems)))
-    timeline = Timeline(lengths.sample_rate, tuple(layout.cues), routine.title, routine.name)
+def check_total(routine: Routine, timeline: Timeline) -> None:
+    """Refuse a laid-out session longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`."""
     if timeline.total_ms > spec.MAX_SESSION_MS:
         raise ScriptError(
             [
@@ -183,24 +175,63 @@ def compile_routine(
                 )
             ]
         )
+
+
+def compile_routine(
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions | None = None,
+    *,
+    announce: Lengths | None = None,
+) -> Timeline:
+    """Lay the routine out on a timeline, every cue placed to the sample.
+
+    With ``options.length_ms`` and no ``options.fit`` yet, the session is fitted to that
+    length first, measured with ``lengths`` (:func:`voiceguide.compile.fit.fit_length`).
+    ``announce`` measures the length the introduction says (see :func:`segments_of`).
+    Raises :class:`ScriptError` when speech does not fit its phase or the
+    session is longer than :data:`voiceguide.script.spec.MAX_SESSION_MS`.
+    """
+    options = _fitted(routine, lengths, options or CompileOptions(), announce)
+    check_size(routine, options)
+    layout = Layout(lengths)
+    for segment in segments_of(routine, lengths, options, announce):
+        layout.place(segment)
+    if layout.problems:
+        if options.pace != 1.0:
+            _blame_pace(routine, lengths, options, layout.problems[0], announce)
+        if options.fit is not None:
+            _blame_length(routine, lengths, options, layout.problems[0], announce)
+        # A hold repeated five times would report the same problem five times.
+        raise ScriptError(list(dict.fromkeys(layout.problems)))
+    timeline = Timeline(lengths.sample_rate, tuple(layout.cues), routine.title, routine.name)
+    check_total(routine, timeline)
     return timeline
 
 
-def _fitted(routine: Routine, lengths: Lengths, options: CompileOptions) -> CompileOptions:
+def _fitted(
+    routine: Routine, lengths: Lengths, options: CompileOptions, announce: Lengths | None = None
+) -> CompileOptions:
     """``options`` with the fit to its length solved, if it asks for one and has none."""
     if options.length_ms is None or options.fit is not None:
         return options
     from voiceguide.compile.fit import fit_length
 
-    return replace(options, fit=fit_length(routine, lengths, options))
+    return replace(options, fit=fit_length(routine, lengths, options, announce=announce))
 
 
 def _blame_length(
-    routine: Routine, lengths: Lengths, options: CompileOptions, problem: Problem
+    routine: Routine,
+    lengths: Lengths,
+    options: CompileOptions,
+    problem: Problem,
+    announce: Lengths | None = None,
 ) -> None:
     """Raise a SettingError naming the length if the routine fits as written."""
     try:
-        compile_routine(routine, lengths, replace(options, length_ms=None, fit=None))
+        compile_routine(
+            routine, lengths, replace(options, length_ms=None, fit=None), announce=announce
+        )
     except ScriptError:
         return
     assert options.length_ms is not None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import Protocol
 
 from voiceguide import paths
+from voiceguide.compile.lengths import Lengths
 from voiceguide.errors import NotFoundError
 from voiceguide.pcm import SAMPLE_RATE
 
@@ -72,3 +74,77 @@ class EstimatedLengths:
                 check_sound_header(path, rate_hz=rate, frames=frames, channels=channels)
                 return frames * self._sample_rate // rate
         raise NotFoundError(f"no sound named {name!r}")
+
+
+class EstimatedSpeech:
+    """Speech estimated at a rate, sounds as long as ``sounds`` says: lengths before synthesis.
+
+    What the introduction's "This session takes about N minutes." is measured with, for
+    play and export alike, so that a session can be laid out (and heard) before the rest of
+    its phrases are spoken (see :func:`voiceguide.compile.compiler.segments_of`).
+    """
+
+    def __init__(self, rate_wpm: int, sounds: Lengths) -> None:
+        self._speech = EstimatedLengths(rate_wpm, sounds.sample_rate)
+        self._sounds = sounds
+
+    @property
+    def sample_rate(self) -> int:
+        """Samples per second."""
+        return self._sounds.sample_rate
+
+    def speech_samples(self, text: str) -> int:
+        """The estimate (:meth:`EstimatedLengths.speech_samples`)."""
+        return self._speech.speech_samples(text)
+
+    def sound_samples(self, name: str) -> int:
+        """The sound's real length."""
+        return self._sounds.sound_samples(name)
+
+
+BOUND_SCALE = 1.6
+BOUND_EXTRA_MS = 400
+"""A phrase not spoken yet is taken to be at most this long: the estimate times
+:data:`BOUND_SCALE`, plus this. On the built-in library's 577 phrases the longest came to 74%
+of its bound with espeak-ng and 77% with the packaged Piper voice, at 150 wpm
+(``tools/bench_stream.py bounds``); a real length is up to 1.5 times its estimate."""
+
+
+class Known(Lengths, Protocol):
+    """Lengths that can say whether a phrase's real length is known yet."""
+
+    def has(self, text: str) -> bool:
+        """Whether ``text`` is spoken already (its length is real)."""
+        ...
+
+
+class BoundLengths:
+    """The real length of a phrase already spoken, else the longest it may be.
+
+    Compiling with these before the first sound finds, at its line, a prompt that cannot
+    fit its hold; a prompt that fits at its bound fits for real.
+    """
+
+    def __init__(self, known: Known, rate_wpm: int) -> None:
+        self._known = known
+        self._estimate = EstimatedLengths(rate_wpm, known.sample_rate)
+
+    @property
+    def sample_rate(self) -> int:
+        """Samples per second."""
+        return self._known.sample_rate
+
+    def bounded(self, text: str) -> bool:
+        """Whether the length given for ``text`` is a bound, not its real length."""
+        return not self._known.has(text)
+
+    def speech_samples(self, text: str) -> int:
+        """The real length if known, else the bound."""
+        if self._known.has(text):
+            return self._known.speech_samples(text)
+        estimate = self._estimate.speech_samples(text)
+        return round(estimate * BOUND_SCALE) + BOUND_EXTRA_MS * self.sample_rate // 1000
+
+    def sound_samples(self, name: str) -> int:
+        """The sound's real length."""
+        return self._known.sound_samples(name)

@@ -76,8 +76,14 @@ class KnownFirst:
 class Solver:
     """The session's length as a function of the fit's factors, measured with ``lengths``."""
 
-    def __init__(self, routine: Routine, lengths: Lengths, options: CompileOptions) -> None:
-        self.routine, self.lengths = routine, lengths
+    def __init__(
+        self,
+        routine: Routine,
+        lengths: Lengths,
+        options: CompileOptions,
+        announce: Lengths | None = None,
+    ) -> None:
+        self.routine, self.lengths, self.announce = routine, lengths, announce
         self.length_ms = options.length_ms or 0
         self.base = replace(options, fit=None, length_ms=None, pace=1.0)
         self.durations, self.counts = scalables(routine)
@@ -110,7 +116,7 @@ class Solver:
 
         options = replace(self.base, fit=fit)
         return (
-            measure(segments_of(self.routine, self.lengths, options), self.lengths)
+            measure(segments_of(self.routine, self.lengths, options, self.announce), self.lengths)
             * 1000
             // (self.lengths.sample_rate)
         )
@@ -187,13 +193,16 @@ def fit_length(
     *,
     estimate: Lengths | None = None,
     prepare: Callable[[list[str]], None] | None = None,
+    announce: Lengths | None = None,
 ) -> Fit:
     """Solve the fit that makes ``routine`` last ``options.length_ms`` (see the module doc).
 
     ``estimate`` measures the speech that depends on the fit while holds and reps are
     chosen (default: ``lengths``); ``prepare`` is handed the phrases to make ready before
-    they are measured with ``lengths``. Raises :class:`SettingError` (``length``) when no
-    fit within the bounds comes within a second, saying the shortest and longest possible.
+    they are measured with ``lengths``; ``announce`` measures the length the introduction
+    says, as the compile will (:func:`~voiceguide.compile.compiler.segments_of`). Raises
+    :class:`SettingError` (``length``) when no fit within the bounds comes within a second,
+    saying the shortest and longest possible.
     """
     from voiceguide.compile.compiler import phrases_of
 
@@ -208,16 +217,16 @@ def fit_length(
         raise ValueError("fit_length needs options.length_ms")
     known = ready(None)
     guess: Lengths = lengths if estimate is None else KnownFirst(lengths, estimate, known)
-    chosen = _choose(Solver(routine, guess, options), target, routine.name)
+    chosen = _choose(Solver(routine, guess, options, announce), target, routine.name)
     if chosen is None:  # perhaps reachable with real lengths all through
-        solver = Solver(routine, lengths, options)
+        solver = Solver(routine, lengths, options, announce)
         solver.find_floors()
         ready(solver.fit(0, 0))
         ready(solver.fit(_most(solver), _most_reps(solver)))
         chosen = _choose(solver, target, routine.name, final=True)
         assert chosen is not None
     ready(chosen)
-    real = Solver(routine, lengths, options)
+    real = Solver(routine, lengths, options, announce)
     real.find_floors()
     tuned = _tune(real, chosen, target)
     if abs(real.total_ms(tuned) - target) <= TOLERANCE_MS:

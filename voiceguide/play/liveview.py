@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from voiceguide.play.keys import key_help_line
-from voiceguide.play.navigation import TIMED_PHASES, Step, phase_end, step_at
+from voiceguide.play.navigation import TIMED_PHASES, Step, phase_end, step_at, steps_of
 from voiceguide.script.durations import format_clock
 
 if TYPE_CHECKING:
@@ -72,6 +72,10 @@ class TerminalView:
     def started(self, position: int) -> None:
         """Nothing to do: the next update shows the new place."""
 
+    def laid_out(self, timeline: Timeline) -> None:
+        """Show the session as far as it is laid out now."""
+        self.timeline, self.steps = timeline, steps_of(timeline)
+
     def said(self, text: str, position: int) -> None:
         """Nothing to do: the status carries what is said."""
 
@@ -113,9 +117,12 @@ class TerminalView:
         if status.saying:
             now = f'Saying: "{status.saying}"'
         else:
-            state = {"paused": "Paused", "finished": "Finished", "quit": "Stopped"}.get(
-                status.mode, "Playing"
-            )
+            state = {
+                "paused": "Paused",
+                "waiting": "Waiting",
+                "finished": "Finished",
+                "quit": "Stopped",
+            }.get(status.mode, "Playing")
             speech = self._last_speech(position)
             now = f"{state:<8}  " + (f'"{speech.text}"' if speech is not None else "")
         where: list[str] = []
@@ -183,6 +190,10 @@ class LineView:
     def started(self, position: int) -> None:
         """Print from the first cue that starts at or after ``position``."""
         self._next = bisect.bisect_left(self.timeline.starts, position)
+
+    def laid_out(self, timeline: Timeline) -> None:
+        """Show the session as far as it is laid out now."""
+        self.timeline, self.steps = timeline, steps_of(timeline)
 
     def said(self, text: str, position: int) -> None:
         """Print what the controls say."""

@@ -1,197 +1,147 @@
-"""Play a compiled session through a :class:`~voiceguide.play.player.Player`, with controls.
+"""Play a session while it is made: written a moment ahead of the device, with controls.
 
-**The loop** (:meth:`Playback.run`) waits for keys a short while (:meth:`Playback.timeout`),
-carries out each command (:meth:`Playback.command`), then notices what the device finished and
-starts what comes next (:meth:`Playback.tick`). Nothing is scheduled by sleeping: the device
-plays the session's samples, and the loop only follows it. The session is in one mode:
-
-* ``playing``: a run of the session (:mod:`voiceguide.play.runs`) is on the device;
-* ``speaking``: an answer to a key is on the device, and the action that follows is kept;
-* ``paused``: nothing plays; the session waits at a sample;
-* ``finished`` or ``quit``: the loop ends, with the device stopped.
-
-**Where playing is.** ``run start + samples played``, where the player counts samples from the
-moment it was handed the buffer, against the buffer's length, and knows the buffer's end from
-the device (:meth:`~voiceguide.play.player.Player.is_playing`). Nothing is summed from sleeps, and
-the count starts afresh with every run, so the view and the controls do not drift from what
-is heard.
-
-**Controls** (:mod:`voiceguide.play.controller`) stop the run, say what they have to say (a short
-clip synthesized with the session's voice) and start a new run where the action says. The
-answers whose words never change ("Paused.", the volumes) are made ready one a tick once the
-first audio is playing, and kept in the phrase cache; the others ("Resuming: left side, hold,
-twelve seconds left.") are synthesized when asked for and kept nowhere.
+:meth:`Playback.run` loops: commands (keys; any thread through :meth:`Playback.submit`) are
+carried out by :meth:`Playback.command`, then :meth:`Playback.tick` lays out what synthesis
+finished, writes the session into the :class:`~voiceguide.play.ring.Ring` up to
+:data:`AHEAD_S` ahead of what is heard, and notices the end and a stuck device. The device
+takes frames on its own thread, so the position is the device's own (:class:`Spans` maps
+frames to session samples) and nothing drifts. Writing stops where the layout allows a wait
+(``safe_end``); caught up there, playback waits, says "One moment." once, and goes on when
+:data:`RESUME_AHEAD_S` more is ready. Volume and answers over a phase leave what is written
+alone (the ring applies them as the device takes frames); pause, next, previous and repeat
+take back what the device has not taken and go on where the controller says. docs/play.md
+says what the listener hears.
 """
 
 from __future__ import annotations
 
-import time
+import queue
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
-from voiceguide.errors import EngineError
+from voiceguide.compile import phrases
+from voiceguide.errors import DeviceStalledError, EngineError
 from voiceguide.play.controller import Action, Controller
+from voiceguide.play.interfaces import (
+    AnswerClips,
+    KeySource,
+    Mode,
+    NoKeys,
+    NoView,
+    Status,
+    View,
+)
 from voiceguide.play.keys import Command
-from voiceguide.play.runs import RUN_LIMIT_MS, Run, Runs
-from voiceguide.sound.clips import ClipSource
+from voiceguide.play.ring import Ring
+from voiceguide.play.spans import Span, Spans, answer_envelope
 
 if TYPE_CHECKING:
-    from voiceguide.compile.timeline import Timeline
-    from voiceguide.play.player import Player
+    import numpy as np
+    import numpy.typing as npt
+
+    from voiceguide.play.device import Output
+    from voiceguide.play.source import SessionSource
     from voiceguide.sound.clips import FloatArray
-    from voiceguide.sound.mix import Mix
 
 POLL_S = 0.05
-"""How often the view is refreshed and keys are looked at."""
-END_POLL_S = 0.002
-"""How often the end of a run is looked for once it is due (keeps the gap between runs short)."""
+"""How often the loop looks at keys, synthesis and the device."""
+AHEAD_S = 2.0
+"""How far ahead of what is heard the session is written (covers an answer being spoken)."""
+RESUME_AHEAD_S = 6.0
+"""After a wait for synthesis, how much must be laid out before playing on."""
+BLOCK_S = 0.25
+"""How much is rendered at a time."""
+START_WAIT_S = 0.3
+"""The device starts once the session is laid out whole, or after this long: from a warm
+cache the layout takes a few ticks to read its clips, and starting on the first sound alone
+could make the device wait at its end (a device with no clock of its own takes it at once)."""
+STALL_S = 5.0
+"""How long the device may take no sound before the session stops (a stuck device)."""
+SOFT = 0.5
+""""One moment." is said at half the session's volume."""
+__all__ = ["AnswerClips", "KeySource", "Mode", "NoKeys", "Playback", "Status", "View"]
 
-Mode = Literal["playing", "speaking", "paused", "finished", "quit"]
+ANSWER_PHASES = frozenset({"hold", "rest", "pause", "activity", "find", "intro"})
+"""Phases whose silence an answer is mixed over (their clocks run on)."""
 
-
-@dataclass(frozen=True)
-class Status:
-    """What a view shows."""
-
-    position: int
-    """Where the session is (the sample heard now, or where it will go on)."""
-    mode: Mode
-    paused: bool
-    """Whether the session waits (also while something is said before it waits)."""
-    volume_pct: int
-    saying: str | None = None
-    """The interjection being said, if any."""
-
-
-class AnswerClips(ClipSource, Protocol):
-    """The clips a session is rendered from, and the answers to keys spoken with its voice."""
-
-    def speak_once(self, text: str) -> FloatArray:
-        """``text`` spoken, and kept nowhere unless it already was (an answer said once)."""
-        ...
-
-
-class View(Protocol):
-    """Shows a sighted helper what is happening."""
-
-    def started(self, position: int) -> None:
-        """The session (re)starts playing at ``position``."""
-        ...
-
-    def update(self, status: Status) -> None:
-        """Show ``status`` (called a few times a second)."""
-        ...
-
-    def said(self, text: str, position: int) -> None:
-        """An interjection is being said, with the session at ``position``."""
-        ...
-
-    def close(self) -> None:
-        """Leave the terminal as a shell expects it; the next update starts afresh."""
-        ...
-
-
-class KeySource(Protocol):
-    """Where commands come from (a terminal, or nowhere)."""
-
-    def read(self, timeout_s: float) -> list[Command]:
-        """Wait up to ``timeout_s`` for commands and return them (maybe none)."""
-        ...
-
-    def suspend(self) -> None:
-        """Hand the terminal back and stop the process (Ctrl-Z); return once continued."""
-        ...
-
-
-class NoKeys:
-    """No controls (stdin is not a terminal): just wait."""
-
-    def read(self, timeout_s: float) -> list[Command]:
-        """Sleep ``timeout_s``; there are never commands."""
-        time.sleep(timeout_s)
-        return []
-
-    def suspend(self) -> None:
-        """Nothing to hand back."""
-
-
-class _NoView:
-    def started(self, position: int) -> None:
-        pass
-
-    def update(self, status: Status) -> None:
-        pass
-
-    def said(self, text: str, position: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+_STILL = frozenset({Command.WHERE, Command.LOUDER, Command.SOFTER})
+"""Commands that answer without moving the session."""
 
 
 class Playback:
-    """One session playing: the device, where it is, and what the keys do."""
+    """One session playing: the ring, the device, where it is, and what commands do."""
 
     def __init__(
         self,
-        timeline: Timeline,
+        source: SessionSource,
         clips: AnswerClips,
-        player: Player,
+        output: Output,
         *,
         volume_pct: int = 100,
-        mix: Mix | None = None,
         start: int = 0,
         view: View | None = None,
-        controller: Controller | None = None,
-        run_limit_ms: int = RUN_LIMIT_MS,
-        on_first_audio: Callable[[], None] | None = None,
+        on_first_audio: Callable[[float], None] | None = None,
+        ahead_s: float = AHEAD_S,
+        stall_s: float = STALL_S,
     ) -> None:
-        """Play ``timeline`` from sample ``start`` at ``volume_pct`` percent, mixed by ``mix``."""
-        from voiceguide.sound.mix import STEREO
+        """Play ``source`` from sample ``start`` at ``volume_pct`` percent through ``output``.
 
-        self.timeline = timeline
-        self.mix = mix or STEREO
+        ``on_first_audio(t)`` is told the ``time.monotonic()`` at which the first sample
+        that is not silent is heard (taken by the device, plus the device's buffer).
+        The device gets the source's channels (``source.mix``: 1, or 2 for stereo, blocks
+        of shape ``(n, 2)``); answers are placed as that mix places a centred cue.
+        """
+        self.source = source
         self.clips = clips
-        self.player = player
-        self.view: View = view or _NoView()
-        self.controller = controller or Controller(timeline, volume_pct=volume_pct)
+        self.output = output
+        self.view: View = view or NoView()
+        rate = source.sample_rate
+        self.mix = source.mix
+        self.ring = Ring(rate, self.mix.channels, capacity_s=max(8.0, 3 * ahead_s))
         self.volume_pct = volume_pct
-        self.mode: Mode = "paused"
-        self._start = max(0, min(start, timeline.total))
-        self._runs = Runs(timeline, clips, run_limit_ms=run_limit_ms, mix=self.mix)
-        self._run: Run | None = None
-        """The run on the device while playing (the last one, after)."""
-        self._then: Action | None = None
-        """While speaking: what to do once the interjection ends."""
-        self._waiting_at = self._start
-        self._saying: str | None = None
-        self._on_first_audio = on_first_audio
-        self._fixed = self.controller.fixed_sentences()
-        """Answers said again and again, so kept (see :meth:`Controller.fixed_sentences`)."""
-        self._unprepared: list[str] = []
-        """Fixed answers still to make ready, the likeliest last (see :meth:`run`)."""
+        self._base_pct = max(1, volume_pct)
+        """The volume the session is rendered at; the ring scales from it."""
+        self.mode: Mode = "playing"
+        self.cursor = max(0, start)
+        """The next sample of the session to write."""
+        self.spans = Spans([Span(0, self.cursor)])
+        self.commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        """Commands from any thread (:meth:`submit`); the loop carries them out in order."""
         self.said: list[str] = []
-        """Every interjection said, in order."""
+        """Every answer said, in order ("One moment." included)."""
+        self.waits = 0
+        """How many times playback waited for synthesis."""
+        self._inserts: deque[tuple[str, npt.NDArray[np.int16]]] = deque()
+        self._end_frame: int | None = None
+        self._started = False
+        self._first_tick: float | None = None
+        self._first_audio = on_first_audio
+        self._ahead = int(ahead_s * rate)
+        self._stall_s = stall_s
+        self._resume = int(RESUME_AHEAD_S * rate)
+        self._block = int(BLOCK_S * rate)
+        self._waiting_said = False
+        self._saying: tuple[str, int] | None = None
+        self._shown = -1
+        self._controller: tuple[int, Controller] | None = None
+        self._next_pending: int | None = None
+        """Where the layout ended when ``n`` asked for a step not laid out yet."""
+        self._fixed: list[str] = [phrases.ONE_MOMENT]
+        """Answers to make ready once the first sound is out, popped from the end."""
+        self._pending: tuple[int, str, npt.NDArray[np.int16]] | None = None
+        """An answer to say when the session reaches a sample (the end of a sentence)."""
 
     # -- where ------------------------------------------------------------------------------
 
     @property
     def position(self) -> int:
         """The sample of the session heard now (or where it waits, or will go on)."""
-        if self.mode == "playing" and self._run is not None:
-            return min(self._run.start + self.player.played(), self._run.end)
-        if self.mode == "speaking" and self._then is not None:
-            return self._then.at
-        if self.mode == "finished":
-            return self.timeline.total
-        return self._waiting_at
+        return self.spans.session_at(self.ring.heard(), self.cursor)
 
     @property
     def paused(self) -> bool:
-        """Whether the session waits, or is about to wait after an interjection."""
-        if self.mode == "speaking" and self._then is not None:
-            return self._then.then == "pause"
+        """Whether the session waits for the listener."""
         return self.mode == "paused"
 
     @property
@@ -201,156 +151,319 @@ class Playback:
 
     def status(self) -> Status:
         """What a view shows now."""
-        return Status(self.position, self.mode, self.paused, self.volume_pct, self._saying)
+        position = self.position
+        cue = self.source.cue_at(position)
+        silent = self.mode != "playing" or cue is None or cue.kind == "silence"
+        saying = self._saying[0] if self._saying is not None else None
+        return Status(position, self.mode, self.paused, self.volume_pct, saying, silent)
 
     # -- doing -------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start playing where the session was told to start."""
-        self._carry_on(Action("play", self._start))
+    def submit(self, command: Command) -> None:
+        """Ask for ``command`` from any thread (a remote control, a voice); run() does it."""
+        self.commands.put(command)
 
     def command(self, command: Command) -> Action:
-        """Carry out ``command`` and return the action it became."""
-        handle = self.controller.handle
-        return self.act(lambda position, paused: handle(command, position=position, paused=paused))
-
-    def act(self, decide: Callable[[int, bool], Action]) -> Action:
-        """Stop the device, let ``decide(position, paused)`` choose the action, carry it out."""
-        # Stop first: the position is then where the device fell quiet, not where it was
-        # when the key came (it drains its last ~0.1 s).
-        self.player.stop()
-        action = decide(self.position, self.paused)
-        self._carry_out(action)
+        """Carry out ``command`` now (on the loop's thread) and return the action it became."""
+        controller = self._controller_now()
+        action = controller.handle(command, position=self.position, paused=self.paused)
+        last = command is Command.NEXT and action.say == phrases.LAST_STEP
+        if last and not self.source.done:
+            # The next step is not laid out yet: move there once it is.
+            self._next_pending = self.source.laid_out
+            action = Action(action.then, action.at, phrases.ONE_MOMENT)
+        still = command in _STILL or last
+        self._carry_out(action, still=still and action.then != "quit")
         return action
 
-    def tick(self) -> None:
-        """Notice what the device finished, start what comes next, refresh the view.
+    def act(self, decide: Callable[[int, bool], Action]) -> Action:
+        """Let ``decide(position, paused)`` choose an action (a remote control) and carry it out.
 
-        Then, if there is time, make one more fixed answer ready (see :meth:`run`).
+        A change of volume that goes on as before (``then`` playing while playing, pausing
+        while paused) moves nothing; any other action moves to ``action.at``.
         """
-        if self.mode == "playing" and self._run is not None:
-            if self.player.is_playing():
-                self._runs.prepare_next(self._run, self.position, self._gain)
-            elif self._run.end >= self.timeline.total:
-                self.mode = "finished"
-            else:
-                self._play_run(self._run.end)
-        elif self.mode == "speaking" and not self.player.is_playing():
-            then, self._then, self._saying = self._then, None, None
-            if then is not None:
-                self._carry_on(then)
+        action = decide(self.position, self.paused)
+        going_on = action.then == ("pause" if self.paused else "play")
+        self._carry_out(action, still=going_on and action.volume_pct is not None)
+        return action
+
+    def _carry_out(self, action: Action, *, still: bool) -> None:
+        if action.volume_pct is not None:
+            self.volume_pct = self._controller_now().volume_pct = action.volume_pct
+            self.ring.set_volume(action.volume_pct / self._base_pct)
+        if not still:
+            self._move(action)
+        elif action.say:
+            self._answer(action.say)
+
+    def tick(self) -> None:
+        """Lay out what is ready, write ahead, notice the end and a stuck device, show it."""
+        if self.source.advance():
+            self._grew()
+            if self._next_pending is not None and self.source.laid_out > self._next_pending:
+                self._next_pending = None
+                self.command(Command.NEXT)
+        self._fill()
+        if not self._started and self.ring.written and self._may_start():
+            self.output.start(self.ring)
+            self._started = True
+        ring = self.ring
+        if self._first_audio is not None and ring.first_sound_at is not None:
+            first, self._first_audio = self._first_audio, None
+            first(ring.first_sound_at + ring.latency / ring.sample_rate)  # when it is heard
+        if self._saying is not None and ring.heard() >= self._saying[1]:
+            self._saying = None
+        if self._end_frame is not None and ring.heard() >= self._end_frame:
+            if self.source.error is not None:
+                raise self.source.error
+            self.mode = "finished"
+        if self._started and not ring.drained and self.output.stalled_s() > self._stall_s:
+            raise DeviceStalledError(
+                f"the audio device stopped taking sound for {self._stall_s:.0f} s; "
+                "playback stopped (is another program holding it, or a remote sink gone?)"
+            )
         self.view.update(self.status())
         self._prepare_answer()
 
-    def timeout(self) -> float:
-        """How long the loop may wait before the next :meth:`tick`."""
-        if self.mode != "playing" or self._run is None:
-            return POLL_S
-        left = (self._run.end - self.position) / self.timeline.sample_rate
-        return max(END_POLL_S, min(POLL_S, left))
-
     def run(
-        self, keys: KeySource | None = None, remote: Callable[[Playback], None] | None = None
+        self,
+        keys: KeySource | None = None,
+        remote: Callable[[Playback], None] | None = None,
     ) -> Mode:
-        """Play to the end (or until the listener quits); the device is stopped on every way out.
+        """Play to the end (or until the listener quits); the device is closed on every way out.
 
-        With ``keys``, the answers that never change are made ready once the first audio is
-        playing (one a tick, so keys are still read between them), not before: that would
-        delay the first sound, and on a cold cache start the engine while the listener waits.
-        ``remote(self)`` is called after the keys each time round, in this thread: a remote
-        control (MPRIS, :mod:`voiceguide.remote`) carries out what it was asked there.
+        ``remote(self)`` is called each time round, on this thread (a remote control
+        carries out what it was asked there); :meth:`submit` works from any thread.
         """
-        if keys is not None:
-            self._unprepared = self._fixed[::-1]
+        # Made ready once the first sound is out, "One moment." first (popped from the end).
+        self._fixed = [*self._controller_now().fixed_sentences()[::-1], *self._fixed]
         keys = keys or NoKeys()
+        stalled = False
         try:
-            self.start()
+            self.view.started(self.cursor)
             self.tick()
             while not self.done:
-                for command in keys.read(self.timeout()):
-                    self.command(command)
-                    if command is Command.SUSPEND:
-                        # The shell gets the screen back below the view, with its cursor;
-                        # after 'fg' the view draws a new block rather than over the shell's.
-                        self.view.update(self.status())
-                        self.view.close()
-                        keys.suspend()
-                    if self.done:
+                for command in keys.read(POLL_S):
+                    self._do(command, keys)
+                while not self.done:
+                    try:
+                        self._do(self.commands.get_nowait(), keys)
+                    except queue.Empty:
                         break
                 if remote is not None and not self.done:
                     remote(self)
                 self.tick()
+        except DeviceStalledError:
+            stalled = True
+            raise
         finally:
-            self.player.stop()
+            self.ring.expecting = False
+            if not stalled:  # a stuck device's thread cannot be stopped: the process ends
+                self.output.close()
         return self.mode
 
     # -- inside ------------------------------------------------------------------------------
 
-    @property
-    def _gain(self) -> float:
-        return self.volume_pct / 100
+    def _do(self, command: Command, keys: KeySource) -> None:
+        if self.done:
+            return
+        self.command(command)
+        if command is Command.SUSPEND:
+            self.view.update(self.status())
+            self.view.close()
+            keys.suspend()
 
-    def _carry_out(self, action: Action) -> None:
-        """Say what ``action`` says, then play or wait where it says (the device is stopped)."""
-        self._runs.forget()
-        if action.volume_pct is not None:
-            self.volume_pct = self.controller.volume_pct = action.volume_pct
+    def _controller_now(self) -> Controller:
+        """A controller for the session as laid out now (made again once it grew)."""
+        laid = self.source.laid_out
+        if self._controller is None or self._controller[0] != laid:
+            volume = self._controller[1].volume_pct if self._controller else self.volume_pct
+            self._controller = (laid, Controller(self.source.prefix(), volume_pct=volume))
+        return self._controller[1]
+
+    def _may_start(self) -> bool:
+        import time
+
+        now = time.monotonic()
+        if self._first_tick is None:
+            self._first_tick = now
+        return self.source.done or now - self._first_tick >= START_WAIT_S
+
+    def _grew(self) -> None:
+        laid = self.source.laid_out
+        # The views get the longer timeline now and then, not on every phrase.
+        if self.source.done or laid - self._shown > 30 * self.source.sample_rate:
+            self._shown = laid
+            self.view.laid_out(self.source.prefix())
+
+    def _fill(self) -> None:
+        """Write ahead of what is heard: answers first, then the session as far as allowed."""
+        ring, source = self.ring, self.source
+        target = ring.heard() + self._ahead
+        while ring.written < target:
+            if self._inserts:
+                text, pcm = self._inserts[0]
+                if len(pcm) > ring.space():
+                    break
+                self._inserts.popleft()
+                self.spans.append(Span(ring.written, self.cursor, text))
+                ring.push(pcm)
+                self._saying = (text, ring.written)
+                continue
+            if self.mode not in ("playing", "waiting"):
+                break
+            error = source.error is not None
+            limit = source.laid_out if source.done or error else source.safe_end
+            if self._pending is not None:
+                if self.cursor >= self._pending[0]:
+                    _, text, pcm = self._pending
+                    self._pending = None
+                    self._inserts.append((text, pcm))
+                    continue
+                limit = min(limit, self._pending[0])
+            if self.cursor < limit:
+                short = limit - self.cursor < self._resume
+                if self.mode == "waiting" and not source.done and short:
+                    break
+                self.mode = "playing"
+                count = min(self._block, limit - self.cursor, ring.space(), target - ring.written)
+                if count <= 0:
+                    break
+                self._write_session(count)
+                continue
+            if source.done:
+                self._end_frame = ring.written
+                ring.expecting = False
+                ring.ending = True
+                return
+            self._wait()
+            break
+        ring.expecting = self.mode == "playing" and self._end_frame is None
+
+    def _write_session(self, count: int) -> None:
+        ring = self.ring
+        last = self.spans[-1]
+        if last.inserted is not None or last.at + ring.written - last.frame != self.cursor:
+            self.spans.append(Span(ring.written, self.cursor))
+        gain = self._base_pct / 100
+        for block in self.source.render(self.cursor, self.cursor + count, gain=gain):
+            ring.push(block)
+            self.cursor += len(block)
+
+    def _wait(self) -> None:
+        """Synthesis is behind: wait here, in silence; say "One moment." once a wait."""
+        if self.ring.written - self.ring.heard() > self._block:
+            return  # still playing what is written: maybe it catches up in time
+        if self.mode != "waiting":
+            self.mode = "waiting"
+            self.waits += 1
+            self._waiting_said = False
+        if not self._waiting_said and self.source.ready(phrases.ONE_MOMENT):
+            self._waiting_said = True
+            self._insert(phrases.ONE_MOMENT, soft=True)
+
+    def _move(self, action: Action) -> None:
+        """Take back what the device has not taken and go on where ``action`` says."""
+        ring = self.ring
+        ring.rewind(ring.taken)
+        self.spans.truncate(self.ring.written)
+        self._inserts.clear()
+        self._pending = None
+        self._next_pending = None
+        self._end_frame = None
+        self._saying = None
         if action.then == "quit":
-            self._waiting_at = action.at
+            self.cursor = action.at
             self.mode = "quit"
             return
+        self.cursor = action.at
+        self.spans.append(Span(ring.written, self.cursor))
         if action.say:
-            self._speak(action.say, action)
-        else:
-            self._carry_on(action)
-
-    def _carry_on(self, action: Action) -> None:
-        if action.then == "play" and action.at < self.timeline.total:
+            self._insert(action.say)
+        if action.then == "play":
+            self.mode = "playing"
             self.view.started(action.at)
-            self._play_run(action.at)
-        elif action.then == "play":
-            self.mode = "finished"
         else:
-            self._waiting_at = action.at
             self.mode = "paused"
 
-    def _play_run(self, start: int) -> None:
-        run = self._runs.run_from(start, self._gain)
-        self.player.play(run.samples)
-        self._run = run
-        self.mode = "playing"
-        if self._on_first_audio is not None:
-            first, self._on_first_audio = self._on_first_audio, None
-            first()
+    def _answer(self, text: str) -> None:
+        """Say ``text`` without moving the session: over a timed phase, or after the sentence."""
+        position = self.position
+        cue = self.source.cue_at(position)
+        if self.mode == "paused" or cue is None:
+            self._insert(text)
+            return
+        if cue.kind == "silence" and cue.phase in ANSWER_PHASES:
+            self._overlay(text, position)
+            return
+        # Between instructions: after the sentence or sound playing (its breath goes on after).
+        at = cue.end if cue.kind != "silence" else position  # a sound is heard whole too
+        frame = self.spans.frame_of(at, self.cursor)
+        if frame is not None:  # written already: take back what follows the sentence
+            self.ring.rewind(frame)
+            self.spans.truncate(self.ring.written)
+            self.cursor = at
+            self._end_frame = None
+        pcm = self._pcm(text)
+        if pcm is not None:
+            self._pending = (at, text, pcm)  # said when the session gets there
+
+    def _clip(self, text: str) -> FloatArray | None:
+        self.said.append(text)
+        try:
+            if text in self._fixed_all():
+                return self.clips.speech(text)
+            return self.clips.speak_once(text)
+        except EngineError:
+            return None  # the words are for comfort: failing to say them ends nothing
+
+    def _fixed_all(self) -> list[str]:
+        return [phrases.ONE_MOMENT, *self._controller_now().fixed_sentences()]
+
+    def _pcm(self, text: str, *, soft: bool = False) -> npt.NDArray[np.int16] | None:
+        from voiceguide.pcm import to_pcm
+
+        clip = self._clip(text)
+        if clip is None:
+            return None
+        self.view.said(text, self.cursor)
+        gain = self._base_pct / 100 * (SOFT if soft else 1.0)
+        return to_pcm(self.mix.alone(clip, gain))
+
+    def _insert(self, text: str, *, soft: bool = False) -> None:
+        pcm = self._pcm(text, soft=soft)
+        if pcm is not None:
+            self._inserts.append((text, pcm))
+
+    def _overlay(self, text: str, position: int) -> None:
+        """Mix ``text`` over the session from the frame the device takes next."""
+        clip = self._clip(text)
+        if clip is None:
+            return
+        self.view.said(text, position)
+        frame = self.ring.taken
+        self._saying = (text, frame + self.mix_over(clip))
+
+    def mix_over(self, clip: FloatArray, gain: float | None = None) -> int:
+        """Mix ``clip`` over the session from the frame the device takes next; return its length.
+
+        For a sound that must not move the session (an answer over a hold, a tone saying
+        a voice command was heard): the session's clock runs on, the clip is ducked under
+        a sound and cut, faded, before the next words (:func:`answer_envelope`), placed as
+        the mix places a centred cue, at ``gain`` (default: the volume). ``clip`` is mono
+        float at the session's rate. Call it on the loop's thread (from ``remote``).
+        """
+        from voiceguide.pcm import to_pcm
+
+        frame = self.ring.taken
+        at = self.spans.session_at(frame, self.cursor)
+        envelope = answer_envelope(self.source, at, len(clip))
+        level = self.volume_pct / 100 if gain is None else gain
+        pcm = to_pcm(self.mix.alone(clip[: len(envelope)] * envelope, level))
+        self.ring.overlay(frame, pcm)
+        return len(pcm)
 
     def _prepare_answer(self) -> None:
-        """Make one more fixed answer ready, unless something is due soon."""
-        if not self._unprepared or self.mode not in ("playing", "paused"):
-            return  # while speaking, the end of the answer comes first
-        if (
-            self.mode == "playing"
-            and self._run is not None
-            and self._runs.next_due(self._run, self.position)
-        ):
-            return  # the next run comes first: a gap between runs would be heard
-        try:
-            self.clips.speech(self._unprepared.pop())
-        except EngineError:
-            self._unprepared = []  # the engine fails: stop trying (_speak copes when asked)
-
-    def _speak(self, text: str, then: Action) -> None:
-        from voiceguide.sound.render import to_pcm
-
-        self.said.append(text)
-        self.view.said(text, then.at)
-        try:
-            # A sentence that names the place is said once: synthesized now, kept nowhere.
-            fixed = text in self._fixed
-            clip = self.clips.speech(text) if fixed else self.clips.speak_once(text)
-        except EngineError:
-            # The words are for comfort; failing to say them must not end the session.
-            self._carry_on(then)
-            return
-        self._then, self._saying = then, text
-        self.mode = "speaking"
-        self.player.play(to_pcm(self.mix.alone(clip, self._gain)))
+        """Make one more fixed answer ready once the session is playing (not before)."""
+        if self._fixed and self._started and self.mode == "playing":
+            self.source.prepare(self._fixed.pop())

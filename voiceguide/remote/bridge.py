@@ -142,6 +142,17 @@ class PlayerSide:
             )
         )
 
+    def laid_out(self, timeline: Timeline) -> None:
+        """The session grew (it is laid out while it plays): publish its new length and steps.
+
+        The D-Bus thread reads :attr:`Link.info` whole; it is replaced in one assignment.
+        """
+        from voiceguide.play.navigation import steps_of
+
+        self.timeline = timeline
+        self.steps = steps_of(timeline)
+        self.link.info = session_info(timeline, self.steps)
+
     def observe(self, view: View | None) -> View:
         """A view that publishes each status, then shows it on ``view`` (if any)."""
         return _PublishingView(self, view)
@@ -233,6 +244,11 @@ class _PublishingView:
     def said(self, text: str, position: int) -> None:
         if self._view is not None:
             self._view.said(text, position)
+
+    def laid_out(self, timeline: Timeline) -> None:
+        self._side.laid_out(timeline)
+        if self._view is not None:
+            self._view.laid_out(timeline)
 
     def close(self) -> None:
         if self._view is not None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from voiceguide.compile.timeline import Cue, Timeline
     from voiceguide.sound.clips import ClipSource, FloatArray
-    from voiceguide.sound.mix import Mix
+    from voiceguide.sound.mix import Mix, MixPlan
 
 __all__ = ["BLOCK_SAMPLES", "render", "render_blocks", "to_pcm"]  # to_pcm: from pcm
 
@@ -51,15 +51,17 @@ def render_blocks(
     end: int | None = None,
     block_samples: int = BLOCK_SAMPLES,
     mix: Mix | None = None,
+    plan: MixPlan | None = None,
 ) -> Iterator[npt.NDArray[np.int16]]:
     """Yield the session from ``start`` to ``end`` (samples) as int16 blocks.
 
     Stereo blocks have the shape ``(n, 2)`` (left, right), mono ones ``(n,)``. ``mix``
-    defaults to stereo without a bed.
+    defaults to stereo without a bed; ``plan``, that mix planned for ``timeline`` once
+    (a stream renders many stretches of one timeline), replaces ``mix``.
     """
     from voiceguide.sound.mix import STEREO, MixPlan
 
-    plan = MixPlan(timeline, mix or STEREO)
+    plan = plan if plan is not None else MixPlan(timeline, mix or STEREO)
     end = timeline.total if end is None else min(end, timeline.total)
     cues = timeline.cues
     index = timeline.index_at(start) if cues else 0

@@ -56,7 +56,8 @@ class SoundSource(Protocol):
 class SpeechClips:
     """Phrases spoken by an engine, cached on disk and kept in memory for this process.
 
-    Not thread-safe: the compiler and the renderer take turns.
+    The compiler and the renderer take turns; :meth:`has`, :meth:`load` and :meth:`make`
+    may also be called from a pool's workers (:mod:`voiceguide.sound.pool`).
     """
 
     def __init__(
@@ -90,6 +91,40 @@ class SpeechClips:
                 clip = self._store.put(text, self._finish(text, self.engine.synthesize(text)))
             self._remember(text, clip)
         return clip
+
+    def has(self, text: str) -> bool:
+        """Whether ``text`` is ready in memory (thread-safe)."""
+        return text in self._clips
+
+    def load(self, text: str) -> bool:
+        """Make ``text`` ready from memory or the phrase cache; False if it must be spoken.
+
+        Thread-safe, as is :meth:`make`: a :class:`~voiceguide.sound.pool.ClipPool` calls
+        both from its workers.
+        """
+        if text in self._clips:
+            return True
+        cached = self._store.get(text)
+        if cached is None:
+            return False
+        self._remember(text, cached)
+        return True
+
+    def make(self, text: str, engine: SpeechEngine | None = None) -> FloatArray:
+        """Speak ``text`` with ``engine`` (default: this one's), finish, store and keep it."""
+        speaker = engine if engine is not None else self.engine
+        return self.keep(text, speaker.synthesize(text))
+
+    def keep(self, text: str, speech: Speech) -> FloatArray:
+        """Finish what an engine spoke for ``text``, store it and keep it (thread-safe)."""
+        return self._remember(text, self._store.put(text, self._finish(text, speech)))
+
+    def forget(self, texts: Iterable[str]) -> None:
+        """Let go of the clips of ``texts`` in memory (the phrase cache keeps them)."""
+        if self.cache is None:
+            return  # nowhere to read them back from
+        for text in texts:
+            self._clips.pop(text, None)
 
     def speak_once(self, text: str) -> FloatArray:
         """Return ``text`` spoken like :meth:`speech`, but keep a new clip nowhere.

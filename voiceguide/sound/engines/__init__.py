@@ -20,6 +20,45 @@ class UnknownVoiceError(EngineError, NotFoundError):
     """The voice asked for is not one the engine offers (exits as "not found")."""
 
 
+def natural_installed() -> bool:
+    """Whether the natural extra is installed: piper-tts and its packaged voice (no import)."""
+    import importlib.util
+
+    from voiceguide.sound.engines.piper_voices import PACKAGED_MODULE
+
+    try:
+        found = importlib.util.find_spec("piper") and importlib.util.find_spec(PACKAGED_MODULE)
+    except (ImportError, ValueError):
+        return False
+    return bool(found)
+
+
+DEFAULT_ENGINE_ENV = "VOICEGUIDE_DEFAULT_ENGINE"
+"""Pins the default engine (``espeak`` or ``piper``) for a machine: a packager, CI, tests."""
+
+
+def default_engine() -> str:
+    """The engine a session speaks with unless told otherwise: the natural voice if installed.
+
+    ``$VOICEGUIDE_DEFAULT_ENGINE`` pins it (a config's or routine's ``engine`` still wins).
+    """
+    import os
+
+    pinned = os.environ.get(DEFAULT_ENGINE_ENV)
+    if pinned in ENGINES:
+        return pinned
+    return "piper" if natural_installed() else "espeak"
+
+
+def default_voice_id(engine: SpeechEngine) -> str:
+    """The id of the voice ``engine`` speaks with (what ``voiceguide voices`` marks)."""
+    voice_id = getattr(engine, "voice_id", None)
+    if isinstance(voice_id, str):
+        return voice_id
+    model = getattr(engine, "model", None)
+    return str(getattr(model, "id", ""))
+
+
 def make_engine(settings: VoiceSettings = DEFAULT_VOICE) -> SpeechEngine:
     """Start the speech engine ``settings.engine`` with those settings.
 

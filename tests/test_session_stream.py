@@ -1,0 +1,190 @@
+"""A session opened to stream: fits checked before any sound, the same timeline as the compile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.play_helpers import session_frames
+from tests.test_session import SR, ToneEngine
+from voiceguide.compile.compiler import CompileOptions, compile_routine
+from voiceguide.compile.estimate import EstimatedSpeech
+from voiceguide.errors import ScriptError
+from voiceguide.play.device import ManualOutput
+from voiceguide.play.playback import Playback
+from voiceguide.script.config import UserConfig
+from voiceguide.session import MixChoice, SessionRequest, open_session, open_stream
+from voiceguide.sound.cache import PhraseCache
+from voiceguide.sound.engines.base import Speech
+from voiceguide.sound.render import render
+
+PROMPT = "Breathe slowly and let your shoulders drop a little more with every breath out."
+
+ROUTINE = """\
+title: Prompt in a hold
+points:
+  web:
+    name: the web of your hand
+    where: between the thumb and the index finger
+steps:
+  - say: Sit down.
+  - press:
+      point: web
+      hold: {hold}
+      prompts:
+        - {{at: 50%, say: {prompt}}}
+  - say: Done.
+"""
+
+
+def routine_file(tmp_path: Path, hold: str, prompt: str = PROMPT) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(ROUTINE.format(hold=hold, prompt=prompt), encoding="utf-8")
+    return path
+
+
+class LongEngine(ToneEngine):
+    """Speaks ``text`` for ``seconds`` (a voice far slower than any estimate)."""
+
+    def __init__(self, text: str, seconds: float) -> None:
+        super().__init__()
+        self.long, self.seconds = text, seconds
+
+    def synthesize(self, text: str) -> Speech:
+        if text != self.long:
+            return super().synthesize(text)
+        self.spoken.append(text)
+        tone = 0.3 * np.sin(2 * np.pi * 330 * np.arange(int(SR * self.seconds)) / SR)
+        return Speech(samples=np.round(tone * 32767).astype(np.int16), sample_rate=SR)
+
+
+def test_a_prompt_too_long_for_its_hold_is_an_error_at_its_line_before_any_sound(
+    tmp_path: Path,
+) -> None:
+    path = routine_file(tmp_path, "1s")
+    engine = ToneEngine()
+    with pytest.raises(ScriptError, match=r"tiny\.yaml:12:11:.*does not fit"):
+        open_stream(
+            SessionRequest(path), engine=engine, cache=PhraseCache(tmp_path / "c"),
+            config=UserConfig(),
+        )  # fmt: skip
+    assert PROMPT in engine.spoken  # measured for real before saying no
+
+
+def test_a_prompt_that_only_its_bound_overflows_is_made_first_and_plays(
+    tmp_path: Path,
+) -> None:
+    path = routine_file(tmp_path, "6s")  # the bound (~6 s) overflows, the tone (0.8 s) fits
+    engine = ToneEngine()
+    opened = open_stream(
+        SessionRequest(path), engine=engine, cache=PhraseCache(tmp_path / "c"),
+        config=UserConfig(),
+    )  # fmt: skip
+    try:
+        assert engine.spoken[0] == PROMPT  # measured before anything else is made
+        timeline = opened.stream.timeline()
+    finally:
+        opened.stream.close()
+    assert any(c.text == PROMPT for c in timeline.cues)
+
+
+def test_the_session_opened_is_the_pure_compile_with_the_announced_length(
+    tmp_path: Path,
+) -> None:
+    path = routine_file(tmp_path, "20s")
+    session = open_session(
+        SessionRequest(path), engine=ToneEngine(), cache=PhraseCache(tmp_path / "c"),
+        config=UserConfig(),
+    )  # fmt: skip
+    announce = EstimatedSpeech(session.voice.rate_wpm, session.clips)
+    expected = compile_routine(session.routine, session.clips, CompileOptions(), announce=announce)
+    assert session.timeline == expected
+    spoken = [c.text for c in expected.cues if c.kind == "speech"]
+    assert any(t.startswith("This session takes") for t in spoken)
+
+
+def play_through(playback: Playback, output: ManualOutput) -> None:
+    """Tick and take 0.2 s at a time until the session ends."""
+    for _ in range(10_000):
+        playback.tick()
+        if output.ring is not None:
+            output.take(4410)
+        if playback.done:
+            return
+
+
+def test_a_real_length_past_its_bound_stops_the_session_where_that_phase_starts(
+    tmp_path: Path,
+) -> None:
+    short = "Breathe out."
+    path = routine_file(tmp_path, "5s", short)
+    engine = LongEngine(short, seconds=4.0)  # its bound is under two seconds
+    opened = open_stream(
+        SessionRequest(path, CompileOptions(intro="none")), engine=engine,
+        cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
+    )  # fmt: skip
+    output = ManualOutput()
+    playback = Playback(opened.stream, opened.clips, output)
+    try:
+        with pytest.raises(ScriptError, match=r"tiny\.yaml:12:11:.*does not fit"):
+            play_through(playback, output)
+    finally:
+        opened.stream.close()
+    stream = opened.stream
+    hold = next(s for s in stream.layout.segments if getattr(s, "phase", "") == "hold")
+    assert stream.layout.cues[-1].phase != "hold"  # laid out up to the hold, not into it
+    assert hold is not None
+    whole = render(stream.prefix(), opened.clips, mix=opened.mix)
+    assert np.array_equal(session_frames(playback, output), whole)
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [MixChoice(), MixChoice(mono=True), MixChoice(bed="rain"), MixChoice(mono=True, bed="drone")],
+    ids=["stereo", "mono", "stereo-bed", "mono-bed"],
+)
+def test_a_stream_renders_what_the_whole_timeline_renders_in_every_mix(
+    tmp_path: Path, choice: MixChoice
+) -> None:
+    path = routine_file(tmp_path, "20s")
+    opened = open_stream(
+        SessionRequest(path, mix=choice), engine=ToneEngine(), cache=PhraseCache(tmp_path / "c"),
+        config=UserConfig(),
+    )  # fmt: skip
+    try:
+        blocks = list(opened.stream.blocks(gain=0.8))
+        timeline = opened.stream.timeline()
+    finally:
+        opened.stream.close()
+    assert (opened.mix.channels, opened.mix.bed is not None) == (
+        1 if choice.mono else 2,
+        choice.bed is not None,
+    )
+    assert np.array_equal(
+        np.concatenate(blocks), render(timeline, opened.clips, gain=0.8, mix=opened.mix)
+    )
+
+
+def test_with_a_bed_the_stream_holds_back_what_the_bed_may_still_change(tmp_path: Path) -> None:
+    from voiceguide.sound.mix import BED_FADE_OUT_MS, DUCK_FADE_MS, DUCK_MERGE_MS
+    from voiceguide.sound.stream import bed_hold_ms
+
+    assert bed_hold_ms() >= max(BED_FADE_OUT_MS, DUCK_MERGE_MS + DUCK_FADE_MS)
+    path = routine_file(tmp_path, "20s")
+    for bed, held in ((None, False), ("rain", True)):
+        opened = open_stream(
+            SessionRequest(path, mix=MixChoice(bed=bed)), engine=ToneEngine(),
+            cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
+        )  # fmt: skip
+        stream = opened.stream
+        try:
+            while not stream.done:
+                stream.wait(1.0)
+                if not stream.done:
+                    assert (stream.final_end < stream.laid_out) == held or stream.final_end == 0
+                    assert stream.safe_end <= stream.final_end
+        finally:
+            stream.close()
+        assert stream.final_end == stream.laid_out  # all final once laid out whole
