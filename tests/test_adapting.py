@@ -130,9 +130,9 @@ def test_show_does_not_read_the_history(
     fake_session: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from voiceguide import adapting
-    from voiceguide.session import SessionRequest, estimate
-    from voiceguide.settling import settle
+    from voiceguide.app import adapting
+    from voiceguide.app.session import SessionRequest, estimate
+    from voiceguide.app.settling import settle
 
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("the history was read")
@@ -150,10 +150,10 @@ def test_show_does_not_read_the_history(
 
 def test_the_history_records_what_was_chosen() -> None:
     from tests.play_helpers import FakeClips
+    from voiceguide.app.recording import session_plan
+    from voiceguide.app.session import Session
     from voiceguide.compile.compiler import CompileOptions, compile_routine
-    from voiceguide.recording import session_plan
     from voiceguide.script.spec import DEFAULT_VOICE
-    from voiceguide.session import Session
 
     routine = library.load("stomach")
     options = CompileOptions(intro="short", detail="brief")
@@ -166,6 +166,6 @@ def test_the_history_records_what_was_chosen() -> None:
 
 
 def test_the_history_is_looked_for_where_the_store_keeps_it() -> None:
-    from voiceguide.adapting import history_file
+    from voiceguide.app.adapting import history_file
 
     assert history_file() == history_path()

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from tests.helpers import run_cli as run
-from voiceguide import listing, paths
+from voiceguide import paths
+from voiceguide.app import listing
 from voiceguide.cli import app
 from voiceguide.errors import ExitStatus
 
@@ -361,7 +362,7 @@ def test_a_bad_option_is_a_usage_error_before_any_work(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from voiceguide import session
+    from voiceguide.app import session
 
     def no_session(*args: object, **kwargs: object) -> None:
         raise AssertionError("a session was opened")

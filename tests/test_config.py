@@ -10,12 +10,12 @@ import pytest
 
 from tests.helpers import run_cli as run
 from voiceguide import paths
+from voiceguide.app.session import resolve_voice
 from voiceguide.errors import ExitStatus, SettingError
 from voiceguide.prefs import VoicePrefs
 from voiceguide.script.config import ConfigError, UserConfig, config_path, load_user_config
 from voiceguide.script.library import load_path
 from voiceguide.script.model import Routine
-from voiceguide.session import resolve_voice
 
 REPO = Path(__file__).resolve().parent.parent
 

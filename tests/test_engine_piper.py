@@ -197,9 +197,9 @@ def test_identity_changes_with_the_model_file(
 
 
 def test_a_routine_can_ask_for_the_piper_engine(piper: Any, tmp_path: Path) -> None:
+    from voiceguide.app.session import SessionRequest, open_session
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.script.library import load_path
-    from voiceguide.session import SessionRequest, open_session
 
     script = tmp_path / "natural.yaml"
     script.write_text(
@@ -466,7 +466,7 @@ def test_without_the_extra_the_command_line_prints_one_line(
 
 def test_importing_the_engines_does_not_import_piper() -> None:
     code = (
-        "import sys, voiceguide.sound.engines, voiceguide.session, voiceguide.cli;"
+        "import sys, voiceguide.sound.engines, voiceguide.app.session, voiceguide.cli;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('piper', 'onnxruntime')))"
     )
     out = subprocess.run(
@@ -517,9 +517,9 @@ def test_synthesis_works_with_no_network(
 def test_the_natural_voice_is_the_default_where_it_is_installed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from voiceguide.app.session import resolve_voice
     from voiceguide.prefs import VoicePrefs
     from voiceguide.script.config import UserConfig
-    from voiceguide.session import resolve_voice
     from voiceguide.sound import engines
 
     monkeypatch.delenv(engines.DEFAULT_ENGINE_ENV)

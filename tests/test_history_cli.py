@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import run_cli as run
 from tests.test_history import make_row
-from voiceguide import recording
+from voiceguide.app import recording
 from voiceguide.cli import history as history_cli
 from voiceguide.practice.records import SessionRow, stamp, utc_now
 from voiceguide.practice.store import HistoryStore, damaged_copies, history_path

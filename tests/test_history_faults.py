@@ -335,7 +335,7 @@ def test_nothing_of_the_history_runs_before_the_first_sound(routine: Path, tmp_p
     """At the first sound sqlite3 is not even imported and no history thread exists."""
     driver = (
         "import sys, threading\n"
-        "from voiceguide import playing\n"
+        "from voiceguide.app import playing\n"
         "from voiceguide.cli import main\n"
         "def first(at):\n"
         "    threads = sorted(t.name for t in threading.enumerate())\n"

@@ -235,10 +235,10 @@ steps:
 def test_with_a_routine_only_what_was_said_in_its_silences_counts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from voiceguide.app.session import SessionRequest, open_session
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.pcm import resample
     from voiceguide.script import library
-    from voiceguide.session import SessionRequest, open_session
     from voiceguide.sound.mix import Mix
     from voiceguide.sound.render import render
 

@@ -499,7 +499,7 @@ def test_what_play_imports_before_the_first_sound_is_light() -> None:
     """asyncio alone costs tens of milliseconds: only the server's thread imports it."""
     script = (
         "import sys\n"
-        "import voiceguide.playing, voiceguide.remote.bridge, voiceguide.remote.server\n"
+        "import voiceguide.app.playing, voiceguide.remote.bridge, voiceguide.remote.server\n"
         "print(sorted(m for m in ('asyncio', 'dbus_fast') if m in sys.modules))\n"
     )
     result = subprocess.run(

@@ -28,7 +28,7 @@ steps:
 @pytest.fixture
 def fake_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A routine file, and open_stream made to compile it with fake clips (no engine)."""
-    from voiceguide import session as session_module
+    from voiceguide.app import session as session_module
 
     path = tmp_path / "tiny.yaml"
     path.write_text(ROUTINE, encoding="utf-8")

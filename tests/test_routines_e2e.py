@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from voiceguide.app.session import SessionRequest, open_session
 from voiceguide.cli import main
 from voiceguide.script import library
-from voiceguide.session import SessionRequest, open_session
 
 pytestmark = pytest.mark.audio
 

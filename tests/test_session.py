@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from tests.helpers import TWO_SIDED_ROUTINE
+from voiceguide.app.session import SessionRequest, estimate, open_session
 from voiceguide.compile.compiler import CompileOptions
 from voiceguide.errors import UsageError
 from voiceguide.prefs import VoicePrefs
 from voiceguide.script.config import UserConfig
 from voiceguide.script.library import load_path
-from voiceguide.session import SessionRequest, estimate, open_session
 from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.engines.base import Speech, Voice
 
@@ -98,7 +98,7 @@ def test_the_estimate_speaks_at_the_rate_a_session_would(script: Path) -> None:
 def test_an_export_takes_a_routine_by_name_path_or_as_loaded(
     script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voiceguide import exporting
+    from voiceguide.app import exporting
     from voiceguide.sound import engines
 
     monkeypatch.setattr(engines, "make_engine", lambda *args, **kwargs: ToneEngine())

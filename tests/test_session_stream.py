@@ -9,13 +9,13 @@ import pytest
 
 from tests.play_helpers import session_frames
 from tests.test_session import SR, ToneEngine
+from voiceguide.app.session import MixChoice, SessionRequest, open_session, open_stream
 from voiceguide.compile.compiler import CompileOptions, compile_routine
 from voiceguide.compile.estimate import EstimatedSpeech
 from voiceguide.errors import ScriptError
 from voiceguide.play.device import ManualOutput
 from voiceguide.play.playback import Playback
 from voiceguide.script.config import UserConfig
-from voiceguide.session import MixChoice, SessionRequest, open_session, open_stream
 from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.engines.base import Speech
 from voiceguide.sound.render import render

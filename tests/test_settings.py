@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import run_cli as run
+from voiceguide.app.session import MixChoice, SessionRequest
+from voiceguide.app.settling import Decisions, explain, settle
 from voiceguide.compile.compiler import CompileOptions
 from voiceguide.errors import ExitStatus, UsageError
 from voiceguide.prefs import (
@@ -21,8 +23,6 @@ from voiceguide.script import spec
 from voiceguide.script.config import ConfigError, UserConfig, config_path, load_user_config
 from voiceguide.script.library import load_path
 from voiceguide.script.model import Routine
-from voiceguide.session import MixChoice, SessionRequest
-from voiceguide.settling import Decisions, explain, settle
 
 REPO = Path(__file__).resolve().parent.parent
 EVERY_KEY = """\
@@ -332,7 +332,7 @@ def test_new_writes_no_rate_so_the_config_applies(
     code, _, _ = run(["new", "mine", "-o", str(target)], capsys)
     assert code == 0
     assert "rate:" not in target.read_text(encoding="utf-8")
-    from voiceguide.session import resolve_voice
+    from voiceguide.app.session import resolve_voice
 
     assert load_path(target).settings.prefs.rate_wpm is None
     assert resolve_voice(VoicePrefs(), load_path(target)).rate_wpm == 130

@@ -10,12 +10,12 @@ import pytest
 
 from tests.play_helpers import session_frames
 from tests.test_compiler import load
+from voiceguide.app.session import SessionRequest, open_stream
 from voiceguide.compile import phrases
 from voiceguide.compile.compiler import CompileOptions
 from voiceguide.play.device import ManualOutput
 from voiceguide.play.playback import Playback
 from voiceguide.script.config import UserConfig
-from voiceguide.session import SessionRequest, open_stream
 from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.engines.base import Speech, Voice
 from voiceguide.sound.engines.espeak import Pyttsx3Engine

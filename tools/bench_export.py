@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voiceguide import paths
+from voiceguide.app.session import SessionRequest, open_session
 from voiceguide.compile.compiler import CompileOptions
 from voiceguide.compile.timeline import Timeline
 from voiceguide.script import library
-from voiceguide.session import SessionRequest, open_session
 
 ROUTINE = "back-pain"
 TWO_HOURS_MS = 2 * 3600 * 1000

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from voiceguide.listen.detect import detect_pcm  # noqa: E402
+from voiceguide.app.detecting import detect_pcm  # noqa: E402
 from voiceguide.listen.gate import SilenceGate  # noqa: E402
 from voiceguide.listen.recognizer import RATE_HZ, THRESHOLD, Recognizer  # noqa: E402
 from voiceguide.listen.vocabulary import PHRASES  # noqa: E402
@@ -166,9 +166,9 @@ def room_response(rng: np.random.Generator) -> Samples:
 
 
 def bench_false_triggers(routines: list[str]) -> None:
+    from voiceguide.app.session import SessionRequest, open_session
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.pcm import resample
-    from voiceguide.session import SessionRequest, open_session
     from voiceguide.sound.mix import Mix
     from voiceguide.sound.render import render
 

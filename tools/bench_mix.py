@@ -148,7 +148,7 @@ def measure(variants: list[str], routines: list[str] | None, home: Path, work: P
 
 
 def render_cost(routine: str, runs: int) -> None:
-    from voiceguide.session import SessionRequest, open_session
+    from voiceguide.app.session import SessionRequest, open_session
     from voiceguide.sound.bed import BedSource
     from voiceguide.sound.mix import Mix, prepare
     from voiceguide.sound.render import render_blocks

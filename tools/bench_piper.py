@@ -298,9 +298,9 @@ def per_phrase() -> None:
 
 def routine_cold() -> None:
     """Synthesize every phrase of the routine with an empty cache, in this process."""
+    from voiceguide.app.session import SessionRequest, open_session
     from voiceguide.prefs import VoicePrefs
     from voiceguide.script import library
-    from voiceguide.session import SessionRequest, open_session
 
     routine = library.load(ROUTINE)
     started = time.perf_counter()

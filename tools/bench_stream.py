@@ -157,10 +157,10 @@ def bench_export(python: str) -> None:
 
 
 def bench_bounds() -> None:
+    from voiceguide.app.session import SessionRequest, open_session
     from voiceguide.compile.estimate import BoundLengths
     from voiceguide.prefs import VoicePrefs
     from voiceguide.script import library
-    from voiceguide.session import SessionRequest, open_session
 
     for engine in ENGINES:
         worst = (0.0, "")

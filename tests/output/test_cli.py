@@ -69,8 +69,8 @@ def tiny(tmp_path: Path) -> Path:
 
 def session_timeline(path: Path, *extra: str) -> Timeline:
     """The timeline the CLI exports for ``path`` with the same options."""
+    from voiceguide.app.session import SessionRequest, open_session
     from voiceguide.compile.compiler import CompileOptions
-    from voiceguide.session import SessionRequest, open_session
 
     options = CompileOptions(intro="none" if "--skip-intro" in extra else "full")
     return open_session(SessionRequest(str(path), options)).timeline
@@ -134,7 +134,7 @@ def test_export_refuses_with_one_line(
 @pytest.fixture
 def no_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail the test if the routine is ever synthesized."""
-    from voiceguide import session
+    from voiceguide.app import session
 
     def open_session(*args: object, **kwargs: object) -> None:
         raise AssertionError("synthesis began")

@@ -20,7 +20,7 @@ from voiceguide.cli.options import flag_message
 from voiceguide.errors import ExitStatus, ScriptError, SettingError, VoiceguideError
 
 if TYPE_CHECKING:
-    from voiceguide.session import Session, SessionRequest
+    from voiceguide.app.session import Session, SessionRequest
 
 app = typer.Typer(
     name="voiceguide",
@@ -84,7 +84,7 @@ def progress_bar(
 
 def open_with_progress(request: SessionRequest) -> Session:
     """Open the requested session, with a progress bar on a terminal while speech is made."""
-    from voiceguide.session import open_session
+    from voiceguide.app.session import open_session
 
     with progress_bar("Preparing speech") as progress:
         return open_session(request, progress=progress)

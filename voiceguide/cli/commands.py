@@ -12,8 +12,8 @@ from voiceguide.cli.app import AsJson, app, complete_routine, table
 from voiceguide.cli.options import RangedHelp, session_options
 
 if TYPE_CHECKING:
-    from voiceguide.listen.detect import Detection
-    from voiceguide.session import SessionRequest
+    from voiceguide.app.detecting import Detection
+    from voiceguide.app.session import SessionRequest
 
 
 @app.command(cls=RangedHelp)
@@ -52,7 +52,7 @@ def commands(
 
     Example: voiceguide commands --detect heard.wav --routine stomach --skip-intro
     """
-    from voiceguide.listen import detect as found
+    from voiceguide.app import detecting as found
 
     if detect is None:
         rows = found.vocabulary(routine)

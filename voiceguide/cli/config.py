@@ -11,9 +11,9 @@ from voiceguide.cli.app import AsJson, app, complete_routine, table
 from voiceguide.cli.options import FLAGS, RangedHelp, session_options
 
 if TYPE_CHECKING:
+    from voiceguide.app.session import SessionRequest
+    from voiceguide.app.settling import Explained
     from voiceguide.script.model import Routine
-    from voiceguide.session import SessionRequest
-    from voiceguide.settling import Explained
 
 config_app = typer.Typer(
     help="Your config file: where it is, and the settings a session would have.\n\n"
@@ -58,8 +58,8 @@ def show(
 
     Example: voiceguide config show back-pain --rate 140
     """
+    from voiceguide.app.settling import explain
     from voiceguide.script.config import load_user_config
-    from voiceguide.settling import explain
 
     config = load_user_config()
     loaded = _routine(request) if routine is not None else None
@@ -76,14 +76,14 @@ def show(
 
 
 def _routine(request: SessionRequest) -> Routine:
-    from voiceguide.session import load_routine
+    from voiceguide.app.session import load_routine
 
     return load_routine(request.routine, allow_outside=request.allow_outside)
 
 
 def _auto(routine: Routine) -> list[str]:
     """What ``auto`` would choose for ``play`` now, from the history (read only)."""
-    from voiceguide import adapting
+    from voiceguide.app import adapting
 
     return adapting.describe(adapting.from_history()(routine, True, True))
 

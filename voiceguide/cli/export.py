@@ -15,8 +15,8 @@ from voiceguide.cli.options import Choice, RangedHelp, session_options
 from voiceguide.errors import ExitStatus, UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.exporting import Skipped
-    from voiceguide.session import SessionRequest
+    from voiceguide.app.exporting import Skipped
+    from voiceguide.app.session import SessionRequest
 
 STDOUT = "-"
 
@@ -116,7 +116,7 @@ def export(
 
     Example: voiceguide export back-pain --captions vtt --bed rain
     """
-    from voiceguide import exporting
+    from voiceguide.app import exporting
 
     _one_or_all(routine, output, all_dir)
     try:
@@ -160,7 +160,7 @@ def _to_stdout(
 ) -> None:
     import contextlib
 
-    from voiceguide.exporting import export_stream
+    from voiceguide.app.exporting import export_stream
 
     if captions or cues:
         raise UsageError("--captions and --cues need a file to sit beside; not with -o -")

@@ -2,13 +2,13 @@
 
 ``play``, ``export`` and ``show`` take the same session options: :func:`session_options`
 adds them to a command, which receives them as one
-:class:`~voiceguide.session.SessionRequest`. Each value is checked as it is parsed, against
+:class:`~voiceguide.app.session.SessionRequest`. Each value is checked as it is parsed, against
 the bounds the spec sets, so a bad one is a usage error (exit 2) before any work begins.
 The core names a setting by its field (``pace``, ``rate_wpm``); :data:`FLAGS` turns it
 back into the flag a user typed when the error is printed.
 
 The options ask, and leave unset what they were not given (``None``): the command line is
-the first of four layers (:mod:`voiceguide.settling`), so a flag not given lets the
+the first of four layers (:mod:`voiceguide.app.settling`), so a flag not given lets the
 routine, the config or the default decide. The parsers are :mod:`voiceguide.cli.parsers`.
 """
 
@@ -37,8 +37,8 @@ from voiceguide.errors import SettingError, UsageError
 __all__ = ["FLAGS", "Choice", "FloatRange", "RangedHelp", "flag_message", "session_options"]
 
 if TYPE_CHECKING:
+    from voiceguide.app.session import SessionRequest
     from voiceguide.prefs import DetailSetting, IntroSetting
-    from voiceguide.session import SessionRequest
 
 FLAGS = {
     "pace": "--pace",
@@ -310,9 +310,9 @@ def _request(
     bed: str | None,
     bed_level: float | None,
 ) -> SessionRequest:
+    from voiceguide.app.session import MixChoice, SessionRequest, check_mix_choice
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.prefs import PlaybackPrefs, VoicePrefs
-    from voiceguide.session import MixChoice, SessionRequest, check_mix_choice
 
     if voice_model is not None and engine not in (None, "piper"):
         raise UsageError(

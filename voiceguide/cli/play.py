@@ -13,8 +13,8 @@ from voiceguide.cli.options import FloatRange, RangedHelp, session_options
 from voiceguide.errors import AudioDeviceError, UsageError
 
 if TYPE_CHECKING:
-    from voiceguide.session import SessionRequest, StreamingSession
-    from voiceguide.settling import Settled
+    from voiceguide.app.session import SessionRequest, StreamingSession
+    from voiceguide.app.settling import Settled
 
 MIN_SPEED, MAX_SPEED = 1, 1000
 """How much faster than real time a dry run may go (slower would only wait longer)."""
@@ -112,7 +112,7 @@ def play(
 
     Example: voiceguide play sitting-foot --skip-intro
     """
-    from voiceguide import playing
+    from voiceguide.app import playing
 
     settled = _settle(request, no_history, no_mpris, listen, quiet, dry_run or speed == 1.0)
     audible = not (dry_run or list_steps)
@@ -142,7 +142,7 @@ def _settle(
 
     if not speed_ok:
         raise UsageError("--speed: only with --dry-run (audio always plays in real time)")
-    from voiceguide import adapting
+    from voiceguide.app import adapting
     from voiceguide.prefs import PlaybackPrefs
 
     asked = replace(
@@ -159,7 +159,7 @@ def _settle(
 
 def _say_choices(settled: Settled) -> None:
     """Say, on standard error, what auto chose when it was not the full session."""
-    from voiceguide import adapting
+    from voiceguide.app import adapting
 
     if settled.intro == "short" or settled.detail == "brief":
         described = adapting.describe(settled.decisions)
@@ -186,7 +186,7 @@ def _export_hint(routine: str) -> Iterator[None]:
 
 
 def _print_steps(session: StreamingSession) -> None:
-    from voiceguide import playing
+    from voiceguide.app import playing
     from voiceguide.script.durations import format_clock
 
     timeline = session.stream.timeline()

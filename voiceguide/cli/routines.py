@@ -21,9 +21,9 @@ from voiceguide.cli.options import AllowOutside, RangedHelp, session_options
 from voiceguide.errors import ExitStatus, UsageError, VoiceguideError
 
 if TYPE_CHECKING:
+    from voiceguide.app.listing import Listed
+    from voiceguide.app.session import Session, SessionRequest
     from voiceguide.compile.timeline import Timeline
-    from voiceguide.listing import Listed
-    from voiceguide.session import Session, SessionRequest
 
 SAFETY_NOTE = (
     "Safety: acupressure does not replace medical care. Check with your doctor or an\n"
@@ -43,7 +43,7 @@ def list_routines(as_json: AsJson = False) -> None:
     """
     from dataclasses import asdict
 
-    from voiceguide.listing import list_routines as listed
+    from voiceguide.app.listing import list_routines as listed
 
     found, problems = listed()
     if as_json:
@@ -154,7 +154,7 @@ def check(
 
     Example: voiceguide check my-routine.yaml scripts/*.yaml
     """
-    from voiceguide import authoring
+    from voiceguide.app import authoring
 
     worst = ExitStatus.OK
     for name in routines:
@@ -182,7 +182,7 @@ def new(
 
     Example: voiceguide new evening-hands
     """
-    from voiceguide import authoring
+    from voiceguide.app import authoring
 
     target = authoring.starter_path(name, output)
     if target.exists() and not force:

@@ -32,8 +32,8 @@ def voices(engine: Engine = None, voice_model: VoiceModel = None, as_json: AsJso
 
     Example: voiceguide voices --engine espeak
     """
+    from voiceguide.app.session import engine_voices
     from voiceguide.prefs import VoicePrefs
-    from voiceguide.session import engine_voices
 
     found, chosen = engine_voices(VoicePrefs(engine=engine, voice_model=voice_model))
     _show_voices(sorted(found, key=_language_order), chosen, as_json=as_json)
@@ -102,7 +102,7 @@ def cache_clear() -> None:
 
     Example: voiceguide cache clear
     """
-    from voiceguide import caches
+    from voiceguide.app import caches
 
     removed = caches.clear()
     typer.echo(f"removed {removed} cached phrase{'s' if removed != 1 else ''}")

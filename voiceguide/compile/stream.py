@@ -59,7 +59,7 @@ class PrefixLayout:
         """Plan the session (no lengths needed but ``announce``'s); lay out nothing yet.
 
         ``options`` fitted to a length must carry their fit (solve it first, as
-        :func:`voiceguide.session.open_stream` does): the fit needs every real length.
+        :func:`voiceguide.app.session.open_stream` does): the fit needs every real length.
         """
         self.routine = routine
         self.options = options or CompileOptions()

@@ -13,8 +13,8 @@
 Above the script model and the ground floor; below the session layer and the player, which
 call it. Nothing here imports the compiler, the sound or the player.
 
-**A player records a session** (:func:`voiceguide.playing.play` does, through
-:mod:`voiceguide.recording`) with one :class:`~.recorder.Recorder` (``enabled=False`` for
+**A player records a session** (:func:`voiceguide.app.playing.play` does, through
+:mod:`voiceguide.app.recording`) with one :class:`~.recorder.Recorder` (``enabled=False`` for
 ``--no-history`` or ``history: false``): ``begin(plan)`` once the first sound is handed to
 the device (it starts the writer thread; ``plan`` may be a function making it, so hashing
 the routine waits too), ``progress(ms)`` on every tick (it writes only at a step change or

@@ -62,7 +62,7 @@ class SessionRequest:
     """Stereo or mono, and the bed asked for."""
     playback: PlaybackPrefs | None = None
     """The command line's layer of the other settings, to merge with the routine's, the
-    config's and the defaults into ``options`` and ``mix`` (:mod:`voiceguide.settling`);
+    config's and the defaults into ``options`` and ``mix`` (:mod:`voiceguide.app.settling`);
     ``None``: ``options`` and ``mix`` are final as given."""
 
 
@@ -187,7 +187,7 @@ def open_stream(
 ) -> StreamingSession:
     """Start making the requested session in the order it is heard, and return at once.
 
-    The request is settled first (:mod:`voiceguide.settling`: intro, detail, length, mix).
+    The request is settled first (:mod:`voiceguide.app.settling`: intro, detail, length, mix).
     Nothing is spoken on this thread: a pool of workers (one engine each, on every core
     for espeak-ng) makes the phrases in timeline order while the caller plays what is laid
     out. Before returning, what the words must fit is checked
@@ -200,10 +200,10 @@ def open_stream(
     real lengths. ``engine``, ``cache`` and ``config`` are as for :func:`open_session`;
     a given engine speaks alone.
     """
+    from voiceguide.app.settling import settle
     from voiceguide.compile.estimate import EstimatedSpeech
     from voiceguide.compile.lengths import Lengths
     from voiceguide.compile.stream import PrefixLayout
-    from voiceguide.settling import settle
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
     from voiceguide.sound.engines.base import StartsAhead
@@ -344,8 +344,8 @@ def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Ti
 
     No engine is started: this is what ``list`` and ``check --estimate`` show.
     """
+    from voiceguide.app.settling import settle
     from voiceguide.compile.estimate import EstimatedLengths
-    from voiceguide.settling import settle
 
     routine = load_routine(request.routine, allow_outside=request.allow_outside)
     request = settle(request, routine, config).request

@@ -1,6 +1,6 @@
 """What playing needs to record a session in the practice history (:mod:`voiceguide.practice`).
 
-:func:`voiceguide.playing.play` makes a :class:`~voiceguide.practice.recorder.Recorder`,
+:func:`voiceguide.app.playing.play` makes a :class:`~voiceguide.practice.recorder.Recorder`,
 wraps its view in :class:`Recording` (the recorder hears where the session is on every
 tick), begins the record with :func:`session_plan` once the first sound is out and the
 session is laid out whole (it is made while it plays; the record keeps its length), and
@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from voiceguide.app.session import Session, StreamingSession
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.compile.timeline import Timeline
     from voiceguide.play.navigation import Step
     from voiceguide.play.playback import Status, View
     from voiceguide.practice.recorder import Recorder, SessionPlan
-    from voiceguide.session import Session, StreamingSession
 
 
 class HeldWarnings:

@@ -71,13 +71,13 @@ def check(
     session would speak at. The summary is a length (``~`` when estimated; the brief
     session's too) or a count of points.
     """
+    from voiceguide.app.session import SessionRequest, open_session
+    from voiceguide.app.session import estimate as estimated
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.errors import Problem, ScriptError
     from voiceguide.script import library
     from voiceguide.script.durations import format_ms
     from voiceguide.script.loader import load_points
-    from voiceguide.session import SessionRequest, open_session
-    from voiceguide.session import estimate as estimated
 
     path = library.find(name).path
     if library.is_point_library(path):

@@ -1,14 +1,14 @@
 """Settle what a session is asked for: the command line over the routine, the config, defaults.
 
 A command (``play``, ``export``, ``show``) asks for a session as a
-:class:`~voiceguide.session.SessionRequest` whose ``playback`` is the command line's layer
+:class:`~voiceguide.app.session.SessionRequest` whose ``playback`` is the command line's layer
 (:class:`~voiceguide.prefs.PlaybackPrefs`, ``None`` where a flag was not given). :func:`settle`
 merges it, field by field, with the routine's ``settings``, the user's ``config.yaml`` and
 the defaults (:func:`voiceguide.prefs.resolve_playback`), and writes the result into the
 request's compile options and mix, so that every later stage reads one settled request.
 
 ``auto`` (the introduction, the detail) is decided by a :data:`Decide` that ``play`` passes
-(:mod:`voiceguide.adapting` reads the practice history); without one, ``auto`` is the full
+(:mod:`voiceguide.app.adapting` reads the practice history); without one, ``auto`` is the full
 introduction and the full instructions: what ``show`` and ``export`` give.
 
 :func:`explain` says, for ``voiceguide config show``, each setting's value and where it came
@@ -33,11 +33,11 @@ from voiceguide.prefs import (
 from voiceguide.script import spec
 
 if TYPE_CHECKING:
+    from voiceguide.app.session import SessionRequest
     from voiceguide.compile.options import Detail, IntroKind
     from voiceguide.practice.decide import DetailDecision, IntroDecision
     from voiceguide.script.config import UserConfig
     from voiceguide.script.model import Routine
-    from voiceguide.session import SessionRequest
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ def settle(
     ``None`` is settled already (a library caller's options and mix are final): it comes
     back as it is, with the defaults for what only ``play`` reads.
     """
+    from voiceguide.app.session import MixChoice
     from voiceguide.script.config import load_user_config
-    from voiceguide.session import MixChoice
 
     if request.playback is None:
         options = request.options
@@ -189,8 +189,8 @@ def explain(
     ``request`` is the command line's layer (its ``playback`` set, or ``None`` for none).
     Without a routine, the routine's layer is empty.
     """
+    from voiceguide.app.session import resolve_voice
     from voiceguide.prefs import VoicePrefs
-    from voiceguide.session import resolve_voice
 
     routine_voice = routine.settings.prefs if routine is not None else VoicePrefs()
     routine_play = routine_layer(routine) if routine is not None else PlaybackPrefs()

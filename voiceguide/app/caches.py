@@ -12,8 +12,8 @@ def clear() -> int:
     import shutil
 
     from voiceguide import paths
+    from voiceguide.app.listing import INDEX_NAME
     from voiceguide.errors import VoiceguideError
-    from voiceguide.listing import INDEX_NAME
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines.digests import MEMO_NAME
 

@@ -1,7 +1,7 @@
 """A session that knows you: ``auto`` decided from the practice history, for ``play`` alone.
 
 :func:`for_play` loads the routine a ``play`` asks for and settles its request
-(:mod:`voiceguide.settling`) with a decider that reads the routine's past sessions
+(:mod:`voiceguide.app.settling`) with a decider that reads the routine's past sessions
 (:func:`voiceguide.practice.history.rows_for`) and applies the rules of
 :mod:`voiceguide.practice.decide`: the full introduction the first time, when the cautions
 changed and every 30 days, else the short one; full instructions until the routine has been
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from voiceguide.app.session import SessionRequest
+    from voiceguide.app.settling import Decide, Decisions, Settled
     from voiceguide.script.config import UserConfig
     from voiceguide.script.model import Routine
-    from voiceguide.session import SessionRequest
-    from voiceguide.settling import Decide, Decisions, Settled
 
 
 def history_file() -> Path:
@@ -42,10 +42,10 @@ def from_history(
     """A decider for ``auto`` that reads the practice history (at ``path``) as of ``now``."""
 
     def decide(routine: Routine, intro: bool, detail: bool) -> Decisions:
+        from voiceguide.app.settling import Decisions
         from voiceguide.practice.decide import decide_detail, decide_intro
         from voiceguide.practice.identity import identify
         from voiceguide.practice.records import utc_now
-        from voiceguide.settling import Decisions
 
         moment = now if now is not None else utc_now()
         identity = identify(routine)
@@ -77,8 +77,8 @@ def for_play(
     """
     from dataclasses import replace
 
-    from voiceguide.session import load_routine
-    from voiceguide.settling import settle
+    from voiceguide.app.session import load_routine
+    from voiceguide.app.settling import settle
 
     routine = load_routine(request.routine, allow_outside=request.allow_outside)
     request = replace(request, routine=routine)

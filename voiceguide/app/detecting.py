@@ -18,8 +18,8 @@ from voiceguide.listen.recording import blocks, open_recording
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from voiceguide.app.session import SessionRequest
     from voiceguide.compile.timeline import Timeline
-    from voiceguide.session import SessionRequest
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def detect_for(path: Path, request: SessionRequest | None) -> list[Detection]:
 
     A bad recording is refused before the session is synthesized.
     """
-    from voiceguide.session import open_session
+    from voiceguide.app.session import open_session
 
     open_recording(path)
     recognizer = Recognizer()

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, BinaryIO
 from voiceguide.errors import UsageError, VoiceguideError
 
 if TYPE_CHECKING:
+    from voiceguide.app.session import Progress, Session, SessionRequest
     from voiceguide.compile.timeline import Timeline
     from voiceguide.output.formats import Format
     from voiceguide.output.targets import Outputs
-    from voiceguide.session import Progress, Session, SessionRequest
 
 ProgressBar = Callable[[str, Callable[[int], str]], AbstractContextManager["Progress"]]
 """``bar(label, count)``: a context yielding a ``(done, total)`` callback."""
@@ -150,7 +150,7 @@ def _named(request: SessionRequest) -> tuple[str, SessionRequest]:
 
 
 def _open(request: SessionRequest, bar: ProgressBar) -> Session:
-    from voiceguide.session import open_session
+    from voiceguide.app.session import open_session
 
     with bar("Preparing speech", str) as progress:
         return open_session(request, progress=progress)

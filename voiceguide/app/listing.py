@@ -76,8 +76,8 @@ def _read_index(path: Path) -> dict[str, Any]:
 def _row(
     entry: library.Entry, memo: dict[Path, Any], config: Callable[[], UserConfig]
 ) -> tuple[Listed, list[Path]]:
+    from voiceguide.app.session import SessionRequest, estimate
     from voiceguide.prefs import PlaybackPrefs
-    from voiceguide.session import SessionRequest, estimate
 
     routine = library.load_path(entry.path, memo)
     # Settled as a show would be: the config's pace, introduction and tones count.

@@ -17,13 +17,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from voiceguide.app.session import Progress, SessionRequest, StreamingSession
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.compile.timeline import Timeline
     from voiceguide.play.navigation import Step
     from voiceguide.play.playback import View
     from voiceguide.remote.bridge import PlayerSide
     from voiceguide.remote.server import MprisServer
-    from voiceguide.session import Progress, SessionRequest, StreamingSession
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
 """Set to 1 to print, on stderr, the monotonic time the device took the first sample that is
@@ -38,7 +38,7 @@ def prepare(
     Returns at once: the phrases are made while the session plays (:func:`open_stream`);
     only a session fitted to a length makes them all first (``progress`` is told).
     """
-    from voiceguide.session import load_routine, open_stream
+    from voiceguide.app.session import load_routine, open_stream
 
     routine = load_routine(
         request.routine, allow_outside=request.allow_outside
@@ -89,6 +89,7 @@ def play(
     (the history keeps its length and steps). With ``mpris``, the session is also an
     MPRIS player (:mod:`voiceguide.remote`), served once the first audio is playing.
     """
+    from voiceguide.app.recording import HeldWarnings, Recording, session_plan
     from voiceguide.play.device import ClockOutput, Output, default_output
     from voiceguide.play.liveview import LineView, TerminalView
     from voiceguide.play.navigation import steps_of
@@ -96,7 +97,6 @@ def play(
     from voiceguide.play.terminal import stdin_keys
     from voiceguide.practice.recorder import Recorder
     from voiceguide.practice.records import Outcome
-    from voiceguide.recording import HeldWarnings, Recording, session_plan
     from voiceguide.signals import exit_on_signals
 
     out = out if out is not None else sys.stdout
