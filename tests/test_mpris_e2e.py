@@ -277,7 +277,8 @@ def level_of(played: np.ndarray, reference: np.ndarray) -> float:
     """
     window = reference[: min(len(reference), RATE)]
     n = len(window)
-    assert len(played) > n and rms(window) > 0
+    assert len(played) > n
+    assert rms(window) > 0
     size = 1 << int(np.ceil(np.log2(len(played) + n)))
     dots = np.fft.irfft(np.fft.rfft(played, size) * np.conj(np.fft.rfft(window, size)), size)
     dots = dots[: len(played) - n + 1]

@@ -274,9 +274,7 @@ class _ThreadProgress:
         """Seconds since the thread last ran (0 once it has ended: it played to the end)."""
         try:
             with open(self._path, encoding="ascii") as status:
-                count = sum(
-                    int(line.split()[1]) for line in status if "ctxt_switches" in line
-                )
+                count = sum(int(line.split()[1]) for line in status if "ctxt_switches" in line)
         except (OSError, ValueError, IndexError):
             return 0.0
         now = time.monotonic()
