@@ -167,15 +167,15 @@ def test_first_sound_on_a_cold_cache_reaches_the_device(tmp_path: Path, short: P
 
 
 def keyed(
-    tmp_path: Path, short: Path, key: bytes, when: str, until: str
+    tmp_path: Path, short: Path, key: bytes, when: str, until: str, extra: tuple[str, ...] = ()
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, object]]]:
-    """Play ``short`` with keys on a pty; press ``key`` in the cue ``when`` picks, and q
-    half a second after the end of the cue ``until`` picks; return what was played, what
-    export writes, and the cues."""
+    """Play ``short`` (with ``extra`` options) with keys on a pty; press ``key`` in the cue
+    ``when`` picks, and q half a second after the end of the cue ``until`` picks; return
+    what was played, what export writes, and the cues."""
     fifo = tmp_path / "speaker"
     os.mkfifo(fifo)
     env = alsa_env(tmp_path, to_file(fifo))
-    args = [str(short), "--skip-intro"]
+    args = [str(short), "--skip-intro", *extra]
     expected = np.frombuffer(
         exported_pcm([*args, "--mono"], env, tmp_path, 1), dtype="<i2"
     )  # warm cache
@@ -211,22 +211,29 @@ def keyed(
     return sink.samples(), expected, cues
 
 
+@pytest.mark.parametrize(
+    ("key", "extra", "level"),
+    [(b"-", (), 0.9), (b"+", ("--volume", "50"), 1.2)],
+    ids=["softer", "louder"],
+)
 def test_a_volume_change_mid_sentence_leaves_it_whole_and_said_once(
-    tmp_path: Path, short: Path
+    tmp_path: Path, short: Path, key: bytes, extra: tuple[str, ...], level: float
 ) -> None:
     speech = "c['kind'] == 'speech'"
-    played, expected, cues = keyed(tmp_path, short, b"-", speech, speech)
+    played, expected, cues = keyed(tmp_path, short, key, speech, speech, extra)
     lead = lead_of(played, expected)
     session = played[lead : lead + len(expected)]
     first = next(c for c in cues if c["kind"] == "speech")
     end = int(first["start"]) + int(first["duration"])  # type: ignore[call-overload]
     start = int(first["start"])  # type: ignore[call-overload]
     assert np.array_equal(session[:start], expected[:start])
-    # Softer from mid-sentence on: the same sentence, at 90 %, never restarted.
+    # From mid-sentence on (after the ramp): the same sentence, one step softer or louder
+    # (90 % of 100, 60 % of 50), never restarted.
     tail = slice(start + RATE, end)
     assert end - start > 2 * RATE
-    ratio = np.abs(session[tail].astype(float)).sum() / np.abs(expected[tail].astype(float)).sum()
-    assert 0.85 < ratio < 0.95
+    got, want = session[tail].astype(float), expected[tail].astype(float)
+    ratio = np.sqrt(np.mean(got * got) / np.mean(want * want))
+    assert abs(ratio - level) < 0.01
     assert np.corrcoef(session[tail], expected[tail])[0, 1] > 0.99
 
 
