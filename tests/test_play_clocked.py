@@ -373,3 +373,22 @@ def test_without_portaudio_a_device_that_stops_reading_is_exit_5(
     lines = err.splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("voiceguide: the audio device stopped taking sound")
+
+
+def test_without_portaudio_no_audio_device_is_one_line_and_exit_4(
+    tmp_path: Path, short: Path
+) -> None:
+    env = alsa_env(tmp_path, "pcm.!default { type hw; card 29 }")  # a card that does not exist
+    process = without_portaudio([str(short), "--skip-intro"], env)
+    try:
+        code = process.wait(60)
+        assert process.stderr is not None
+        lines = process.stderr.read().decode().splitlines()
+    finally:
+        process.kill()
+        process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+    assert code == 4
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("voiceguide: no audio device could be opened (ALSA: ")
