@@ -120,15 +120,23 @@ class SimpleaudioOutput:
     """The fallback where PortAudio is missing: simpleaudio playing one buffer we write into.
 
     simpleaudio's ``play_buffer`` does not copy its buffer: its thread writes our memory to
-    the device ~0.1 s at a time. So it is handed one anonymous memory map the length of the
-    longest session (untouched pages cost nothing), and a thread of ours takes frames from
-    the ring into it :data:`WRITE_AHEAD_S` ahead of the wall clock, and gives the pages
-    behind back to the system (``MADV_DONTNEED``), so memory stays flat. What it cannot do
-    (see the module's note): know the device's real progress. Its position is the wall
-    clock, and a stalled device is not noticed.
+    the device ~0.1 s at a time. So it is handed one anonymous memory map (untouched pages
+    cost nothing), and a thread of ours takes frames from the ring into it
+    :data:`WRITE_AHEAD_S` ahead of the wall clock, and gives the pages well behind back to
+    the system (``MADV_DONTNEED``), so memory stays flat. What it cannot do (see the
+    module's note): know the device's real progress, so its position is the wall clock. A
+    device that stops taking sound is still noticed (:meth:`stalled_s`): simpleaudio's
+    thread, blocked on it, is no longer scheduled.
     """
 
     WRITE_AHEAD_S = 0.4
+    FREE_BEHIND_S = 30.0
+    """Pages this far behind the wall clock are given back: a device that started late or
+    lagged a moment must still find its frames."""
+    MAX_MAP_BYTES = (2**31 - 1) // 4096 * 4096
+    """simpleaudio keeps the buffer's length in bytes in a C ``int``: a longer buffer wraps
+    negative and it plays nothing at all (a 7-hour stereo map did). At 22,050 Hz this is
+    6 h 45 min of wall clock in stereo, twice that in mono."""
 
     def __init__(self) -> None:
         self._thread: Any = None
@@ -136,6 +144,8 @@ class SimpleaudioOutput:
         self._play: Any = None
         self._map: Any = None
         self._ring: Ring | None = None
+        self._alive: _ThreadProgress | None = None
+        self._exhausted_at: float | None = None
 
     @classmethod
     def check(cls) -> None:
@@ -159,44 +169,51 @@ class SimpleaudioOutput:
         from voiceguide.script.spec import MAX_SESSION_MS
 
         frame_bytes = 2 * ring.channels
-        frames = (MAX_SESSION_MS // 1000 + 3600) * ring.sample_rate
+        block = 1024
+        wanted = (MAX_SESSION_MS // 1000 + 3600) * ring.sample_rate
+        frames = min(wanted, self.MAX_MAP_BYTES // frame_bytes) // block * block
         self._map = mmap.mmap(-1, frames * frame_bytes)
         view = np.frombuffer(self._map, dtype=np.int16).reshape(frames, ring.channels)
-        block = 1024
         ahead = int(self.WRITE_AHEAD_S * ring.sample_rate)
         page = mmap.PAGESIZE
         state = {"written": 0, "end": -1}
 
         def write_up_to(limit: int) -> None:
-            while state["end"] < 0 and state["written"] < min(frames - block, limit):
+            while state["end"] < 0 and state["written"] < min(frames, limit):
                 at = state["written"]
                 if not ring.pull(view[at : at + block]):
                     state["end"] = at + block
                 state["written"] = at + block
 
         write_up_to(ahead)  # before simpleaudio reads its first frame
+        before = _task_ids()
         try:
             play = simpleaudio.play_buffer(self._map, ring.channels, 2, ring.sample_rate)
         except simpleaudio.SimpleaudioError as error:
             reason = describe_simpleaudio_error(error)
             raise AudioDeviceError(f"no audio device could be opened ({reason})") from None
+        self._alive = _ThreadProgress.of_new_thread(before)
         self._play = play
         self._ring = ring
         started = time.monotonic()
         drain = int(0.5 * ring.sample_rate)  # simpleaudio's own buffer, and then some
         ring.latency = ahead  # taken this far ahead of the wall clock
+        keep = int(self.FREE_BEHIND_S * ring.sample_rate)
 
         def run() -> None:
             freed = 0
             while not self._stop:
                 playhead = int((time.monotonic() - started) * ring.sample_rate)
                 write_up_to(playhead + ahead)
-                behind = (max(0, playhead - ring.sample_rate) * frame_bytes) // page * page
+                behind = (max(0, playhead - keep) * frame_bytes) // page * page
                 if behind > freed:
                     self._map.madvise(mmap.MADV_DONTNEED, freed, behind - freed)
                     freed = behind
                 if state["end"] >= 0 and playhead >= state["end"] + drain:
                     break
+                if state["end"] < 0 and state["written"] >= frames and playhead >= frames:
+                    # The map is played out and the session goes on: say the device stopped.
+                    self._exhausted_at = self._exhausted_at or time.monotonic()
                 time.sleep(0.02)
             play.stop()
 
@@ -204,8 +221,10 @@ class SimpleaudioOutput:
         self._thread.start()
 
     def stalled_s(self) -> float:
-        """Unknown: simpleaudio cannot tell (always 0)."""
-        return 0.0
+        """Seconds since simpleaudio's thread last ran (0 where that cannot be known)."""
+        if self._exhausted_at is not None:
+            return time.monotonic() - self._exhausted_at
+        return self._alive.still_s() if self._alive is not None else 0.0
 
     def close(self) -> None:
         """Stop simpleaudio: at once, or at the session's end once it has played out."""
@@ -217,6 +236,51 @@ class SimpleaudioOutput:
             self._thread.join(2.0)
         if self._play is not None:
             self._play.stop()
+
+
+def _task_ids() -> set[int]:
+    """The ids of this process's threads (Linux; empty elsewhere)."""
+    import os
+
+    try:
+        return {int(name) for name in os.listdir("/proc/self/task")}
+    except OSError:
+        return set()
+
+
+class _ThreadProgress:
+    """Whether a native thread still runs: its count of context switches moves.
+
+    simpleaudio's thread blocks on the device a buffer (0.1 s) at a time, so while the
+    device takes sound it is woken many times a second; blocked on a device that stopped
+    taking sound, it is never woken. Linux only (``/proc``); elsewhere, never stalled.
+    """
+
+    def __init__(self, tid: int) -> None:
+        self._path = f"/proc/self/task/{tid}/status"
+        self._count = -1
+        self._since = time.monotonic()
+
+    @classmethod
+    def of_new_thread(cls, before: set[int]) -> _ThreadProgress | None:
+        """The one thread started since ``before`` was listed that is not Python's, if one."""
+        import threading
+
+        ours = {thread.native_id for thread in threading.enumerate()}
+        new = _task_ids() - before - ours
+        return cls(new.pop()) if len(new) == 1 else None
+
+    def still_s(self) -> float:
+        """Seconds since the thread last ran (0 once it has ended: it played to the end)."""
+        try:
+            with open(self._path, encoding="ascii") as status:
+                count = sum(int(line.split()[1]) for line in status if "ctxt_switches" in line)
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        now = time.monotonic()
+        if count != self._count:
+            self._count, self._since = count, now
+        return now - self._since
 
 
 def default_output() -> Output:
