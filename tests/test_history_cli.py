@@ -29,8 +29,16 @@ def recorded(*rows: SessionRow) -> list[SessionRow]:
 
 
 def ago(hours: float, n: int, **changes: object) -> SessionRow:
-    """Session ``n``, started ``hours`` ago."""
-    moment = stamp(utc_now() - timedelta(hours=hours))
+    """Session ``n``, started ``hours`` ago — all of them today, however early today is.
+
+    Just after midnight "three hours ago" is yesterday, and the summary counts days: the
+    hours shrink to fit between local midnight and now (a day is what these tests count).
+    """
+    now = utc_now()
+    local = now.astimezone()
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    hour = min(timedelta(hours=1), (local - midnight) / 4)
+    moment = stamp(now - hour * hours)
     fields: dict[str, object] = {"started_at": moment, "updated_at": moment, "ended_at": moment}
     return make_row(n, **{**fields, **changes})
 
