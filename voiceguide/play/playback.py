@@ -52,10 +52,6 @@ RESUME_AHEAD_S = 6.0
 """After a wait for synthesis, how much must be laid out before playing on."""
 BLOCK_S = 0.25
 """How much is rendered at a time."""
-START_WAIT_S = 0.3
-"""The device starts once the session is laid out whole, or after this long: from a warm
-cache the layout takes a few ticks to read its clips, and starting on the first sound alone
-could make the device wait at its end (a device with no clock of its own takes it at once)."""
 STALL_S = 5.0
 """How long the device may take no sound before the session stops (a stuck device)."""
 __all__ = [
@@ -120,7 +116,6 @@ class Playback(Speaking):
         self._inserts: deque[tuple[str, npt.NDArray[np.int16]]] = deque()
         self._end_frame: int | None = None
         self._started = False
-        self._first_tick: float | None = None
         self._first_audio = on_first_audio
         self._ahead = int(ahead_s * rate)
         self._stall_s = stall_s
@@ -209,9 +204,8 @@ class Playback(Speaking):
                 self._next_pending = None
                 self.command(Command.NEXT)
         self._fill()
-        if not self._started and self.ring.written and self._may_start():
-            self.output.start(self.ring)
-            self._started = True
+        if not self._started:
+            self._start_when_covered()
         ring = self.ring
         if self._first_audio is not None and ring.first_sound_at is not None:
             first, self._first_audio = self._first_audio, None
@@ -286,13 +280,33 @@ class Playback(Speaking):
             self._controller = (laid, Controller(self.source.prefix(), volume_pct=volume))
         return self._controller[1]
 
-    def _may_start(self) -> bool:
+    def _start_when_covered(self) -> None:
+        """Start the device once what is written covers its buffer and the write-ahead.
+
+        That is: the ring is written :data:`AHEAD_S` ahead, or the session is laid out
+        whole, or an engine is speaking what comes next (a cold cache: waiting would only
+        delay the first sound, and a wait at a silence is what streaming allows). From a
+        warm cache the layout is only reading clips, milliseconds away: it is waited for
+        here, up to :data:`POLL_S` a tick, rather than started on its first sound alone,
+        which a device could take whole (one with no clock of its own takes frames as fast
+        as they come) and then wait at its end: a gap, and the played stream no longer
+        what export writes.
+        """
         import time
 
-        now = time.monotonic()
-        if self._first_tick is None:
-            self._first_tick = now
-        return self.source.done or now - self._first_tick >= START_WAIT_S
+        deadline = time.monotonic() + POLL_S
+        while True:
+            ring, source = self.ring, self.source
+            covered = ring.written >= self._ahead or source.done or source.speaking
+            if ring.written and covered:
+                self.output.start(ring)
+                self._started = True
+                return
+            left = deadline - time.monotonic()
+            if left <= 0 or source.done or not source.wait(left):
+                return
+            self._grew()
+            self._fill()
 
     def _grew(self) -> None:
         laid = self.source.laid_out
