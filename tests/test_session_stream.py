@@ -245,4 +245,6 @@ def test_a_warm_start_plays_before_the_layout_is_whole_with_its_write_ahead_writ
         cache.gate.set()
         stream.close()
     assert short_takes == 0  # the device never found the ring short: no gap
-    assert np.array_equal(session_frames(pb, output), render(timeline, opened.clips, mix=opened.mix))
+    assert np.array_equal(
+        session_frames(pb, output), render(timeline, opened.clips, mix=opened.mix)
+    )
