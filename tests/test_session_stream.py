@@ -229,6 +229,12 @@ def test_a_warm_start_plays_before_the_layout_is_whole_with_its_write_ahead_writ
         assert output.ring is not None  # started
         assert not stream.done  # before the layout is whole
         assert output.ring.written >= ahead  # the device's buffer and the write-ahead
+        for _ in range(20):  # a device with no clock takes all there is at once
+            output.take(output.ring.written - output.ring.taken + 1)
+            pb.tick()
+        assert stream.safe_end == pb.cursor  # caught up with what the cache let through
+        assert (pb.mode, pb.waits, pb.said) == ("playing", 0, [])  # no wait: clips are coming
+        assert output.ring.expecting  # the device waits for them
         cache.gate.set()
         short_takes = 0
         while not pb.done:

@@ -355,6 +355,11 @@ class Playback(Speaking):
                 ring.expecting = False
                 ring.ending = True
                 return
+            if not source.speaking:
+                # Caught up while the next clips are only being read from the cache: a
+                # device faster than real time (one with no clock) took what was written.
+                # It waits for the frames (expecting) rather than playing a wait's silence.
+                break
             self._wait()
             break
         ring.expecting = self.mode == "playing" and self._end_frame is None
