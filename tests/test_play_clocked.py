@@ -281,6 +281,34 @@ def test_the_onsets_of_a_five_minute_session_match_the_timeline(tmp_path: Path) 
         assert abs(found - start) <= TOLERANCE, cue
 
 
+def test_a_warm_start_plays_the_session_whole_from_its_first_sound(tmp_path: Path) -> None:
+    # The device starts as soon as the write-ahead is written, before the session is laid
+    # out whole: through a device with a clock, its first seconds come without a gap.
+    fifo = tmp_path / "speaker"
+    os.mkfifo(fifo)
+    env = alsa_env(tmp_path, to_file(fifo))
+    args = ["back-pain", "--full-intro"]  # the start tone, the title: a long session to lay out
+    expected = np.frombuffer(exported_pcm([*args, "--mono"], env, tmp_path, 1), dtype="<i2")
+    sink = Sink(fifo, speed=4.0)
+    sink.start()
+    process = play([*args, "--quiet", "--no-history"], env)
+    seconds = 12 * RATE
+    try:
+        deadline = time.monotonic() + 60
+        while heard_up_to(sink.samples(), expected) < seconds and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+        sink.close()
+        assert process.stderr is not None
+        process.stderr.close()
+    played = sink.samples()
+    lead = lead_of(played, expected)
+    assert 0 <= lead <= RATE // 4  # only the device's own silence before it
+    assert np.array_equal(played[lead : lead + seconds], expected[:seconds])
+
+
 def test_a_device_that_stops_reading_ends_play_with_one_line_and_exit_5(
     tmp_path: Path, short: Path
 ) -> None:

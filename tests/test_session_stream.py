@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.play_helpers import session_frames
+from tests.test_compiler import load
 from tests.test_session import SR, ToneEngine
 from voiceguide.app.session import MixChoice, SessionRequest, open_session, open_stream
 from voiceguide.compile.compiler import CompileOptions, compile_routine
@@ -19,6 +21,8 @@ from voiceguide.script.config import UserConfig
 from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.engines.base import Speech
 from voiceguide.sound.render import render
+
+MONO = MixChoice(mono=True)
 
 PROMPT = "Breathe slowly and let your shoulders drop a little more with every breath out."
 
@@ -188,3 +192,65 @@ def test_with_a_bed_the_stream_holds_back_what_the_bed_may_still_change(tmp_path
         finally:
             stream.close()
         assert stream.final_end == stream.laid_out  # all final once laid out whole
+
+
+class GatedCache(PhraseCache):
+    """A warm phrase cache whose reads stop after ``open_reads`` until the test opens it."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.open_reads: int | None = None
+        self.reads = 0
+        self.gate = threading.Event()
+
+    def get(self, key: str) -> Speech | None:
+        if self.open_reads is not None:
+            self.reads += 1
+            if self.reads > self.open_reads:
+                self.gate.wait(30)
+        return super().get(key)
+
+
+def test_a_warm_start_plays_before_the_layout_is_whole_with_its_write_ahead_written(
+    tmp_path: Path,
+) -> None:
+    cache = GatedCache(tmp_path)
+    request = SessionRequest(load("press-reps"), CompileOptions(intro="none"), mix=MONO)
+    open_session(request, engine=ToneEngine(), cache=cache, config=UserConfig())  # warm
+    cache.open_reads = 6  # the first phrases read at once, the rest held back
+    opened = open_stream(request, engine=ToneEngine(), cache=cache, config=UserConfig())
+    stream = opened.stream
+    output = ManualOutput()
+    ahead = SR  # one second
+    pb = Playback(stream, opened.clips, output, ahead_s=1.0)
+    try:
+        for _ in range(3):  # a few ticks: no waiting out a clock
+            pb.tick()
+        assert output.ring is not None  # started
+        assert not stream.done  # before the layout is whole
+        assert output.ring.written >= ahead  # the device's buffer and the write-ahead
+        for _ in range(20):  # a device with no clock takes all there is at once
+            output.take(output.ring.written - output.ring.taken + 1)
+            pb.tick()
+        assert stream.safe_end == pb.cursor  # caught up with what the cache let through
+        assert (pb.mode, pb.waits, pb.said) == ("playing", 0, [])  # no wait: clips are coming
+        assert output.ring.expecting  # the device waits for them
+        cache.gate.set()
+        short_takes = 0
+        while not pb.done:
+            pb.tick()
+            ring = output.ring
+            if ring.written - ring.taken < 2205 and not stream.done:
+                stream.wait(0.5)  # as a device with a clock would: the rest is on its way
+                continue
+            before = ring.taken
+            output.take(2205)
+            short_takes += ring.taken - before < 2205 and not ring.ending
+        timeline = stream.timeline()
+    finally:
+        cache.gate.set()
+        stream.close()
+    assert short_takes == 0  # the device never found the ring short: no gap
+    assert np.array_equal(
+        session_frames(pb, output), render(timeline, opened.clips, mix=opened.mix)
+    )

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from voiceguide.compile import phrases
-from voiceguide.errors import DeviceStalledError, EngineError
+from voiceguide.errors import DeviceStalledError
 from voiceguide.play.controller import Action, Controller
 from voiceguide.play.interfaces import (
     AnswerClips,
@@ -34,7 +34,8 @@ from voiceguide.play.interfaces import (
 )
 from voiceguide.play.keys import Command
 from voiceguide.play.ring import Ring
-from voiceguide.play.spans import Span, Spans, answer_envelope
+from voiceguide.play.spans import Span, Spans
+from voiceguide.play.speaking import ANSWER_PHASES, SOFT, Speaking
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 
     from voiceguide.play.device import Output
     from voiceguide.play.source import SessionSource
-    from voiceguide.sound.clips import FloatArray
 
 POLL_S = 0.05
 """How often the loop looks at keys, synthesis and the device."""
@@ -52,24 +52,25 @@ RESUME_AHEAD_S = 6.0
 """After a wait for synthesis, how much must be laid out before playing on."""
 BLOCK_S = 0.25
 """How much is rendered at a time."""
-START_WAIT_S = 0.3
-"""The device starts once the session is laid out whole, or after this long: from a warm
-cache the layout takes a few ticks to read its clips, and starting on the first sound alone
-could make the device wait at its end (a device with no clock of its own takes it at once)."""
 STALL_S = 5.0
 """How long the device may take no sound before the session stops (a stuck device)."""
-SOFT = 0.5
-""""One moment." is said at half the session's volume."""
-__all__ = ["AnswerClips", "KeySource", "Mode", "NoKeys", "Playback", "Status", "View"]
-
-ANSWER_PHASES = frozenset({"hold", "rest", "pause", "activity", "find", "intro"})
-"""Phases whose silence an answer is mixed over (their clocks run on)."""
+__all__ = [
+    "ANSWER_PHASES",
+    "SOFT",
+    "AnswerClips",
+    "KeySource",
+    "Mode",
+    "NoKeys",
+    "Playback",
+    "Status",
+    "View",
+]
 
 _STILL = frozenset({Command.WHERE, Command.LOUDER, Command.SOFTER})
 """Commands that answer without moving the session."""
 
 
-class Playback:
+class Playback(Speaking):
     """One session playing: the ring, the device, where it is, and what commands do."""
 
     def __init__(
@@ -115,7 +116,6 @@ class Playback:
         self._inserts: deque[tuple[str, npt.NDArray[np.int16]]] = deque()
         self._end_frame: int | None = None
         self._started = False
-        self._first_tick: float | None = None
         self._first_audio = on_first_audio
         self._ahead = int(ahead_s * rate)
         self._stall_s = stall_s
@@ -204,9 +204,8 @@ class Playback:
                 self._next_pending = None
                 self.command(Command.NEXT)
         self._fill()
-        if not self._started and self.ring.written and self._may_start():
-            self.output.start(self.ring)
-            self._started = True
+        if not self._started:
+            self._start_when_covered()
         ring = self.ring
         if self._first_audio is not None and ring.first_sound_at is not None:
             first, self._first_audio = self._first_audio, None
@@ -281,13 +280,33 @@ class Playback:
             self._controller = (laid, Controller(self.source.prefix(), volume_pct=volume))
         return self._controller[1]
 
-    def _may_start(self) -> bool:
+    def _start_when_covered(self) -> None:
+        """Start the device once what is written covers its buffer and the write-ahead.
+
+        That is: the ring is written :data:`AHEAD_S` ahead, or the session is laid out
+        whole, or an engine is speaking what comes next (a cold cache: waiting would only
+        delay the first sound, and a wait at a silence is what streaming allows). From a
+        warm cache the layout is only reading clips, milliseconds away: it is waited for
+        here, up to :data:`POLL_S` a tick, rather than started on its first sound alone,
+        which a device could take whole (one with no clock of its own takes frames as fast
+        as they come) and then wait at its end: a gap, and the played stream no longer
+        what export writes.
+        """
         import time
 
-        now = time.monotonic()
-        if self._first_tick is None:
-            self._first_tick = now
-        return self.source.done or now - self._first_tick >= START_WAIT_S
+        deadline = time.monotonic() + POLL_S
+        while True:
+            ring, source = self.ring, self.source
+            covered = ring.written >= self._ahead or source.done or source.speaking
+            if ring.written and covered:
+                self.output.start(ring)
+                self._started = True
+                return
+            left = deadline - time.monotonic()
+            if left <= 0 or source.done or not source.wait(left):
+                return
+            self._grew()
+            self._fill()
 
     def _grew(self) -> None:
         laid = self.source.laid_out
@@ -336,6 +355,11 @@ class Playback:
                 ring.expecting = False
                 ring.ending = True
                 return
+            if not source.speaking:
+                # Caught up while the next clips are only being read from the cache: a
+                # device faster than real time (one with no clock) took what was written.
+                # It waits for the frames (expecting) rather than playing a wait's silence.
+                break
             self._wait()
             break
         ring.expecting = self.mode == "playing" and self._end_frame is None
@@ -385,85 +409,3 @@ class Playback:
             self.view.started(action.at)
         else:
             self.mode = "paused"
-
-    def _answer(self, text: str) -> None:
-        """Say ``text`` without moving the session: over a timed phase, or after the sentence."""
-        position = self.position
-        cue = self.source.cue_at(position)
-        if self.mode == "paused" or cue is None:
-            self._insert(text)
-            return
-        if cue.kind == "silence" and cue.phase in ANSWER_PHASES:
-            self._overlay(text, position)
-            return
-        # Between instructions: after the sentence or sound playing (its breath goes on after).
-        at = cue.end if cue.kind != "silence" else position  # a sound is heard whole too
-        frame = self.spans.frame_of(at, self.cursor)
-        if frame is not None:  # written already: take back what follows the sentence
-            self.ring.rewind(frame)
-            self.spans.truncate(self.ring.written)
-            self.cursor = at
-            self._end_frame = None
-        pcm = self._pcm(text)
-        if pcm is not None:
-            self._pending = (at, text, pcm)  # said when the session gets there
-
-    def _clip(self, text: str) -> FloatArray | None:
-        self.said.append(text)
-        try:
-            if text in self._fixed_all():
-                return self.clips.speech(text)
-            return self.clips.speak_once(text)
-        except EngineError:
-            return None  # the words are for comfort: failing to say them ends nothing
-
-    def _fixed_all(self) -> list[str]:
-        return [phrases.ONE_MOMENT, *self._controller_now().fixed_sentences()]
-
-    def _pcm(self, text: str, *, soft: bool = False) -> npt.NDArray[np.int16] | None:
-        from voiceguide.pcm import to_pcm
-
-        clip = self._clip(text)
-        if clip is None:
-            return None
-        self.view.said(text, self.cursor)
-        gain = self._base_pct / 100 * (SOFT if soft else 1.0)
-        return to_pcm(self.mix.alone(clip, gain))
-
-    def _insert(self, text: str, *, soft: bool = False) -> None:
-        pcm = self._pcm(text, soft=soft)
-        if pcm is not None:
-            self._inserts.append((text, pcm))
-
-    def _overlay(self, text: str, position: int) -> None:
-        """Mix ``text`` over the session from the frame the device takes next."""
-        clip = self._clip(text)
-        if clip is None:
-            return
-        self.view.said(text, position)
-        frame = self.ring.taken
-        self._saying = (text, frame + self.mix_over(clip))
-
-    def mix_over(self, clip: FloatArray, gain: float | None = None) -> int:
-        """Mix ``clip`` over the session from the frame the device takes next; return its length.
-
-        For a sound that must not move the session (an answer over a hold, a tone saying
-        a voice command was heard): the session's clock runs on, the clip is ducked under
-        a sound and cut, faded, before the next words (:func:`answer_envelope`), placed as
-        the mix places a centred cue, at ``gain`` (default: the volume). ``clip`` is mono
-        float at the session's rate. Call it on the loop's thread (from ``remote``).
-        """
-        from voiceguide.pcm import to_pcm
-
-        frame = self.ring.taken
-        at = self.spans.session_at(frame, self.cursor)
-        envelope = answer_envelope(self.source, at, len(clip))
-        level = self.volume_pct / 100 if gain is None else gain
-        pcm = to_pcm(self.mix.alone(clip[: len(envelope)] * envelope, level))
-        self.ring.overlay(frame, pcm)
-        return len(pcm)
-
-    def _prepare_answer(self) -> None:
-        """Make one more fixed answer ready once the session is playing (not before)."""
-        if self._fixed and self._started and self.mode == "playing":
-            self.source.prepare(self._fixed.pop())

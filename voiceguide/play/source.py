@@ -55,6 +55,14 @@ class SessionSource(Protocol):
         ...
 
     @property
+    def speaking(self) -> bool:
+        """Whether an engine is speaking a phrase: more is laid out only once it is spoken.
+
+        False when what is next is only read from the phrase cache (milliseconds away).
+        """
+        ...
+
+    @property
     def total(self) -> int | None:
         """The session's length, once it is all laid out."""
         ...
@@ -66,6 +74,10 @@ class SessionSource(Protocol):
 
     def advance(self) -> bool:
         """Lay out what is ready now (quick); return whether anything was."""
+        ...
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for more to lay out (laying it out); return whether it was."""
         ...
 
     def prefix(self) -> Timeline:
@@ -102,11 +114,16 @@ class FixedSource:
         self.sample_rate = timeline.sample_rate
         self.laid_out = self.safe_end = self.final_end = timeline.total
         self.done = True
+        self.speaking = False
         self.total: int | None = timeline.total
         self.error: VoiceguideError | None = None
 
     def advance(self) -> bool:
         """Everything is laid out."""
+        return False
+
+    def wait(self, timeout_s: float) -> bool:
+        """Everything is laid out: nothing to wait for."""
         return False
 
     def prefix(self) -> Timeline:

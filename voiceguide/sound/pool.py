@@ -74,6 +74,7 @@ class ClipPool:
         """Spoken phrases waiting to be finished, at most: speakers wait rather than pile up."""
         self.spoken = 0
         """How many phrases an engine spoke (the rest came from memory or the cache)."""
+        self._speaking = 0
 
     # -- asking ----------------------------------------------------------------------------
 
@@ -125,6 +126,12 @@ class ClipPool:
         """Wait up to ``timeout_s`` for any phrase to be finished."""
         with self._changed:
             self._changed.wait(timeout_s)
+
+    @property
+    def speaking(self) -> bool:
+        """Whether an engine is speaking a phrase now (one the cache did not have)."""
+        with self._changed:
+            return self._speaking > 0
 
     @property
     def busy(self) -> bool:
@@ -210,7 +217,14 @@ class ClipPool:
                         self._front.append(text)
                         self._changed.notify_all()
                     return
-                speech = engine.synthesize(text)
+                with self._changed:
+                    self._speaking += 1
+                try:
+                    speech = engine.synthesize(text)
+                except BaseException:
+                    with self._changed:
+                        self._speaking -= 1
+                    raise
             except Exception as error:  # kept for whoever waits for this phrase
                 self._done(text, error)
                 continue
@@ -222,16 +236,21 @@ class ClipPool:
         try:
             self.clips.keep(text, speech)
         except Exception as error:
-            self._done(text, error)
+            self._done(text, error, spoke=None)
             return
         finally:
             self._in_flight.release()
         self._done(text, spoke=True)
 
-    def _done(self, text: str, error: BaseException | None = None, *, spoke: bool = False) -> None:
+    def _done(
+        self, text: str, error: BaseException | None = None, *, spoke: bool | None = False
+    ) -> None:
+        """Note ``text`` finished; ``spoke``: an engine spoke it (``None``: but it failed)."""
         with self._changed:
             if error is not None:
                 self._failed[text] = error
-            self.spoken += spoke
+            if spoke is not False:
+                self._speaking -= 1
+            self.spoken += bool(spoke)
             self._taken.discard(text)
             self._changed.notify_all()

@@ -124,6 +124,11 @@ class SessionStream:
         return self.layout.done or self.error is not None
 
     @property
+    def speaking(self) -> bool:
+        """Whether an engine is speaking a phrase (what is laid out next may take a while)."""
+        return self.pool.speaking
+
+    @property
     def total(self) -> int | None:
         """The session's length in samples, once it is all laid out."""
         return self.layout.laid_out if self.layout.done else None
