@@ -126,7 +126,7 @@ def play(
         with _export_hint(routine):
             playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet,
                          history=settled.history, options=session.options,
-                         mpris=settled.mpris)  # fmt: skip
+                         mpris=settled.mpris, listen=settled.listen)  # fmt: skip
 
 
 def _settle(
@@ -166,12 +166,6 @@ def _say_choices(settled: Settled) -> None:
         chosen = [line for line in described if not line.startswith("full")]
         if chosen:
             typer.echo(f"voiceguide: {', '.join(chosen)}", err=True)
-    if settled.listen:
-        typer.echo(
-            "voiceguide: voice commands come with the streaming player (docs/listen.md); "
-            "this session plays without listening",
-            err=True,
-        )
 
 
 @contextlib.contextmanager
