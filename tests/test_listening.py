@@ -96,7 +96,8 @@ def test_pause_heard_in_a_hold_sounds_the_tone_then_pauses_as_the_key_does() -> 
     listener.say("guide pause now")
     run(pb, output, control, 3000)
     assert pb.paused
-    assert control.heard == ["guide pause now"] and control.acted == ["pause"]
+    assert control.heard == ["guide pause now"]
+    assert control.acted == ["pause"]
     got = heard(output)
     expected = rendered(pb)
     tone = int(np.flatnonzero(got != expected[: len(got)])[0])
@@ -120,7 +121,8 @@ def test_resume_heard_while_paused_sounds_the_tone_then_goes_on_where_it_was() -
     before = len(heard(output))
     listener.say("guide continue")
     run(pb, output, control, 6000)
-    assert not pb.paused and control.acted == ["pause", "pause"]
+    assert not pb.paused
+    assert control.acted == ["pause", "pause"]
     got = heard(output)[before:]
     tone = int(np.flatnonzero(got)[0])
     length = FakeClips().sound_samples("heard")
@@ -134,7 +136,8 @@ def test_what_is_already_so_sounds_the_tone_and_does_nothing() -> None:
     run(pb, output, control, hold_start(pb) + 3000)
     listener.say("guide resume")
     run(pb, output, control, 1000)
-    assert control.heard == ["guide resume"] and control.acted == [""]
+    assert control.heard == ["guide resume"]
+    assert control.acted == [""]
     assert not pb.paused
 
 
@@ -155,8 +158,9 @@ def test_close_stops_the_listener_and_a_late_start_stops_itself() -> None:
     control, listener, _ = wired(pb)
     assert control.listening
     control.close()
-    assert listener.stopped and not control.listening
-    late = VoiceControl(pb.source.prefix(), complete=True, warn=print, listener=FakeListener)  # type: ignore[arg-type]
+    assert listener.stopped
+    assert not control.listening
+    late = VoiceControl(pb.source.prefix(), complete=True, warn=print, listener=FakeListener)
     late.close()
     late._start()  # the session ended while it was starting
     assert not late.listening
@@ -185,7 +189,10 @@ def test_the_gate_opens_only_over_silence_laid_out_and_shuts_for_answers() -> No
     for ms in range(0, 12_000, 50):  # the device plays on, in real time
         clock.now = start + ms / 1000
         control.follow(status(ms))
-    at = lambda ms: start + ms / 1000  # noqa: E731
+
+    def at(ms: int) -> float:
+        return start + ms / 1000
+
     assert gate.is_open(at(2000 + GUARD_MS), at(4000))
     assert not gate.is_open(at(1500), at(2500))  # the speech and its echo
     assert not gate.is_open(at(9000), at(10_000 - GUARD_MS + 50))  # what follows is unknown
