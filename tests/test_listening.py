@@ -122,6 +122,8 @@ def test_resume_heard_while_paused_sounds_the_tone_then_goes_on_where_it_was() -
     listener.say("guide continue")
     run(pb, output, control, 6000)
     assert not pb.paused
+    got = heard(output)
+    assert np.array_equal(got, rendered(pb)[: len(got)])
     assert control.acted == ["pause", "pause"]
     got = heard(output)[before:]
     tone = int(np.flatnonzero(got)[0])
@@ -130,7 +132,7 @@ def test_resume_heard_while_paused_sounds_the_tone_then_goes_on_where_it_was() -
     assert pb.position > where  # and on it goes from there
 
 
-def test_what_is_already_so_sounds_the_tone_and_does_nothing() -> None:
+def test_what_is_already_so_is_dropped_without_a_sound() -> None:
     pb, output = playback()
     control, listener, _ = wired(pb)
     run(pb, output, control, hold_start(pb) + 3000)

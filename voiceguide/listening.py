@@ -8,7 +8,8 @@ their own: the first sound never waits for them), passes :meth:`VoiceControl.car
 the playback loop as its ``remote`` callback, and calls :meth:`VoiceControl.close` on every
 way out, which ends the capture process.
 
-A phrase heard is acknowledged at once with the ``heard`` sound, mixed over the session
+A phrase heard that asks for something (not "resume" while playing, nor "pause" while
+paused: those are dropped without a sound) is acknowledged at once with the ``heard`` sound, mixed over the session
 (:meth:`~voiceguide.play.playback.Playback.mix_over`: no cue moves, the clock of a hold runs
 on); its command is carried out, as its key's, once the device has taken that sound, so the
 answer comes after it.
@@ -167,9 +168,14 @@ class VoiceControl:
         self.gate.relayout(SilenceGate(source.prefix(), complete=source.done))
 
     def _acknowledge(self, playback: Playback, words: str, intent: Intent) -> None:
+        from voiceguide.listen.vocabulary import command_for
+
         if playback.done:
             return
         self.heard.append(words)
+        if command_for(intent, paused=playback.paused) is None:
+            self.acted.append("")  # it asks for what already is: no sound, nothing done
+            return
         clip = playback.clips.sound(HEARD_SOUND)
         playing = playback.mode == "playing"
         begin = playback.ring.taken if playing else playback.ring.written
@@ -182,7 +188,7 @@ class VoiceControl:
     def _command(self, playback: Playback, intent: Intent) -> None:
         from voiceguide.listen.vocabulary import command_for
 
-        command = command_for(intent, paused=playback.paused)
+        command = command_for(intent, paused=playback.paused)  # a key may have come between
         self.acted.append(command.name.lower() if command is not None else "")
         if command is not None:
             playback.command(command)
