@@ -9,6 +9,7 @@ the lines play prints, in order; never on the wall clock.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import queue
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 
 from tests.test_listen import SPEECH_RMS, pcm, pink_noise, spoken
-from tests.test_play_alsa import alsa_env, exported_pcm
+from tests.test_play_alsa import alsa_env, exported_pcm, session_in, voiceguide
 from tests.test_play_clocked import RATE, SHORT, Sink, heard_up_to, lead_of, play, timeline_of
 from voiceguide.listen.recognizer import RATE_HZ
 from voiceguide.paths import builtin_audio_dir
@@ -38,10 +39,11 @@ NOISE_DB = -25.0
 
 
 def room(speaker: Path, microphone: Path) -> str:
+    capture = f'type file; slave.pcm "null"; file "/dev/null"; infile "{microphone}"'
     return f"""pcm.!default {{
   type asym
   playback.pcm {{ type file; slave.pcm "null"; file "{speaker}"; format "raw" }}
-  capture.pcm {{ type file; slave.pcm "null"; file "/dev/null"; infile "{microphone}"; format "raw" }}
+  capture.pcm {{ {capture}; format "raw" }}
 }}"""
 
 
@@ -81,10 +83,8 @@ class Microphone(threading.Thread):
                 if at >= len(clip):
                     clip = None
                     self.finished.append(written)
-            try:
+            with contextlib.suppress(BlockingIOError):
                 os.write(self.fd, pcm(chunk))
-            except BlockingIOError:
-                pass
             written += CHUNK
             ahead = start + written / RATE_HZ - time.monotonic()
             if ahead > 0:
@@ -272,7 +272,7 @@ def test_the_sessions_own_voice_in_the_microphone_acts_on_nothing(
 def test_sigterm_ends_the_capture_with_the_session(
     tmp_path: Path, session: tuple[Path, dict[str, str], np.ndarray, list[dict[str, object]]]
 ) -> None:
-    short, env, expected, cues = session
+    short, env, _expected, _cues = session
     sink, mic = Sink(tmp_path / "speaker"), Microphone(tmp_path / "microphone")
     sink.start()
     mic.start()
@@ -295,3 +295,32 @@ def test_sigterm_ends_the_capture_with_the_session(
         process.stderr.close()
     assert code != 0
     assert all(gone(pid) for pid in listening)
+
+
+@pytest.mark.parametrize("capture", ["a card that does not exist", "no arecord"])
+def test_no_capture_is_one_line_and_the_same_bytes_as_without_listen(
+    tmp_path: Path, capture: str
+) -> None:
+    short = tmp_path / "short.yaml"
+    short.write_text(SHORT, encoding="utf-8")
+    played = tmp_path / "played.raw"
+    side = "{ type hw; card 29 }" if capture.startswith("a card") else '"null"'
+    env = alsa_env(
+        tmp_path,
+        f"""pcm.!default {{
+  type asym
+  playback.pcm {{ type file; slave.pcm "null"; file "{played}"; format "raw" }}
+  capture.pcm {side}
+}}""",
+    )
+    args = [str(short), "--skip-intro", "--mono"]
+    expected = exported_pcm(args, env, tmp_path, 1)
+    if capture == "no arecord":  # the interpreter stays where it is; arecord is off the PATH
+        env["PATH"] = str(tmp_path / "nothing")
+    result = voiceguide(["play", *args, "--listen", "--quiet"], env)
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("voiceguide: no capture ")
+    assert lines[0].endswith("; playing without listening")
+    session_in(played.read_bytes(), expected, 1)  # byte for byte what export writes

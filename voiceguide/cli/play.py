@@ -97,6 +97,8 @@ def play(
 
     Headset buttons, media keys, phone remotes and playerctl control it too, through
     MPRIS, when a desktop session bus is there (--no-mpris leaves that out).
+    With --listen, say "guide pause now", "guide continue", "guide where am i"… while
+    the session is silent ('voiceguide commands' lists them); offline, never recorded.
 
     Sound starts at once: speech is made while the session plays, the next phrases
     first; if it ever falls behind, playback waits at a silence and says "One moment."
