@@ -9,10 +9,10 @@ the playback loop as its ``remote`` callback, and calls :meth:`VoiceControl.clos
 way out, which ends the capture process.
 
 A phrase heard that asks for something (not "resume" while playing, nor "pause" while
-paused: those are dropped without a sound) is acknowledged at once with the ``heard`` sound, mixed over the session
-(:meth:`~voiceguide.play.playback.Playback.mix_over`: no cue moves, the clock of a hold runs
-on); its command is carried out, as its key's, once the device has taken that sound, so the
-answer comes after it.
+paused: those are dropped without a sound) is acknowledged at once with the ``heard``
+sound, mixed over the session (:meth:`~voiceguide.play.playback.Playback.mix_over`: no cue
+moves, the clock of a hold runs on); its command is carried out, as its key's, once the
+device has taken that sound, so the answer comes after it.
 """
 
 from __future__ import annotations
