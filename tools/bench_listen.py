@@ -17,6 +17,9 @@ The default run takes a few minutes on two shared cores.
   the decision (when the acknowledgement tone is due). Goal: at most 700 ms.
 * **CPU**: the process's and arecord's CPU time while listening in real time, as a percent
   of one core.
+* **In play** (``tools/bench_listen_play.py``): ``voiceguide play --listen`` through a clocked
+  sink, the phrase said into the capture in a hold: end of the phrase to the acknowledgement
+  tone at the device, and play's CPU with and without listening.
 """
 
 from __future__ import annotations
@@ -310,7 +313,7 @@ def main() -> None:
                         help="comma-separated routines for false triggers, or 'all'")  # fmt: skip
     parser.add_argument("--no-piper", action="store_true", help="espeak voices only")
     parser.add_argument("--live", type=int, default=12, help="phrases for latency and CPU")
-    parser.add_argument("--skip", default="", help="comma-separated: detection,false,live")
+    parser.add_argument("--skip", default="", help="comma-separated: detection,false,live,play")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -323,6 +326,10 @@ def main() -> None:
         bench_false_triggers(routines)
     if "live" not in skip:
         bench_live(args.live)
+    if "play" not in skip:
+        from bench_listen_play import bench_play  # tools/ is on the path when run as a script
+
+        bench_play(max(10, args.live))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 

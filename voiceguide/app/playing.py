@@ -5,7 +5,8 @@ is no audio device and starts the session (it is made while it plays); :func:`st
 finds where to begin; :func:`play` runs playback with the view and keys that fit where it
 runs: a live view on a terminal, a line per cue otherwise, nothing when quiet, single keys
 when standard input is a terminal; the practice history records it and an MPRIS player
-offers it to headsets and media keys.
+offers it to headsets and media keys; with ``listen``, voice commands
+(:mod:`voiceguide.app.listening`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from voiceguide.app.listening import VoiceControl
+    from voiceguide.app.recording import HeldWarnings
     from voiceguide.app.session import Progress, SessionRequest, StreamingSession
     from voiceguide.compile.compiler import CompileOptions
     from voiceguide.compile.timeline import Timeline
     from voiceguide.play.navigation import Step
-    from voiceguide.play.playback import View
+    from voiceguide.play.playback import Playback, View
     from voiceguide.remote.bridge import PlayerSide
     from voiceguide.remote.server import MprisServer
 
@@ -80,6 +85,7 @@ def play(
     history: bool = False,
     options: CompileOptions | None = None,
     mpris: bool = True,
+    listen: bool = False,
 ) -> None:
     """Play ``session`` from sample ``start`` (``dry_run``: print only, ``speed`` times faster).
 
@@ -88,6 +94,9 @@ def play(
     with; the record begins once the first sound is out and the session is laid out whole
     (the history keeps its length and steps). With ``mpris``, the session is also an
     MPRIS player (:mod:`voiceguide.remote`), served once the first audio is playing.
+    With ``listen``, voice commands are listened for once the first audio is playing
+    (not at ``speed`` other than 1: the gate follows the session in real time); if they
+    cannot be, one line says why and the session plays as without.
     """
     from voiceguide.app.recording import HeldWarnings, Recording, session_plan
     from voiceguide.play.device import ClockOutput, Output, default_output
@@ -132,6 +141,11 @@ def play(
     if remote is not None:
         side, server = remote
         watched = side.observe(watched)
+    listen_warning = HeldWarnings()
+    voice = None
+    if listen and speed == 1.0:
+        voice = _voice(timeline, stream.total is not None, listen_warning)
+        watched = voice.observe(watched)
 
     def first_audio(at: float) -> None:
         if trace:
@@ -139,6 +153,8 @@ def play(
         recording.heard()  # the record begins now if the session is laid out whole
         if remote is not None:
             server.start()  # connecting to the bus first would delay the sound
+        if voice is not None:
+            voice.begin()  # on a thread of its own: loading the recogniser takes a while
 
     playback = Playback(
         stream,
@@ -152,19 +168,27 @@ def play(
     )
     if isinstance(view, TerminalView):
         warnings.hold()  # a line on stderr would break the block redrawn in place
+        listen_warning.hold()
+    calls: list[Callable[[Playback], None]] = [side.carry_out] if remote is not None else []
+    calls += [voice.carry_out] if voice is not None else []
+
+    def carry_out(playback: Playback) -> None:
+        for call in calls:
+            call(playback)
+
     outcome: Outcome = "failed"
     try:
         with exit_on_signals(), keys if keys is not None else contextlib.nullcontext():
-            if remote is None:
-                mode = playback.run(keys)
-            else:
-                mode = playback.run(side.waking(keys), remote=side.carry_out)
+            waking = side.waking(keys) if remote is not None else keys
+            mode = playback.run(waking, remote=carry_out if calls else None)
         outcome = "completed" if mode == "finished" else "stopped"
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM, SIGHUP
         outcome = "interrupted"
         raise
     finally:
         position = playback.position * 1000 // stream.sample_rate
+        if voice is not None:
+            voice.close()  # arecord ends with the session
         stream.close()
         if remote is not None:
             server.close()
@@ -172,6 +196,7 @@ def play(
             view.close()
         recorder.finish(outcome, position)
         warnings.release()
+        listen_warning.release()
 
 
 def _mpris(
@@ -183,6 +208,13 @@ def _mpris(
 
     side = PlayerSide(timeline, steps, volume_pct=volume_pct, start=start)
     return side, MprisServer(side.link)
+
+
+def _voice(timeline: Timeline, complete: bool, warn: HeldWarnings) -> VoiceControl:
+    """Voice commands for the session (they start listening once the first sound is out)."""
+    from voiceguide.app.listening import VoiceControl
+
+    return VoiceControl(timeline, complete=complete, warn=warn)
 
 
 def _trace_first_audio(at: float) -> None:

@@ -97,6 +97,8 @@ def play(
 
     Headset buttons, media keys, phone remotes and playerctl control it too, through
     MPRIS, when a desktop session bus is there (--no-mpris leaves that out).
+    With --listen, say "guide pause now", "guide continue", "guide where am i"… while
+    the session is silent ('voiceguide commands' lists them); offline, never recorded.
 
     Sound starts at once: speech is made while the session plays, the next phrases
     first; if it ever falls behind, playback waits at a silence and says "One moment."
@@ -126,7 +128,7 @@ def play(
         with _export_hint(routine):
             playing.play(session, start, dry_run=dry_run, speed=speed, quiet=quiet,
                          history=settled.history, options=session.options,
-                         mpris=settled.mpris)  # fmt: skip
+                         mpris=settled.mpris, listen=settled.listen)  # fmt: skip
 
 
 def _settle(
@@ -166,12 +168,6 @@ def _say_choices(settled: Settled) -> None:
         chosen = [line for line in described if not line.startswith("full")]
         if chosen:
             typer.echo(f"voiceguide: {', '.join(chosen)}", err=True)
-    if settled.listen:
-        typer.echo(
-            "voiceguide: voice commands come with the streaming player (docs/listen.md); "
-            "this session plays without listening",
-            err=True,
-        )
 
 
 @contextlib.contextmanager

@@ -35,8 +35,15 @@ State = Literal["playing", "paused", "speaking", "stopped"]
 class SilenceGate:
     """The stretches of a session, in its samples, where nothing sounds (less the guard)."""
 
-    def __init__(self, timeline: Timeline, *, guard_ms: int = GUARD_MS) -> None:
-        """Find the silent stretches of ``timeline``; past its end counts as silent too."""
+    def __init__(
+        self, timeline: Timeline, *, guard_ms: int = GUARD_MS, complete: bool = True
+    ) -> None:
+        """Find the silent stretches of ``timeline``; past its end counts as silent too.
+
+        With ``complete`` false, ``timeline`` is a prefix of a session still being laid
+        out: what follows its end is unknown, so it counts as a sound (the last silence
+        closes a guard before the end, and nothing past it is open).
+        """
         rate = timeline.sample_rate
         guard = guard_ms * rate // 1000
         windows: list[tuple[int, int]] = []
@@ -45,14 +52,14 @@ class SilenceGate:
             if cue is not None and cue.kind == "silence":
                 run_start = cue.start if run_start is None else run_start
                 continue
-            end = cue.start if cue is not None else None
+            end = cue.start if cue is not None else (None if complete else timeline.total)
             if run_start is not None:
                 start = run_start + (guard if run_start > 0 else 0)
                 stop = end - guard if end is not None else None
                 if stop is None or stop > start:
                     windows.append((start, stop if stop is not None else _FOREVER))
             run_start = None
-        if timeline.cues and timeline.cues[-1].kind != "silence":
+        if complete and timeline.cues and timeline.cues[-1].kind != "silence":
             windows.append((timeline.total + guard, _FOREVER))
         self.sample_rate = rate
         self.windows: tuple[tuple[int, int], ...] = tuple(windows)
@@ -111,6 +118,10 @@ class LiveGate:
         self._marks: deque[_Mark] = deque(maxlen=256)
         self._lock = threading.Lock()
 
+    def relayout(self, silence: SilenceGate) -> None:
+        """Gate by ``silence`` from now on: the session is laid out further."""
+        self.silence = silence  # one reference swapped: is_open reads it once
+
     def follow(self, state: State, position: int, *, at_s: float | None = None) -> None:
         """The session is in ``state`` at sample ``position`` now (or at monotonic ``at_s``)."""
         at = self.clock() if at_s is None else at_s
@@ -136,7 +147,8 @@ class LiveGate:
             return False
         if state == "paused":
             return True
-        rate = self.silence.sample_rate
+        silence = self.silence
+        rate = silence.sample_rate
         begin = covering[0].position + int((start_s - covering[0].at_s) * rate)
         finish = covering[-1].position + int((end_s - covering[-1].at_s) * rate)
-        return self.silence.is_open(begin, max(begin, finish))
+        return silence.is_open(begin, max(begin, finish))

@@ -129,13 +129,20 @@ class Speaking:
         a sound and cut, faded, before the next words (:func:`answer_envelope`), placed as
         the mix places a centred cue, at ``gain`` (default: the volume). ``clip`` is mono
         float at the session's rate. Call it on the loop's thread (from ``remote``).
+        While paused or waiting nothing is written to mix over: the clip is said next,
+        where the session waits (as an answer is), and nothing moves either.
         """
         from voiceguide.pcm import to_pcm
 
+        level = self.volume_pct / 100 if gain is None else gain
+        if self.mode != "playing":
+            scaled = level * self._base_pct / max(1, self.volume_pct)  # the ring scales it back
+            alone = to_pcm(self.mix.alone(clip, scaled))
+            self._inserts.append(("", alone))  # no words: views show nothing said
+            return len(alone)
         frame = self.ring.taken
         at = self.spans.session_at(frame, self.cursor)
         envelope = answer_envelope(self.source, at, len(clip))
-        level = self.volume_pct / 100 if gain is None else gain
         pcm = to_pcm(self.mix.alone(clip[: len(envelope)] * envelope, level))
         self.ring.overlay(frame, pcm)
         return len(pcm)
