@@ -383,12 +383,15 @@ def test_with_or_without_a_bus_play_sends_what_export_writes(
     played = tmp_path / "played.raw"
     address = bus if bus_kind == "a bus" else f"unix:path={tmp_path / 'nowhere'}"
     env = play_env(tmp_path, played, address)
+    # Exported first, so the phrases are cached: this sink has no clock and takes a session
+    # at once, so a cold play would outrun synthesis and rightly wait ("One moment.").
+    expected = exported(env, tmp_path)
     result = voiceguide(["play", *ROUTINE], env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr == b""  # not a note, not a traceback
     from tests.test_play_alsa import DEVICE_SILENCE_FRAMES, session_in
 
-    before, after = session_in(played.read_bytes(), exported(env, tmp_path), channels=1)
+    before, after = session_in(played.read_bytes(), expected, channels=1)
     assert max(before, after) <= DEVICE_SILENCE_FRAMES  # the device's own silence, no more
 
 
