@@ -254,3 +254,38 @@ def test_a_warm_start_plays_before_the_layout_is_whole_with_its_write_ahead_writ
     assert np.array_equal(
         session_frames(pb, output), render(timeline, opened.clips, mix=opened.mix)
     )
+
+
+class HeldEngine(ToneEngine):
+    """Speaks as ToneEngine does, once ``go`` is set; ``asked`` is set when a phrase comes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go, self.asked = threading.Event(), threading.Event()
+
+    def synthesize(self, text: str) -> Speech:
+        self.asked.set()
+        assert self.go.wait(30)
+        return super().synthesize(text)
+
+
+@pytest.mark.parametrize("aside", [True, False], ids=["an answer", "a phrase of the session"])
+def test_an_answer_being_spoken_holds_nothing_of_the_session_up(aside: bool) -> None:
+    # A clock-less device drains the ring at once; a pool counting an answer as the
+    # session's speech made playback play a wait's silence there (not what export writes).
+    from tests.test_speech import FakeSounds
+    from voiceguide.sound.pool import ClipPool
+    from voiceguide.sound.speech import SpeechClips
+
+    engine = HeldEngine()
+    pool = ClipPool(SpeechClips(engine, None, FakeSounds()), workers=1)
+    try:
+        pool.hurry("Paused.", aside=aside)
+        assert engine.asked.wait(30)
+        assert pool.speaking is not aside
+        engine.go.set()
+        assert pool.wait("Paused.", 30)
+        assert not pool.speaking
+    finally:
+        engine.go.set()
+        pool.close()

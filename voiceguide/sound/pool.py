@@ -75,6 +75,8 @@ class ClipPool:
         self.spoken = 0
         """How many phrases an engine spoke (the rest came from memory or the cache)."""
         self._speaking = 0
+        self._asides: set[str] = set()
+        """Phrases asked for beside the session (answers): speaking one holds nothing up."""
 
     # -- asking ----------------------------------------------------------------------------
 
@@ -85,11 +87,17 @@ class ClipPool:
             self._changed.notify_all()
         self._start()
 
-    def hurry(self, text: str) -> None:
-        """Make ``text`` ready before anything else not yet started."""
+    def hurry(self, text: str, *, aside: bool = False) -> None:
+        """Make ``text`` ready before anything else not yet started.
+
+        ``aside``: a phrase beside the session (an answer, "One moment."), not one its layout
+        waits for, so an engine speaking it is not :attr:`speaking`.
+        """
         with self._changed:
             if not self._known(text):
                 self._front.append(text)
+                if aside:
+                    self._asides.add(text)
                 self._changed.notify_all()
         self._start()
 
@@ -129,7 +137,10 @@ class ClipPool:
 
     @property
     def speaking(self) -> bool:
-        """Whether an engine is speaking a phrase now (one the cache did not have)."""
+        """Whether an engine is speaking a phrase of the session now (not in the cache).
+
+        Answers asked for ``aside`` do not count: the session does not wait for them.
+        """
         with self._changed:
             return self._speaking > 0
 
@@ -217,13 +228,14 @@ class ClipPool:
                         self._front.append(text)
                         self._changed.notify_all()
                     return
+                counted = 0 if text in self._asides else 1
                 with self._changed:
-                    self._speaking += 1
+                    self._speaking += counted
                 try:
                     speech = engine.synthesize(text)
                 except BaseException:
                     with self._changed:
-                        self._speaking -= 1
+                        self._speaking -= counted
                     raise
             except Exception as error:  # kept for whoever waits for this phrase
                 self._done(text, error)
@@ -250,7 +262,7 @@ class ClipPool:
             if error is not None:
                 self._failed[text] = error
             if spoke is not False:
-                self._speaking -= 1
+                self._speaking -= 0 if text in self._asides else 1
             self.spoken += bool(spoke)
             self._taken.discard(text)
             self._changed.notify_all()

@@ -212,7 +212,7 @@ class SessionStream:
 
     def prepare(self, text: str) -> None:
         """Make ``text`` (an answer, "One moment.") ready before the next phrases."""
-        self.pool.hurry(text)
+        self.pool.hurry(text, aside=True)
 
     def ready(self, text: str) -> bool:
         """Whether ``text`` is ready."""
