@@ -523,7 +523,8 @@ def test_the_natural_voice_is_the_default_where_it_is_installed(
     from voiceguide.sound import engines
 
     monkeypatch.delenv(engines.DEFAULT_ENGINE_ENV)
-    assert engines.natural_installed()
+    if not engines.natural_installed():  # the Python versions CI tests without the extra
+        pytest.skip(NEEDS_EXTRA)
     assert resolve_voice(VoicePrefs(), config=UserConfig()).engine == "piper"
     asked = resolve_voice(VoicePrefs(engine="espeak"), config=UserConfig())
     assert asked.engine == "espeak"  # --engine espeak chooses espeak
