@@ -66,21 +66,10 @@ class SessionRequest:
     ``None``: ``options`` and ``mix`` are final as given."""
 
 
-@dataclass(frozen=True)
-class Session:
-    """A routine compiled with real speech, and the clips to render it from."""
+class _Voiced:
+    """What a session says of its voice: the same for one compiled whole and one streamed."""
 
-    routine: Routine
-    timeline: Timeline
-    clips: SpeechClips
     voice: VoiceSettings
-    """The voice settled for the session (its volume applies as gain)."""
-    synthesized: int
-    """How many phrases the engine had to speak (the rest came from the cache)."""
-    mix: Mix | None = None
-    """Stereo or mono, and the bed; ``None``: stereo without a bed."""
-    options: CompileOptions = field(default_factory=CompileOptions)
-    """The options it was compiled with, settled (with its fit, when fitted to a length)."""
 
     @property
     def engine(self) -> str:
@@ -96,6 +85,23 @@ class Session:
     def gain(self) -> float:
         """The volume as a linear gain."""
         return self.voice.gain
+
+
+@dataclass(frozen=True)
+class Session(_Voiced):
+    """A routine compiled with real speech, and the clips to render it from."""
+
+    routine: Routine
+    timeline: Timeline
+    clips: SpeechClips
+    voice: VoiceSettings
+    """The voice settled for the session (its volume applies as gain)."""
+    synthesized: int
+    """How many phrases the engine had to speak (the rest came from the cache)."""
+    mix: Mix | None = None
+    """Stereo or mono, and the bed; ``None``: stereo without a bed."""
+    options: CompileOptions = field(default_factory=CompileOptions)
+    """The options it was compiled with, settled (with its fit, when fitted to a length)."""
 
 
 def load_routine(routine: str | Path | Routine | None, *, allow_outside: bool = False) -> Routine:
@@ -149,7 +155,7 @@ def resolve_voice(
 
 
 @dataclass(frozen=True)
-class StreamingSession:
+class StreamingSession(_Voiced):
     """A routine being made while it is heard: its stream, clips, settled voice, mix, options."""
 
     routine: Routine
@@ -160,21 +166,6 @@ class StreamingSession:
     """Stereo or mono, and the bed (made ready before the stream was returned)."""
     options: CompileOptions
     """The options it is laid out with, settled (with its fit, when fitted to a length)."""
-
-    @property
-    def engine(self) -> str:
-        """The name of the engine spoken with."""
-        return self.voice.engine
-
-    @property
-    def volume_pct(self) -> int:
-        """The volume in percent."""
-        return self.voice.volume_pct
-
-    @property
-    def gain(self) -> float:
-        """The volume as a linear gain."""
-        return self.voice.gain
 
 
 def open_stream(
