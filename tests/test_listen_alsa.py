@@ -21,7 +21,7 @@ from voiceguide.listen.capture import ArecordCapture
 from voiceguide.listen.errors import ListenUnavailable
 from voiceguide.listen.gate import LiveGate, SilenceGate
 from voiceguide.listen.listener import HeardLive, Listener
-from voiceguide.listen.recognizer import RATE_HZ
+from voiceguide.listen.recognizer import RATE_HZ, Recognizer
 
 pytestmark = pytest.mark.audio
 
@@ -109,15 +109,47 @@ def test_no_capture_device_is_one_line(
         monkeypatch.setenv("ALSA_CONFIG_PATH", str(empty))
     else:
         monkeypatch.setenv("PATH", str(tmp_path))
-    listener = Listener(paused_gate())
+    made: list[int] = []
+
+    def recognizer() -> Recognizer:
+        made.append(1)
+        return Recognizer()
+
+    listener = Listener(paused_gate(), recognizer=recognizer)
     with pytest.raises(ListenUnavailable) as caught:
         listener.start()
+    assert not made  # no capture, so the recogniser is never loaded (its CPU spared)
     message = str(caught.value)
     assert "\n" not in message
     if setup == "no arecord":
         assert message == "no capture program: voice commands need arecord (install alsa-utils)"
     else:
         assert message.startswith("no capture device could be opened (ALSA: ")
+
+
+def test_a_recogniser_that_cannot_load_leaves_no_arecord_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "heard.raw"
+    raw.write_bytes(pcm(np.zeros(RATE_HZ, np.float32)))
+    use_asoundrc(tmp_path, monkeypatch, microphone(raw, tmp_path / "played.raw"))
+    capture = ArecordCapture()
+    running: list[int] = []
+
+    def broken() -> Recognizer:
+        process = capture._process
+        assert process is not None  # the capture opens first
+        assert process.poll() is None
+        running.append(process.pid)
+        raise ListenUnavailable("no speech model")
+
+    listener = Listener(paused_gate(), capture=capture, recognizer=broken)
+    with pytest.raises(ListenUnavailable, match="no speech model"):
+        listener.start()
+    assert running
+    with pytest.raises(ProcessLookupError):
+        os.kill(running[0], 0)  # reaped, not orphaned
+    assert not listener.listening
 
 
 class ClockedCapture:

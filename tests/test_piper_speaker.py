@@ -380,7 +380,7 @@ def test_an_export_with_piper_is_the_same_bytes_cold_cold_warm_and_with_a_phrase
     # The first cold export in a process of its own, with its own speaker.
     result = subprocess.run(
         [sys.executable, "-m", "voiceguide", *arguments, "-o", str(tmp_path / "apart.wav")],
-        capture_output=True, text=True, check=False, timeout=300,
+        capture_output=True, text=True, check=False, timeout=240,
         env={**os.environ, "VOICEGUIDE_HOME": str(tmp_path / "apart")},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

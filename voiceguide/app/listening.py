@@ -3,7 +3,7 @@
 :func:`voiceguide.app.playing.play` makes a :class:`VoiceControl` for the session, wraps its
 view in :meth:`VoiceControl.observe` (so the gate follows the session's real state: the
 sample the device plays, an answer being said, paused), calls :meth:`VoiceControl.begin`
-once the first sound is out (the recogniser loads and ``arecord`` starts on a thread of
+once the first sound is out (``arecord`` starts, then the recogniser loads, on a thread of
 their own: the first sound never waits for them), passes :meth:`VoiceControl.carry_out` to
 the playback loop as its ``remote`` callback, and calls :meth:`VoiceControl.close` on every
 way out, which ends the capture process.

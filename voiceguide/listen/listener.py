@@ -61,18 +61,27 @@ class Listener:
         """What ended listening early, if anything did (the session plays on regardless)."""
 
     def start(self) -> None:
-        """Load the recogniser and open the capture; raise :class:`ListenUnavailable` if not."""
-        make = self._make_recognizer
-        recognizer = make if isinstance(make, Recognizer) else make()
+        """Open the capture, then load the recogniser; raise :class:`ListenUnavailable` if not.
+
+        The capture comes first: where there is none, the one line comes at once and the
+        recogniser (a third of a second of CPU, most of it holding the interpreter's lock) is
+        never loaded. Chunks are stamped from the first one while it loads, and wait for it.
+        """
         self.capture.open()
-        self._threads = [
-            threading.Thread(target=self._read, name="voiceguide-capture", daemon=True),
-            threading.Thread(
-                target=self._recognize, args=(recognizer,), name="voiceguide-listen", daemon=True
-            ),
-        ]
-        for thread in self._threads:
-            thread.start()
+        reader = threading.Thread(target=self._read, name="voiceguide-capture", daemon=True)
+        self._threads = [reader]
+        reader.start()
+        make = self._make_recognizer
+        try:
+            recognizer = make if isinstance(make, Recognizer) else make()
+        except BaseException:
+            self.stop()  # no arecord left behind when the model cannot load
+            raise
+        recognize = threading.Thread(
+            target=self._recognize, args=(recognizer,), name="voiceguide-listen", daemon=True
+        )
+        self._threads.append(recognize)
+        recognize.start()
 
     def stop(self) -> None:
         """Stop capturing and recognising; return once both threads have ended."""
