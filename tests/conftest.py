@@ -1,7 +1,9 @@
-"""Shared fixtures: golden-file regeneration, an isolated user folder."""
+"""Shared fixtures: golden-file regeneration, an isolated user folder, a private D-Bus."""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,30 @@ def isolated_home(
     monkeypatch.setenv("VOICEGUIDE_HOME", str(home))
     monkeypatch.setenv("VOICEGUIDE_DEFAULT_ENGINE", "espeak")
     return home
+
+
+@pytest.fixture
+def bus(tmp_path: Path) -> Iterator[str]:
+    """A private D-Bus session bus (``dbus-daemon``, killed at teardown); its address."""
+    daemon = subprocess.Popen(
+        [
+            "dbus-daemon",
+            "--session",
+            "--nofork",
+            f"--address=unix:path={tmp_path / 'bus'}",
+            "--print-address=1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert daemon.stdout is not None
+        address = daemon.stdout.readline().strip()
+        assert address.startswith("unix:"), address
+        yield address
+    finally:
+        daemon.kill()
+        daemon.wait()
+        if daemon.stdout is not None:
+            daemon.stdout.close()

@@ -219,6 +219,25 @@ def test_debug_shows_a_traceback_and_plain_does_not() -> None:
     assert "Traceback" in debug.stderr
 
 
+def test_options_are_parsed_without_pydantic() -> None:
+    """Parsing a session's options imports no validation library (it cost 150 ms a start)."""
+    driver = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('PYDANTIC', 'pydantic' in sys.modules, file=sys.stderr))\n"
+        "from voiceguide.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = ["show", "sitting-foot", "--pace", "1.1", "--rate", "150", "--skip-intro"]
+    result = subprocess.run(
+        [sys.executable, "-c", driver, *args],
+        capture_output=True, text=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "instruction" in result.stdout  # it showed the session
+    assert result.stderr.splitlines()[-1] == "PYDANTIC False"
+
+
 def test_committed_format_reference_is_up_to_date() -> None:
     sys.path.insert(0, str(REPO / "tools"))
     try:

@@ -21,7 +21,7 @@ import termios
 import threading
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -54,31 +54,6 @@ def wait_for(predicate: Callable[[], bool], what: str, timeout_s: float = DEADLI
     while not predicate():
         assert time.monotonic() < deadline, f"{what}: not within {timeout_s:g} s"
         time.sleep(0.05)
-
-
-@pytest.fixture
-def bus(tmp_path: Path) -> Iterator[str]:
-    """A private session bus (``dbus-daemon``, killed at teardown); its address."""
-    daemon = subprocess.Popen(
-        [
-            "dbus-daemon",
-            "--session",
-            "--nofork",
-            f"--address=unix:path={tmp_path / 'bus'}",
-            "--print-address=1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert daemon.stdout is not None
-        yield daemon.stdout.readline().strip()
-    finally:
-        daemon.kill()
-        daemon.wait()
-        if daemon.stdout is not None:
-            daemon.stdout.close()
 
 
 def play_env(tmp_path: Path, sink: Path, bus_address: str) -> dict[str, str]:

@@ -44,33 +44,6 @@ def snapshot(**changes: object) -> Snapshot:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def bus(tmp_path: Path) -> Iterator[str]:
-    """A private session bus for this test; its address."""
-    daemon = subprocess.Popen(
-        [
-            "dbus-daemon",
-            "--session",
-            "--nofork",
-            f"--address=unix:path={tmp_path / 'bus'}",
-            "--print-address=1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert daemon.stdout is not None
-        address = daemon.stdout.readline().strip()
-        assert address.startswith("unix:"), address
-        yield address
-    finally:
-        daemon.kill()
-        daemon.wait()
-        if daemon.stdout is not None:
-            daemon.stdout.close()
-
-
 def bus_env(address: str) -> dict[str, str]:
     return {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
 
