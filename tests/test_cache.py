@@ -44,6 +44,15 @@ def test_a_missing_phrase_is_none(tmp_path: Path) -> None:
     assert PhraseCache(tmp_path / "not-yet").get(KEY) is None
 
 
+def test_holds_looks_for_an_entry_without_reading_it(tmp_path: Path) -> None:
+    cache = PhraseCache(tmp_path)
+    assert not cache.holds(KEY)
+    cache.put(KEY, speech())
+    assert cache.holds(KEY)
+    assert not cache.holds(phrase_key("fake-engine 1 voice=a rate=150wpm pitch=50", "Other."))
+    assert not PhraseCache(tmp_path / "not-yet").holds(KEY)
+
+
 def test_keys_depend_on_both_identity_and_text() -> None:
     keys = {
         phrase_key("engine A", "Release."),

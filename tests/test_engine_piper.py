@@ -532,3 +532,69 @@ def test_the_natural_voice_is_the_default_where_it_is_installed(
     assert configured.engine == "espeak"  # so does engine: espeak in the config
     monkeypatch.setattr(engines, "natural_installed", lambda: False)
     assert resolve_voice(VoicePrefs(), config=UserConfig()).engine == "espeak"
+
+
+# --- when the voice loads -----------------------------------------------------------------
+
+LONG_HOLD = """\
+title: One long hold
+points:
+  web:
+    name: the web of your hand
+    where: between the thumb and the index finger
+steps:
+  - say: Rest your hands in your lap.
+  - press: {point: web, hold: 90s, find: 0s}
+"""
+
+WHEN_LOADED = (
+    "import os, sys, threading, time\n"
+    "from voiceguide.app import playing\n"
+    "from voiceguide.sound.engines import piper_link\n"
+    "from voiceguide.cli import main\n"
+    "def first(at):\n"
+    "    print('AT FIRST SOUND', bool(piper_link._speakers), file=sys.stderr, flush=True)\n"
+    "    def later():\n"
+    "        deadline = time.monotonic() + 30\n"
+    "        while not piper_link._speakers and time.monotonic() < deadline:\n"
+    "            time.sleep(0.02)\n"
+    "        print('SOON AFTER', bool(piper_link._speakers), file=sys.stderr, flush=True)\n"
+    "        os._exit(0)\n"
+    "    threading.Thread(target=later, daemon=True).start()\n"
+    "playing._trace_first_audio = first\n"
+    "main(sys.argv[1:])\n"
+)
+
+
+@pytest.mark.slow
+def test_the_voice_loads_before_the_first_sound_only_when_a_phrase_must_be_spoken(
+    packaged_dir: Path, tmp_path: Path
+) -> None:
+    """Cold, Piper starts loading at once; warm, only after the first sound (for answers)."""
+    from tests.test_play_alsa import alsa_env, to_file
+
+    routine = tmp_path / "long-hold.yaml"
+    routine.write_text(LONG_HOLD, encoding="utf-8")
+    env = {
+        **alsa_env(tmp_path, to_file(tmp_path / "played.raw")),
+        "VOICEGUIDE_TRACE_FIRST_AUDIO": "1",
+    }
+    args = [str(routine), "--skip-intro", "--engine", "piper", "--quiet", "--no-mpris"]
+
+    def loaded() -> list[str]:
+        result = subprocess.run(
+            [sys.executable, "-c", WHEN_LOADED, "play", *args],
+            env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=240,
+            check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stderr.splitlines()
+
+    assert loaded() == ["AT FIRST SOUND True", "SOON AFTER True"]  # cold: it had to speak
+    played = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "play", *args],
+        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=240,
+        check=False,
+    )  # fmt: skip
+    assert played.returncode == 0, played.stderr  # played whole: every phrase and answer kept
+    assert loaded() == ["AT FIRST SOUND False", "SOON AFTER True"]  # warm: after the sound

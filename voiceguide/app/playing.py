@@ -99,6 +99,7 @@ def play(
     cannot be, one line says why and the session plays as without.
     """
     from voiceguide.app.recording import HeldWarnings, Recording, session_plan
+    from voiceguide.app.session import start_ahead
     from voiceguide.play.device import ClockOutput, Output, default_output
     from voiceguide.play.liveview import LineView, TerminalView
     from voiceguide.play.navigation import steps_of
@@ -150,6 +151,7 @@ def play(
     def first_audio(at: float) -> None:
         if trace:
             _trace_first_audio(at)
+        start_ahead(session.clips.engine)  # answers are spoken live: have the voice ready
         recording.heard()  # the record begins now if the session is laid out whole
         if remote is not None:
             server.start()  # connecting to the bus first would delay the sound

@@ -168,6 +168,18 @@ class StreamingSession(_Voiced):
     """The options it is laid out with, settled (with its fit, when fitted to a length)."""
 
 
+def start_ahead(speaker: SpeechEngine) -> None:
+    """Let an engine that loads slowly (Piper) start loading now: a phrase will be spoken.
+
+    Only then: where the cache holds every phrase, loading it would take a core from the
+    first sound; the player starts it once that sound is out (answers are spoken live).
+    """
+    from voiceguide.sound.engines.base import StartsAhead
+
+    if isinstance(speaker, StartsAhead):
+        speaker.start()
+
+
 def open_stream(
     request: SessionRequest,
     *,
@@ -197,7 +209,6 @@ def open_stream(
     from voiceguide.compile.stream import PrefixLayout
     from voiceguide.sound.cache import PhraseCache
     from voiceguide.sound.engines import make_engine
-    from voiceguide.sound.engines.base import StartsAhead
     from voiceguide.sound.fits import check_fits, pool_prepare
     from voiceguide.sound.mix import prepare
     from voiceguide.sound.pool import ClipPool
@@ -212,8 +223,6 @@ def open_stream(
     mix = resolve_mix(request.mix, routine)
     cache = cache if cache is not None else PhraseCache()
     speaker = engine if engine is not None else make_engine(voice)
-    if isinstance(speaker, StartsAhead):
-        speaker.start()  # Piper loads its voice while the routine is planned
     clips = SpeechClips(speaker, cache, Sounds(cache=cache))
     spare = None if engine is not None else (lambda: make_engine(voice))
     pool = ClipPool(clips, spare=spare)
@@ -221,6 +230,7 @@ def open_stream(
     try:
         announce: Lengths | None = EstimatedSpeech(voice.rate_wpm, clips)
         if options.fitted and options.fit is None:
+            start_ahead(speaker)  # the fit speaks every phrase not in the cache
             made = pool_prepare(pool, progress)
             try:
                 options = fit_to_length(routine, clips, options, voice.rate_wpm, prepare=made)
@@ -228,6 +238,8 @@ def open_stream(
                 raise error.located(phrase_sources(routine, clips, options)) from None
             announce = None  # everything is spoken: the length said is measured for real
         layout = PrefixLayout(routine, clips, options, announce=announce)
+        if not all(map(clips.stored, layout.phrases())):
+            start_ahead(speaker)  # Piper loads its voice while the rest is set up
         # Before the stream asks for the session's phrases: what must be measured goes first.
         check_fits(routine, clips, pool, options, voice.rate_wpm, announce, layout.segments)
         prepare(mix, clips.sample_rate, cache)

@@ -79,6 +79,13 @@ class PhraseCache:
             raise ValueError(f"not a phrase key: {key!r}")
         return self.root / f"{key}{ENTRY_SUFFIX}"
 
+    def holds(self, key: str) -> bool:
+        """Whether an entry for ``key`` is there (not read: it may still prove damaged)."""
+        try:
+            return self._entry(key).is_file()
+        except OSError:
+            return False
+
     def get(self, key: str) -> Speech | None:
         """Return the cached phrase, or ``None`` if it is missing or damaged (and drop it)."""
         path = self._entry(key)

@@ -96,6 +96,10 @@ class SpeechClips:
         """Whether ``text`` is ready in memory (thread-safe)."""
         return text in self._clips
 
+    def stored(self, text: str) -> bool:
+        """Whether ``text`` is in memory or has an entry in the phrase cache (nothing read)."""
+        return text in self._clips or self._store.holds(text)
+
     def load(self, text: str) -> bool:
         """Make ``text`` ready from memory or the phrase cache; False if it must be spoken.
 

@@ -45,6 +45,10 @@ class PhraseStore:
             return None
         return to_float(cached.samples)
 
+    def holds(self, text: str) -> bool:
+        """Whether the cache has an entry for ``text`` (a look at the folder, nothing read)."""
+        return self.cache is not None and self.cache.holds(self._key(text))
+
     def put(self, text: str, clip: FloatArray, *, persist: bool = True) -> FloatArray:
         """Quantize a finished clip, keep it (if ``persist``) and return it as it was kept."""
         pcm = to_pcm(clip)
