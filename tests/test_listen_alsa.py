@@ -1,9 +1,9 @@
 """Capture end to end through real ALSA and ``arecord``, with no microphone.
 
 An ``asym`` default device whose capture side is the ``file`` plugin reading a raw file
-(DESIGN.md, "Capture without a microphone") feeds whatever ``arecord`` records from the
-default device. Like the null playback device it has no clock: it delivers the file at once
-and then silence, so these tests check *what* is heard, and hold the gate open.
+feeds whatever ``arecord`` records from the default device. Like the null playback device
+it has no clock: it delivers the file at once and then silence, so these tests check *what*
+is heard, and hold the gate open.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """``voiceguide play`` as an MPRIS player, end to end: real ALSA, a private bus, real playerctl.
 
 The session plays into ALSA's file plugin with a FIFO as its file, read at 44,100 bytes a
-second as a sound card would (the clocked sink of DESIGN.md), from a pty as a terminal would
-run it. What was played is compared with what ``voiceguide export`` writes for the same
-routine, so a jump or a volume change is checked by the very samples heard.
+second as a sound card would (the clocked sink of tests/test_play_clocked.py), from a pty as
+a terminal would run it. What was played is compared with what ``voiceguide export`` writes
+for the same routine, so a jump or a volume change is checked by the very samples heard.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``voiceguide play`` end to end through real ALSA, with no sound card.
 
 ALSA reads ``$HOME/.asoundrc``; pointing its default device at the ``file`` plugin makes
-whatever is played land in a file, byte for byte (DESIGN.md, "Playing without a sound card").
+whatever is played land in a file, byte for byte.
 Its ``null`` slave has no clock, so a session "plays" at once: those tests check *what* was
 played. A FIFO as the file gives ALSA a clock after all: writes block until the test reads,
 and the test reads at the real-time rate, which is how the Ctrl-C test hears when sound stops.

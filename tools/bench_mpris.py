@@ -4,9 +4,9 @@ Run by hand (not a test): ``python tools/bench_mpris.py [--routine R] [--trials 
 (``--only first-sound`` or ``--only pause`` for one of the two).
 
 Everything real: ``voiceguide play --mono`` (the sink's rate is one channel's) plays into
-ALSA's file plugin with a FIFO as its file,
-read here at 44,100 bytes a second as a sound card would (the clocked sink of DESIGN.md), on
-a private ``dbus-daemon``, controlled by the real ``playerctl``.
+ALSA's file plugin with a FIFO as its file, read here at 44,100 bytes a second as a sound
+card would (the clocked sink of tests/test_play_clocked.py), on a private ``dbus-daemon``,
+controlled by the real ``playerctl``.
 
 *Pause latency*: from just before ``playerctl -p voiceguide pause`` is started to the end of
 the last sound read before the stream falls silent (the device is closed, so nothing comes
