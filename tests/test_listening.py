@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.play_helpers import FakeClips, heard, playback, rendered, spoken, take
-from voiceguide.app.listening import VoiceControl
+from voiceguide.app.listening import LOAD_BY_S, VoiceControl
 from voiceguide.compile.timeline import Cue, Timeline
 from voiceguide.listen.errors import ListenUnavailable
 from voiceguide.listen.gate import GUARD_MS, LiveGate, SilenceGate
@@ -35,15 +35,28 @@ class Clock:
 class FakeListener:
     """Hands over the phrases the test says, as the real listener's queue would."""
 
-    def __init__(self, gate: LiveGate, *, fail: str | None = None) -> None:
+    def __init__(
+        self, gate: LiveGate, *, fail: str | None = None, fail_loading: str | None = None
+    ) -> None:
         self.gate = gate
         self.fail = fail
+        self.fail_loading = fail_loading
         self.queued: list[HeardLive] = []
-        self.started = self.stopped = False
+        self.opened = self.started = self.stopped = False
+        self.started_at: int | None = None
+        """The session sample the gate was last told of when the recogniser loaded."""
 
-    def start(self) -> None:
+    def open(self) -> None:
         if self.fail is not None:
             raise ListenUnavailable(self.fail)
+        self.opened = True
+
+    def start(self) -> None:
+        assert self.opened
+        if self.fail_loading is not None:
+            raise ListenUnavailable(self.fail_loading)
+        marks = self.gate._marks
+        self.started_at = marks[-1].position if marks else None
         self.started = True
 
     def stop(self) -> None:
@@ -72,9 +85,14 @@ def wired(pb: Playback, **kwargs: object) -> tuple[VoiceControl, FakeListener, l
     control = VoiceControl(pb.source.prefix(), complete=True, warn=warned.append, listener=make)  # type: ignore[arg-type]
     pb.view = control.observe(NoView())
     control.begin()
-    assert control._starter is not None
-    control._starter.join(5)
+    settle(control)
     return control, made[0], warned
+
+
+def settle(control: VoiceControl) -> None:
+    """Wait for what the control started on threads of its own (opening, loading)."""
+    for starter in control._starters:
+        starter.join(5)
 
 
 def run(pb: Playback, output: object, control: VoiceControl, ms: int) -> None:
@@ -82,6 +100,7 @@ def run(pb: Playback, output: object, control: VoiceControl, ms: int) -> None:
     for _ in range(ms // 10):
         control.carry_out(pb)
         take(pb, output, 10)  # type: ignore[arg-type]
+        settle(control)
 
 
 def hold_start(pb: Playback) -> int:
@@ -156,16 +175,69 @@ def test_no_capture_is_one_line_and_the_session_plays_byte_for_byte() -> None:
 
 
 def test_close_stops_the_listener_and_a_late_start_stops_itself() -> None:
-    pb, _ = playback()
+    pb, output = playback()
     control, listener, _ = wired(pb)
+    run(pb, output, control, hold_start(pb) + 2000)
     assert control.listening
     control.close()
     assert listener.stopped
     assert not control.listening
     late = VoiceControl(pb.source.prefix(), complete=True, warn=print, listener=FakeListener)
     late.close()
-    late._start()  # the session ended while it was starting
+    late._open()  # the session ended while the capture opened
+    late._load()
     assert not late.listening
+
+
+def test_the_recogniser_loads_in_the_first_long_silence_not_over_speech() -> None:
+    pb, output = playback()
+    control, listener, warned = wired(pb)
+    assert listener.opened  # the capture opens at once
+    assert not listener.started  # the recogniser waits for a silence
+    hold = hold_start(pb)
+    run(pb, output, control, hold + 2000)
+    assert listener.started
+    assert listener.started_at is not None
+    silence = SilenceGate(pb.source.prefix())
+    start = listener.started_at
+    assert silence.is_open(start, start + 1000)  # a second of silence ahead of it (ms here)
+    assert warned == []
+
+
+def test_a_recogniser_that_cannot_load_is_one_line_and_the_session_plays_on() -> None:
+    pb, output = playback()
+    control, listener, warned = wired(pb, fail_loading="the speech recogniser would not start")
+    run(pb, output, control, hold_start(pb) + 3000)
+    assert warned == [
+        "voiceguide: the speech recogniser would not start; playing without listening"
+    ]
+    assert listener.stopped  # the capture closed with it
+    assert not control.listening
+    got = heard(output)
+    assert np.array_equal(got, rendered(pb)[: len(got)])
+
+
+def test_with_no_long_silence_the_recogniser_loads_after_a_minute() -> None:
+    clock = Clock()
+    made: list[FakeListener] = []
+
+    def make(gate: LiveGate) -> FakeListener:
+        made.append(FakeListener(gate))
+        return made[-1]
+
+    speech = Timeline(
+        1000, (Cue(0, 200_000, "speech", "On.", "instruction", "s", None, "T"),), "T", "t"
+    )
+    control = VoiceControl(speech, complete=True, warn=print, listener=make, clock=clock)  # type: ignore[arg-type]
+    control.begin()
+    settle(control)
+    start = clock.now
+    for ms in range(0, 70_000, 500):
+        clock.now = start + ms / 1000
+        control.follow(status(ms))
+        settle(control)
+        assert made[0].started == (ms >= LOAD_BY_S * 1000), ms
+    control.close()
 
 
 def status(position: int, mode: str = "playing", saying: str | None = None) -> Status:

@@ -7,8 +7,10 @@ The whole path is real: ``voiceguide play --listen --mono`` through ALSA into a 
 (a FIFO read at the device's rate), capture by ``arecord`` from ALSA's file plugin reading
 another FIFO written in real time (tests/test_listen_wired.py's microphone, room noise at
 -25 dB), "guide where am i" synthesized by the project's engine, said again and again inside
-a long hold. Latency: from the last voiced sample of the phrase written into the capture to
-the ``heard`` sound reaching the sink. CPU: the play process and its arecord, over the same
+a long hold, each once the speaker has been silent for a second (the gate shuts while the
+guide speaks: a phrase said over an answer or a prompt is not for it). Latency: from the
+last voiced sample of the phrase written into the capture to the ``heard`` sound reaching the
+sink. CPU: the play process and its arecord, over the same
 stretch of the hold, with and without ``--listen`` (percent of one core).
 """
 
@@ -49,6 +51,8 @@ steps:
 SETTLE_S = 12.0
 """From the first sound to well inside the hold (the instructions take about 10 s)."""
 PHRASE = "guide where am i"
+QUIET = 64
+"""Below this (of 32,767) the speaker counts as silent: the session speaks nothing then."""
 
 
 def cpu_s(pid: int) -> float:
@@ -75,6 +79,17 @@ class Arrivals(threading.Thread):
 
     def time_of(self, sample: int) -> float:
         return next(t for t, count in self.marks if count > sample)
+
+
+def wait_for_quiet(sink: Sink, quiet_s: float = 1.0, timeout_s: float = 30.0) -> None:
+    """Wait until the speaker has been silent for ``quiet_s`` (an answer or a prompt ended)."""
+    deadline = time.monotonic() + timeout_s
+    span = int(quiet_s * RATE)
+    while time.monotonic() < deadline:
+        heard = sink.samples()
+        if len(heard) >= span and int(np.abs(heard[-span:]).max(initial=0)) < QUIET:
+            return
+        time.sleep(0.05)
 
 
 def session(folder: Path, listen: bool, phrases: int) -> tuple[list[float], float, float]:
@@ -107,6 +122,7 @@ def session(folder: Path, listen: bool, phrases: int) -> tuple[list[float], floa
         pids = [process.pid, *arecord_children(process.pid)]
         cpu0, wall0, load0 = sum(cpu_s(p) for p in pids), time.monotonic(), os.getloadavg()[0]
         for _ in range(phrases):
+            wait_for_quiet(sink)  # said over the guide's own voice, a phrase is gated out
             base = max(0, len(sink.data) // 2 - RATE)  # look only at what comes from now on
             said = len(mic.finished)
             mic.say(clip if listen else np.zeros_like(clip))
@@ -120,7 +136,7 @@ def session(folder: Path, listen: bool, phrases: int) -> tuple[list[float], floa
                 onsets = tone_onsets(sink.samples()[base:])
             if onsets:
                 latencies.append(arrivals.time_of(base + onsets[0]) - ended)
-            time.sleep(5.0)  # the answer, then quiet again
+            time.sleep(1.0)  # the answer starts after the tone
         cpu = sum(cpu_s(p) for p in pids) - cpu0
         share = 100 * cpu / (time.monotonic() - wall0)
         load = (load0 + os.getloadavg()[0]) / 2

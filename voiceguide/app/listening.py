@@ -3,8 +3,9 @@
 :func:`voiceguide.app.playing.play` makes a :class:`VoiceControl` for the session, wraps its
 view in :meth:`VoiceControl.observe` (so the gate follows the session's real state: the
 sample the device plays, an answer being said, paused), calls :meth:`VoiceControl.begin`
-once the first sound is out (``arecord`` starts, then the recogniser loads, on a thread of
-their own: the first sound never waits for them), passes :meth:`VoiceControl.carry_out` to
+once the first sound is out (``arecord`` starts on a thread of its own; the recogniser loads
+on another at the first silence of :data:`LOAD_QUIET_S`: loading holds the interpreter's lock,
+which the device's callback needs), passes :meth:`VoiceControl.carry_out` to
 the playback loop as its ``remote`` callback, and calls :meth:`VoiceControl.close` on every
 way out, which ends the capture process.
 
@@ -23,6 +24,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from voiceguide.listen.errors import ListenUnavailable
+
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
     from voiceguide.listen.gate import LiveGate, State
@@ -38,6 +41,11 @@ DEVICE_MARGIN_S = 0.25
 """How long after the device took the ``heard`` sound it may still sound (its buffer)."""
 START_JOIN_S = 5.0
 """How long closing waits for a listener still starting (the capture opens within 3 s)."""
+LOAD_QUIET_S = 1.0
+"""The recogniser loads where the session is silent this long: loading holds the interpreter's
+lock for ~0.1 s at a time, and the device's callback needs it (a late one is not heard there)."""
+LOAD_BY_S = 60.0
+"""If no such silence comes this long after the first sound, the recogniser loads anyway."""
 
 
 class VoiceControl:
@@ -66,7 +74,11 @@ class VoiceControl:
         self._listener: Listener | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self._starter: threading.Thread | None = None
+        self._starters: list[threading.Thread] = []
+        self._opened: Listener | None = None
+        """The listener whose capture is open (its recogniser loads in a silence)."""
+        self._loading = False
+        self._begun_at = clock()
         self._laid = (timeline.total, complete)
         self._relaid_at = clock()
         self._pending: deque[tuple[Intent, int]] = deque()
@@ -84,9 +96,16 @@ class VoiceControl:
         return _Following(self, view)
 
     def begin(self) -> None:
-        """Start listening in the background (the first sound is out: it delays nothing)."""
-        thread = threading.Thread(target=self._start, name="voiceguide-listen-start", daemon=True)
-        self._starter = thread
+        """Open the capture in the background (the first sound is out: it delays nothing).
+
+        The recogniser loads later, where the session is silent (:meth:`follow`).
+        """
+        self._begun_at = self.clock()
+        self._spawn(self._open, "voiceguide-listen-open")
+
+    def _spawn(self, target: Callable[[], None], name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._starters.append(thread)
         thread.start()
 
     def carry_out(self, playback: Playback) -> None:
@@ -109,11 +128,12 @@ class VoiceControl:
         with self._lock:
             self._closed = True
             listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.stop()
-        starter = self._starter
-        if starter is not None and starter is not threading.current_thread():
-            starter.join(START_JOIN_S)  # a listener still starting stops itself (_start)
+            opened, self._opened = self._opened, None
+        for each in {id(x): x for x in (listener, opened) if x is not None}.values():
+            each.stop()
+        for starter in self._starters:
+            if starter is not threading.current_thread():
+                starter.join(START_JOIN_S)  # a listener still starting stops itself
 
     @property
     def listening(self) -> bool:
@@ -122,8 +142,21 @@ class VoiceControl:
         return listener is not None and listener.listening
 
     def follow(self, status: Status) -> None:
-        """Tell the gate what the session is doing now."""
-        self.gate.follow(self._state(status), status.position)
+        """Tell the gate what the session is doing now; load the recogniser in a silence."""
+        state = self._state(status)
+        self.gate.follow(state, status.position)
+        if self._opened is None or self._loading:
+            return
+        silence = self.gate.silence
+        quiet = state == "paused" or (
+            state == "playing"
+            and silence.is_open(
+                status.position, status.position + int(LOAD_QUIET_S * silence.sample_rate)
+            )
+        )
+        if quiet or self.clock() - self._begun_at >= LOAD_BY_S:
+            self._loading = True
+            self._spawn(self._load, "voiceguide-listen-load")
 
     # -- inside ----------------------------------------------------------------------------
 
@@ -138,22 +171,37 @@ class VoiceControl:
             return "playing"
         return "speaking"  # waiting for synthesis: "One moment." may come at any time
 
-    def _start(self) -> None:
-        from voiceguide.listen.errors import ListenUnavailable
+    def _open(self) -> None:
         from voiceguide.listen.listener import Listener
 
         make = self._make or Listener
         try:
             listener = make(self.gate)
+            listener.open()
+        except (ListenUnavailable, OSError) as error:
+            self._warn(f"voiceguide: {error}; playing without listening")
+            return
+        with self._lock:
+            if not self._closed:
+                self._opened = listener
+                return
+        listener.stop()  # the session ended while the capture opened
+
+    def _load(self) -> None:
+        listener = self._opened
+        if listener is None:
+            return
+        try:
             listener.start()
         except (ListenUnavailable, OSError) as error:
+            listener.stop()
             self._warn(f"voiceguide: {error}; playing without listening")
             return
         with self._lock:
             if not self._closed:
                 self._listener = listener
                 return
-        listener.stop()  # the session ended while the listener started
+        listener.stop()  # the session ended while the recogniser loaded
 
     def _relayout(self, playback: Playback) -> None:
         """Open the gate over what was laid out since (never over what is not laid out yet)."""

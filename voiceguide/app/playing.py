@@ -156,7 +156,7 @@ def play(
         if remote is not None:
             server.start()  # connecting to the bus first would delay the sound
         if voice is not None:
-            voice.begin()  # on a thread of its own: loading the recogniser takes a while
+            voice.begin()  # the microphone opens; the recogniser loads in a silence
 
     playback = Playback(
         stream,

@@ -1,8 +1,9 @@
 """Listening while a session plays: capture and recognition in threads of their own.
 
 A player makes a :class:`Listener` with the session's :class:`~voiceguide.listen.gate.LiveGate`,
-calls :meth:`Listener.start` (a :class:`ListenUnavailable` there is one line to print, and the
-session plays on without listening), keeps the gate told where the session is, takes what was
+calls :meth:`Listener.open` then :meth:`Listener.start` (or start alone; a
+:class:`ListenUnavailable` from either is one line to print, and the session plays on without
+listening), keeps the gate told where the session is, takes what was
 heard with :meth:`Listener.heard` (or :meth:`Listener.wait`), and calls :meth:`Listener.stop`
 at the end. Nothing here touches the audio device the session plays through.
 
@@ -57,20 +58,33 @@ class Listener:
         self._heard: queue.Queue[HeardLive] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._recognizing = threading.Event()
         self.error: BaseException | None = None
         """What ended listening early, if anything did (the session plays on regardless)."""
 
-    def start(self) -> None:
-        """Open the capture, then load the recogniser; raise :class:`ListenUnavailable` if not.
+    def open(self) -> None:
+        """Open the capture and start reading it; raise :class:`ListenUnavailable` if not.
 
-        The capture comes first: where there is none, the one line comes at once and the
-        recogniser (a third of a second of CPU, most of it holding the interpreter's lock) is
-        never loaded. Chunks are stamped from the first one while it loads, and wait for it.
+        Cheap, and it comes first: where there is no microphone, the one line comes at once
+        and the recogniser is never loaded. What is captured before :meth:`start` is
+        dropped (nothing could be heard in it); from then on, nothing. Idempotent.
         """
+        if self._threads:
+            return
         self.capture.open()
         reader = threading.Thread(target=self._read, name="voiceguide-capture", daemon=True)
         self._threads = [reader]
         reader.start()
+
+    def start(self) -> None:
+        """Open the capture if not yet, then load the recogniser and start recognising.
+
+        Loading takes about a third of a second of CPU, most of it holding the interpreter's
+        lock (a player loads it where its session is silent: docs/listen.md). Raise
+        :class:`ListenUnavailable` if either cannot start; the capture is closed then.
+        """
+        self._recognizing.set()  # from now on every chunk is kept, to be decoded once loaded
+        self.open()
         make = self._make_recognizer
         try:
             recognizer = make if isinstance(make, Recognizer) else make()
@@ -120,7 +134,8 @@ class Listener:
                 got = self.capture.read()
                 if got is None:
                     break
-                self._chunks.put(got)
+                if self._recognizing.is_set():
+                    self._chunks.put(got)
         except BaseException as error:  # the session must play on: keep it, end quietly
             self.error = error
         finally:
