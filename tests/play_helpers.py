@@ -43,6 +43,8 @@ class FakeClips(FixedRateLengths):
         super().__init__(sample_rate=RATE)
         self.fail_on = fail_on
         self.events = [] if events is None else events
+        self.engine = None
+        """No engine behind these clips (a player asks for it to get the voice ready)."""
 
     def speech(self, text: str) -> npt.NDArray[np.float32]:
         self.events.append(f"speech {text}")
