@@ -152,6 +152,40 @@ def test_a_recogniser_that_cannot_load_leaves_no_arecord_behind(
     assert not listener.listening
 
 
+class CountingCapture:
+    """A capture that ends at once and counts how often it was opened (a fake: one stage)."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def open(self) -> None:
+        self.opened += 1
+
+    def read(self) -> tuple[bytes, float] | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_listener_stopped_while_its_recogniser_was_awaited_stays_stopped() -> None:
+    capture = CountingCapture()
+    made: list[int] = []
+
+    def recognizer() -> Recognizer:
+        made.append(1)
+        raise AssertionError("not to be loaded")
+
+    listener = Listener(paused_gate(), capture=capture, recognizer=recognizer)
+    listener.open()
+    listener.stop()  # the session ended before its first long silence
+    listener.start()  # the load that was on its way
+    listener.open()
+    assert capture.opened == 1  # never opened again
+    assert not made
+    assert not listener.listening
+
+
 class ClockedCapture:
     """A capture whose chunks are stamped by a clock the test sets (one stage alone: a fake)."""
 

@@ -69,8 +69,8 @@ class Listener:
         and the recogniser is never loaded. What is captured before :meth:`start` is
         dropped (nothing could be heard in it); from then on, nothing. Idempotent.
         """
-        if self._threads:
-            return
+        if self._threads or self._stopping.is_set():
+            return  # open already, or stopped: a stopped listener stays stopped
         self.capture.open()
         reader = threading.Thread(target=self._read, name="voiceguide-capture", daemon=True)
         self._threads = [reader]
@@ -83,6 +83,8 @@ class Listener:
         lock (a player loads it where its session is silent: docs/listen.md). Raise
         :class:`ListenUnavailable` if either cannot start; the capture is closed then.
         """
+        if self._stopping.is_set():
+            return
         self._recognizing.set()  # from now on every chunk is kept, to be decoded once loaded
         self.open()
         make = self._make_recognizer
