@@ -43,6 +43,13 @@ def microphone(heard: Path, played: Path) -> str:
 }}"""
 
 
+def quiet_microphone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALSA's default capture device records a second of silence (arecord runs on)."""
+    raw = tmp_path / "heard.raw"
+    raw.write_bytes(pcm(np.zeros(RATE_HZ, np.float32)))
+    use_asoundrc(tmp_path, monkeypatch, microphone(raw, tmp_path / "played.raw"))
+
+
 def paused_gate() -> LiveGate:
     """A gate held open: the session was paused long ago (an unclocked capture has no 'when')."""
     silence = SilenceGate(
@@ -78,9 +85,7 @@ def test_phrases_said_into_the_capture_device_are_heard(
 def test_stop_ends_arecord_and_leaves_no_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    raw = tmp_path / "heard.raw"
-    raw.write_bytes(pcm(np.zeros(RATE_HZ, np.float32)))
-    use_asoundrc(tmp_path, monkeypatch, microphone(raw, tmp_path / "played.raw"))
+    quiet_microphone(tmp_path, monkeypatch)
     capture = ArecordCapture()
     listener = Listener(paused_gate(), capture=capture)
     listener.start()
@@ -130,9 +135,7 @@ def test_no_capture_device_is_one_line(
 def test_a_recogniser_that_cannot_load_leaves_no_arecord_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    raw = tmp_path / "heard.raw"
-    raw.write_bytes(pcm(np.zeros(RATE_HZ, np.float32)))
-    use_asoundrc(tmp_path, monkeypatch, microphone(raw, tmp_path / "played.raw"))
+    quiet_microphone(tmp_path, monkeypatch)
     capture = ArecordCapture()
     running: list[int] = []
 

@@ -72,12 +72,12 @@ class VoiceControl:
         self._warn = warn
         self._make = listener
         self._listener: Listener | None = None
+        """The listener, once its capture is open (it hears nothing until its recogniser loads)."""
         self._lock = threading.Lock()
         self._closed = False
         self._starters: list[threading.Thread] = []
-        self._opened: Listener | None = None
-        """The listener whose capture is open (its recogniser loads in a silence)."""
         self._loading = False
+        """Whether the listener's recogniser was asked to load (once, in a silence)."""
         self._begun_at = clock()
         self._laid = (timeline.total, complete)
         self._relaid_at = clock()
@@ -128,9 +128,8 @@ class VoiceControl:
         with self._lock:
             self._closed = True
             listener, self._listener = self._listener, None
-            opened, self._opened = self._opened, None
-        for each in {id(x): x for x in (listener, opened) if x is not None}.values():
-            each.stop()
+        if listener is not None:
+            listener.stop()
         for starter in self._starters:
             if starter is not threading.current_thread():
                 starter.join(START_JOIN_S)  # a listener still starting stops itself
@@ -145,7 +144,7 @@ class VoiceControl:
         """Tell the gate what the session is doing now; load the recogniser in a silence."""
         state = self._state(status)
         self.gate.follow(state, status.position)
-        if self._opened is None or self._loading:
+        if self._listener is None or self._loading:
             return
         silence = self.gate.silence
         quiet = state == "paused" or (
@@ -179,29 +178,28 @@ class VoiceControl:
             listener = make(self.gate)
             listener.open()
         except (ListenUnavailable, OSError) as error:
-            self._warn(f"voiceguide: {error}; playing without listening")
-            return
-        with self._lock:
-            if not self._closed:
-                self._opened = listener
-                return
-        listener.stop()  # the session ended while the capture opened
-
-    def _load(self) -> None:
-        listener = self._opened
-        if listener is None:
-            return
-        try:
-            listener.start()
-        except (ListenUnavailable, OSError) as error:
-            listener.stop()
-            self._warn(f"voiceguide: {error}; playing without listening")
+            self._without(error)
             return
         with self._lock:
             if not self._closed:
                 self._listener = listener
                 return
-        listener.stop()  # the session ended while the recogniser loaded
+        listener.stop()  # the session ended while the capture opened
+
+    def _load(self) -> None:
+        listener = self._listener
+        if listener is None:
+            return
+        try:
+            listener.start()  # a listener stopped meanwhile (close) stays stopped
+        except (ListenUnavailable, OSError) as error:
+            with self._lock:
+                self._listener = None
+            listener.stop()
+            self._without(error)
+
+    def _without(self, error: Exception) -> None:
+        self._warn(f"voiceguide: {error}; playing without listening")
 
     def _relayout(self, playback: Playback) -> None:
         """Open the gate over what was laid out since (never over what is not laid out yet)."""

@@ -98,6 +98,8 @@ class Listener:
         )
         self._threads.append(recognize)
         recognize.start()
+        if self._stopping.is_set():
+            self.stop()  # stopped while the recogniser loaded: its thread ends with the rest
 
     def stop(self) -> None:
         """Stop capturing and recognising; return once both threads have ended."""
@@ -110,8 +112,9 @@ class Listener:
 
     @property
     def listening(self) -> bool:
-        """Whether capture is still running."""
-        return any(t.is_alive() for t in self._threads) and not self._stopping.is_set()
+        """Whether it listens: capturing, with its recogniser asked for, and not stopped."""
+        alive = any(t.is_alive() for t in self._threads)
+        return alive and self._recognizing.is_set() and not self._stopping.is_set()
 
     def heard(self) -> list[HeardLive]:
         """Every phrase heard since the last call, oldest first (never blocks)."""
