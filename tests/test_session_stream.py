@@ -12,6 +12,7 @@ from tests.play_helpers import session_frames
 from tests.test_compiler import load
 from tests.test_session import SR, ToneEngine
 from voiceguide.app.session import MixChoice, SessionRequest, open_session, open_stream
+from voiceguide.compile import phrases
 from voiceguide.compile.compiler import CompileOptions, compile_routine
 from voiceguide.compile.estimate import EstimatedSpeech
 from voiceguide.errors import ScriptError
@@ -92,6 +93,54 @@ def test_a_prompt_that_only_its_bound_overflows_is_made_first_and_plays(
     finally:
         opened.stream.close()
     assert any(c.text == PROMPT for c in timeline.cues)
+
+
+def test_a_prompt_that_fits_at_its_estimate_is_not_waited_for_and_is_confirmed_later(
+    tmp_path: Path,
+) -> None:
+    path = routine_file(tmp_path, "10s")  # estimate 5 + 4.2 s fits; the bound (5 + 7.1 s) not
+    engine = ToneEngine()
+    opened = open_stream(
+        SessionRequest(path), engine=engine, cache=PhraseCache(tmp_path / "c"),
+        config=UserConfig(),
+    )  # fmt: skip
+    try:
+        timeline = opened.stream.timeline()
+    finally:
+        opened.stream.close()
+    assert engine.spoken.index(PROMPT) > 0  # made in its turn, not first
+    assert any(c.text == PROMPT for c in timeline.cues)
+
+
+def test_a_real_length_past_its_estimate_stops_the_session_where_that_phase_starts(
+    tmp_path: Path,
+) -> None:
+    path = routine_file(tmp_path, "10s")
+    engine = LongEngine(PROMPT, seconds=6.0)  # its estimate (4.2 s) fits, 6 s does not
+    opened = open_stream(
+        SessionRequest(path, CompileOptions(intro="none")), engine=engine,
+        cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
+    )  # fmt: skip
+    output = ManualOutput()
+    playback = Playback(opened.stream, opened.clips, output)
+    try:
+        with pytest.raises(ScriptError, match=r"tiny\.yaml:12:11:.*does not fit"):
+            play_through(playback, output)
+    finally:
+        opened.stream.close()
+    assert opened.stream.layout.cues[-1].phase != "hold"  # laid out up to the hold
+    whole = render(opened.stream.prefix(), opened.clips, mix=opened.mix)
+    assert np.array_equal(session_frames(playback, output), whole)
+    assert playback.said[-1:] == [phrases.STOPPING]  # heard last: it falls silent on purpose
+    assert playback.spans[-1].inserted == phrases.STOPPING
+    # The phrase is in the cache now: the next run reads it and refuses before any sound.
+    again = LongEngine(PROMPT, seconds=6.0)
+    with pytest.raises(ScriptError, match=r"tiny\.yaml:12:11:.*does not fit"):
+        open_stream(
+            SessionRequest(path, CompileOptions(intro="none")), engine=again,
+            cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
+        )  # fmt: skip
+    assert PROMPT not in again.spoken
 
 
 def test_the_session_opened_is_the_pure_compile_with_the_announced_length(

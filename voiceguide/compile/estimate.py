@@ -122,12 +122,23 @@ class BoundLengths:
     """The real length of a phrase already spoken, else the longest it may be.
 
     Compiling with these before the first sound finds, at its line, a prompt that cannot
-    fit its hold; a prompt that fits at its bound fits for real.
+    fit its hold; a prompt that fits at its bound fits for real. With ``scale=1.0`` and
+    ``extra_ms=0`` a phrase not spoken yet is taken at its estimate instead: the length it
+    most likely has, what ``list`` shows.
     """
 
-    def __init__(self, known: Known, rate_wpm: int) -> None:
+    def __init__(
+        self,
+        known: Known,
+        rate_wpm: int,
+        *,
+        scale: float = BOUND_SCALE,
+        extra_ms: int = BOUND_EXTRA_MS,
+    ) -> None:
         self._known = known
         self._estimate = EstimatedLengths(rate_wpm, known.sample_rate)
+        self._scale = scale
+        self._extra = extra_ms * known.sample_rate // 1000
 
     @property
     def sample_rate(self) -> int:
@@ -142,8 +153,7 @@ class BoundLengths:
         """The real length if known, else the bound."""
         if self._known.has(text):
             return self._known.speech_samples(text)
-        estimate = self._estimate.speech_samples(text)
-        return round(estimate * BOUND_SCALE) + BOUND_EXTRA_MS * self.sample_rate // 1000
+        return round(self._estimate.speech_samples(text) * self._scale) + self._extra
 
     def sound_samples(self, name: str) -> int:
         """The sound's real length."""

@@ -1,7 +1,8 @@
 """Before the first sound of a stream: what must fit is checked, what a fit needs is made.
 
 :func:`check_fits` refuses, at its line, a prompt that cannot fit its hold, with phrases not
-spoken yet taken at the longest they may be; :func:`pool_prepare` makes phrases ready through
+spoken yet taken at the longest they may be (or, where only their estimates fit, left to be
+confirmed as their real lengths arrive); :func:`pool_prepare` makes phrases ready through
 a :class:`~voiceguide.sound.pool.ClipPool` (on every core) for a fit to a length.
 """
 
@@ -35,27 +36,39 @@ def check_fits(
 
     Each timed phase of ``segments`` is laid out alone (what fits in a phase does not
     depend on where it is) with each phrase not spoken yet at the longest it may be
-    (:class:`~voiceguide.compile.estimate.BoundLengths`). The phrases of a phase that does
-    not fit at its bounds are made first, and it is tried again with their real lengths:
-    if it still does not fit, the error is the one the full compile gives.
+    (:class:`~voiceguide.compile.estimate.BoundLengths`): a phase that fits so fits for
+    real. One that fits only at its phrases' estimates (their likely lengths), with a
+    phrase not in the phrase cache yet, is left to be confirmed as its real lengths
+    arrive: the layout checks it before it is heard
+    (:meth:`~voiceguide.compile.stream.PrefixLayout.advance`; docs/play.md says what
+    happens in the rare case it then does not fit). Any other phase that does not fit at
+    its bounds (one that does not fit even at the estimates, or whose phrases are all in
+    the cache) has its phrases made or read first and is tried again with their real
+    lengths; if it still does not fit, the error is the one the full compile gives,
+    before the first sound.
     """
     from voiceguide.compile.estimate import BoundLengths
     from voiceguide.compile.layout import Layout
     from voiceguide.compile.plan import Timed
 
     bounds = BoundLengths(clips, rate_wpm)
+    likely = BoundLengths(clips, rate_wpm, scale=1.0, extra_ms=0)
 
-    def fits(segment: Timed) -> bool:
-        layout = Layout(bounds)
+    def fits(segment: Timed, lengths: BoundLengths) -> bool:
+        layout = Layout(lengths)
         layout.place(segment)
         return not layout.problems
+
+    def stored(segment: Timed) -> bool:
+        """Whether its phrases are all in the cache: read in milliseconds, checked now."""
+        return all(clips.stored(e.text) for e in segment.events if e.kind == "speech")
 
     seen: set[Timed] = set()
     tight: list[Timed] = []
     for segment in segments:
         if isinstance(segment, Timed) and segment.events and segment not in seen:
             seen.add(segment)
-            if not fits(segment):
+            if not fits(segment, bounds) and (stored(segment) or not fits(segment, likely)):
                 tight.append(segment)
     texts = {
         event.text
@@ -67,7 +80,7 @@ def check_fits(
         pool.hurry(text)
     for text in texts:
         pool.wait(text)
-    if not all(fits(segment) for segment in tight):
+    if not all(fits(segment, bounds) for segment in tight):
         compile_routine(routine, bounds, options, announce=announce)  # raises its error
 
 
