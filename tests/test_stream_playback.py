@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -13,8 +14,12 @@ from tests.test_compiler import load
 from voiceguide.app.session import SessionRequest, open_stream
 from voiceguide.compile import phrases
 from voiceguide.compile.compiler import CompileOptions
+from voiceguide.compile.timeline import Timeline
 from voiceguide.play.device import ManualOutput
+from voiceguide.play.interfaces import NoView, Status
+from voiceguide.play.keys import Command
 from voiceguide.play.playback import Playback
+from voiceguide.play.speaking import ANSWERS_AHEAD_S
 from voiceguide.script.config import UserConfig
 from voiceguide.sound.cache import PhraseCache
 from voiceguide.sound.engines.base import Speech, Voice
@@ -46,6 +51,76 @@ class SlowEngine:
 
     def close(self) -> None:
         self.inner.close()
+
+
+def test_on_a_cold_cache_the_sessions_next_phrases_come_before_the_fixed_answers(
+    tmp_path: Path,
+) -> None:
+    engine = SlowEngine(0.05)
+    request = SessionRequest(load("press-reps"))  # its introduction: short phrases
+    opened = open_stream(request, engine=engine, cache=PhraseCache(tmp_path), config=UserConfig())
+    pb = Playback(opened.stream, opened.clips, ManualOutput())  # heard stays at 0
+
+    def quit_once_paused_is_made() -> None:
+        deadline = time.monotonic() + 60
+        while phrases.PAUSED not in engine.spoken and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pb.submit(Command.QUIT)
+
+    watcher = threading.Thread(target=quit_once_paused_is_made)
+    watcher.start()
+    try:
+        assert pb.run() == "quit"
+        laid = opened.stream.timeline()
+    finally:
+        watcher.join()
+        opened.stream.close()
+    assert engine.spoken.index(phrases.ONE_MOMENT) < 3  # made at once, for a wait
+    early = [
+        c.text for c in laid.cues
+        if c.kind == "speech" and c.start < ANSWERS_AHEAD_S * laid.sample_rate
+    ]  # fmt: skip
+    assert len(early) >= 2
+    assert phrases.PAUSED in engine.spoken
+    assert max(map(engine.spoken.index, early)) < engine.spoken.index(phrases.PAUSED)
+
+
+class KnownEnd(NoView):
+    """A view that notes each time what is heard was past the end of the timeline it had."""
+
+    def __init__(self) -> None:
+        self.end = 0
+        self.late: list[tuple[int, int]] = []
+
+    def laid_out(self, timeline: Timeline) -> None:
+        self.end = timeline.cues[-1].end if timeline.cues else 0
+
+    def update(self, status: Status) -> None:
+        if status.position > self.end:
+            self.late.append((status.position, self.end))
+
+
+def test_the_view_knows_each_cue_before_it_is_heard_while_the_session_is_made(
+    tmp_path: Path,
+) -> None:
+    engine = SlowEngine(0.3)  # the layout stays just ahead of what is heard
+    request = SessionRequest(load("press-reps"), CompileOptions(intro="none"))
+    opened = open_stream(request, engine=engine, cache=PhraseCache(tmp_path), config=UserConfig())
+    output = ManualOutput()
+    view = KnownEnd()
+    pb = Playback(opened.stream, opened.clips, output, view=view)
+    try:
+        for _ in range(20_000):  # the device takes 0.1 s a turn
+            pb.tick()
+            if output.ring is not None:
+                output.take(2205)
+            if pb.done:
+                break
+            time.sleep(0.005)
+    finally:
+        opened.stream.close()
+    assert pb.mode == "finished"
+    assert view.late == []
 
 
 def test_slow_synthesis_waits_at_a_silence_says_one_moment_and_loses_nothing(

@@ -54,6 +54,8 @@ BLOCK_S = 0.25
 """How much is rendered at a time."""
 STALL_S = 5.0
 """How long the device may take no sound before the session stops (a stuck device)."""
+VIEW_AHEAD_S = 5.0
+"""The views are given the longer timeline once what is heard is this close to its end."""
 __all__ = [
     "ANSWER_PHASES",
     "SOFT",
@@ -131,6 +133,7 @@ class Playback(Speaking):
         """Answers to make ready once the first sound is out, popped from the end."""
         self._pending: tuple[int, str, npt.NDArray[np.int16]] | None = None
         """An answer to say when the session reaches a sample (the end of a sentence)."""
+        self._stopping: float | bool | None = None
 
     # -- where ------------------------------------------------------------------------------
 
@@ -198,11 +201,11 @@ class Playback(Speaking):
 
     def tick(self) -> None:
         """Lay out what is ready, write ahead, notice the end and a stuck device, show it."""
-        if self.source.advance():
-            self._grew()
-            if self._next_pending is not None and self.source.laid_out > self._next_pending:
-                self._next_pending = None
-                self.command(Command.NEXT)
+        grew = self.source.advance()  # lays out what synthesis finished
+        if grew and self._next_pending is not None and self.source.laid_out > self._next_pending:
+            self._next_pending = None
+            self.command(Command.NEXT)
+        self._grew()
         self._fill()
         if not self._started:
             self._start_when_covered()
@@ -309,9 +312,13 @@ class Playback(Speaking):
             self._fill()
 
     def _grew(self) -> None:
-        laid = self.source.laid_out
-        # The views get the longer timeline now and then, not on every phrase.
-        if self.source.done or laid - self._shown > 30 * self.source.sample_rate:
+        laid, rate = self.source.laid_out, self.source.sample_rate
+        if laid == self._shown:
+            return
+        # The views get the longer timeline now and then, not on every phrase; and always
+        # before what is heard reaches the end of what they have (a cue is shown as it starts).
+        soon = self._shown - self.position < VIEW_AHEAD_S * rate
+        if self.source.done or soon or laid - self._shown > 30 * rate:
             self._shown = laid
             self.view.laid_out(self.source.prefix())
 
@@ -351,6 +358,8 @@ class Playback(Speaking):
                 self._write_session(count)
                 continue
             if source.done:
+                if error and not self._say_stopping():
+                    break  # the words that say so first (inserted), then the end
                 self._end_frame = ring.written
                 ring.expecting = False
                 ring.ending = True

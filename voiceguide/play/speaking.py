@@ -9,6 +9,7 @@ It works on the playback's own state, on the loop's thread.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,13 @@ SOFT = 0.5
 """"One moment." is said at half the session's volume."""
 ANSWER_PHASES = frozenset({"hold", "rest", "pause", "activity", "find", "intro"})
 """Phases whose silence an answer is mixed over (their clocks run on)."""
+ANSWERS_AHEAD_S = 15.0
+"""The fixed answers ("Paused.", the volumes…) are made ready beforehand only while this
+much of the session is laid out ahead of what is heard (or all of it): on a cold cache the
+session's own next phrases come first. "One moment." is made at once; an answer asked for
+before it is ready is made then."""
+STOPPING_WAIT_S = 5.0
+"""How long a session that cannot go on waits for the words that say so."""
 
 
 class Speaking:
@@ -54,6 +62,8 @@ class Speaking:
     _inserts: deque[tuple[str, npt.NDArray[np.int16]]]
     _pending: tuple[int, str, npt.NDArray[np.int16]] | None
     _fixed: list[str]
+    _stopping: float | bool | None
+    """None; when asked for, the time to give up waiting for them; True once said."""
 
     @property
     def position(self) -> int:
@@ -95,7 +105,27 @@ class Speaking:
             return None  # the words are for comfort: failing to say them ends nothing
 
     def _fixed_all(self) -> list[str]:
-        return [phrases.ONE_MOMENT, *self._controller_now().fixed_sentences()]
+        return [phrases.ONE_MOMENT, phrases.STOPPING, *self._controller_now().fixed_sentences()]
+
+    def _say_stopping(self) -> bool:
+        """At the end of a session that cannot go on: say so once; True when it may end.
+
+        The listener, eyes closed, hears why the guide falls silent (the screen says the
+        rest). The words are asked for when the end is reached and waited for up to
+        :data:`STOPPING_WAIT_S` (an engine that failed cannot say them: it ends without).
+        """
+        if self._stopping is True:
+            return True
+        if self._stopping is None:
+            self.source.prepare(phrases.STOPPING)
+            self._stopping = time.monotonic() + STOPPING_WAIT_S
+        if self.source.ready(phrases.STOPPING):
+            self._stopping = True
+            self._insert(phrases.STOPPING)
+            return not self._inserts
+        if time.monotonic() > self._stopping:
+            self._stopping = True
+        return self._stopping is True
 
     def _pcm(self, text: str, *, soft: bool = False) -> npt.NDArray[np.int16] | None:
         from voiceguide.pcm import to_pcm
@@ -148,6 +178,10 @@ class Speaking:
         return len(pcm)
 
     def _prepare_answer(self) -> None:
-        """Make one more fixed answer ready once the session is playing (not before)."""
-        if self._fixed and self._started and self.mode == "playing":
-            self.source.prepare(self._fixed.pop())
+        """Make one more fixed answer ready once the session is playing, if it is well ahead."""
+        if not (self._fixed and self._started and self.mode == "playing"):
+            return
+        source = self.source
+        ahead = source.laid_out - self.position >= ANSWERS_AHEAD_S * source.sample_rate
+        if self._fixed[-1] == phrases.ONE_MOMENT or source.done or ahead:
+            source.prepare(self._fixed.pop())
