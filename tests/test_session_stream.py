@@ -11,7 +11,13 @@ import pytest
 from tests.play_helpers import session_frames
 from tests.test_compiler import load
 from tests.test_session import SR, ToneEngine
-from voiceguide.app.session import MixChoice, SessionRequest, open_session, open_stream
+from voiceguide.app.session import (
+    MixChoice,
+    SessionRequest,
+    StreamingSession,
+    open_session,
+    open_stream,
+)
 from voiceguide.compile import phrases
 from voiceguide.compile.compiler import CompileOptions, compile_routine
 from voiceguide.compile.estimate import EstimatedSpeech
@@ -112,14 +118,23 @@ def test_a_prompt_that_fits_at_its_estimate_is_not_waited_for_and_is_confirmed_l
     assert any(c.text == PROMPT for c in timeline.cues)
 
 
-def test_a_real_length_past_its_estimate_stops_the_session_where_that_phase_starts(
-    tmp_path: Path,
-) -> None:
-    path = routine_file(tmp_path, "10s")
-    engine = LongEngine(PROMPT, seconds=6.0)  # its estimate (4.2 s) fits, 6 s does not
+def play_through(playback: Playback, output: ManualOutput) -> None:
+    """Tick and take 0.2 s at a time until the session ends."""
+    for _ in range(10_000):
+        playback.tick()
+        if output.ring is not None:
+            output.take(4410)
+        if playback.done:
+            return
+
+
+def refused_while_playing(
+    path: Path, engine: ToneEngine, cache: Path
+) -> tuple[StreamingSession, Playback, ManualOutput]:
+    """Play the routine at ``path`` (no introduction) until it stops with its fit error."""
     opened = open_stream(
         SessionRequest(path, CompileOptions(intro="none")), engine=engine,
-        cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
+        cache=PhraseCache(cache), config=UserConfig(),
     )  # fmt: skip
     output = ManualOutput()
     playback = Playback(opened.stream, opened.clips, output)
@@ -128,6 +143,15 @@ def test_a_real_length_past_its_estimate_stops_the_session_where_that_phase_star
             play_through(playback, output)
     finally:
         opened.stream.close()
+    return opened, playback, output
+
+
+def test_a_real_length_past_its_estimate_stops_the_session_where_that_phase_starts(
+    tmp_path: Path,
+) -> None:
+    path = routine_file(tmp_path, "10s")
+    engine = LongEngine(PROMPT, seconds=6.0)  # its estimate (4.2 s) fits, 6 s does not
+    opened, playback, output = refused_while_playing(path, engine, tmp_path / "c")
     assert opened.stream.layout.cues[-1].phase != "hold"  # laid out up to the hold
     whole = render(opened.stream.prefix(), opened.clips, mix=opened.mix)
     assert np.array_equal(session_frames(playback, output), whole)
@@ -158,33 +182,13 @@ def test_the_session_opened_is_the_pure_compile_with_the_announced_length(
     assert any(t.startswith("This session takes") for t in spoken)
 
 
-def play_through(playback: Playback, output: ManualOutput) -> None:
-    """Tick and take 0.2 s at a time until the session ends."""
-    for _ in range(10_000):
-        playback.tick()
-        if output.ring is not None:
-            output.take(4410)
-        if playback.done:
-            return
-
-
 def test_a_real_length_past_its_bound_stops_the_session_where_that_phase_starts(
     tmp_path: Path,
 ) -> None:
     short = "Breathe out."
     path = routine_file(tmp_path, "5s", short)
     engine = LongEngine(short, seconds=4.0)  # its bound is under two seconds
-    opened = open_stream(
-        SessionRequest(path, CompileOptions(intro="none")), engine=engine,
-        cache=PhraseCache(tmp_path / "c"), config=UserConfig(),
-    )  # fmt: skip
-    output = ManualOutput()
-    playback = Playback(opened.stream, opened.clips, output)
-    try:
-        with pytest.raises(ScriptError, match=r"tiny\.yaml:12:11:.*does not fit"):
-            play_through(playback, output)
-    finally:
-        opened.stream.close()
+    opened, playback, output = refused_while_playing(path, engine, tmp_path / "c")
     stream = opened.stream
     hold = next(s for s in stream.layout.segments if getattr(s, "phase", "") == "hold")
     assert stream.layout.cues[-1].phase != "hold"  # laid out up to the hold, not into it

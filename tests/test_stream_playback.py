@@ -53,6 +53,17 @@ class SlowEngine:
         self.inner.close()
 
 
+def play_to_end(pb: Playback, output: ManualOutput, *, frames: int) -> None:
+    """Tick, the device taking ``frames`` a turn, until the session ends (or 20,000 turns)."""
+    for _ in range(20_000):
+        pb.tick()
+        if output.ring is not None:
+            output.take(frames)
+        if pb.done:
+            return
+        time.sleep(0.005)
+
+
 def test_on_a_cold_cache_the_sessions_next_phrases_come_before_the_fixed_answers(
     tmp_path: Path,
 ) -> None:
@@ -110,13 +121,7 @@ def test_the_view_knows_each_cue_before_it_is_heard_while_the_session_is_made(
     view = KnownEnd()
     pb = Playback(opened.stream, opened.clips, output, view=view)
     try:
-        for _ in range(20_000):  # the device takes 0.1 s a turn
-            pb.tick()
-            if output.ring is not None:
-                output.take(2205)
-            if pb.done:
-                break
-            time.sleep(0.005)
+        play_to_end(pb, output, frames=2205)  # the device takes 0.1 s a turn
     finally:
         opened.stream.close()
     assert pb.mode == "finished"
@@ -132,13 +137,7 @@ def test_slow_synthesis_waits_at_a_silence_says_one_moment_and_loses_nothing(
     output = ManualOutput()
     pb = Playback(opened.stream, opened.clips, output)
     try:
-        for _ in range(20_000):  # the device takes 0.5 s a turn, far faster than real time
-            pb.tick()
-            if output.ring is not None:
-                output.take(11_025)
-            if pb.done:
-                break
-            time.sleep(0.005)
+        play_to_end(pb, output, frames=11_025)  # 0.5 s a turn, far faster than real time
         assert pb.mode == "finished"
         timeline = opened.stream.timeline()
     finally:
