@@ -7,6 +7,7 @@ took is what would be heard.
 
 from __future__ import annotations
 
+import time
 import zlib
 
 import numpy as np
@@ -97,6 +98,29 @@ def take(pb: Playback, output: ManualOutput, ms: int, *, block_ms: int = 10) -> 
         pb.tick()
         if output.ring is not None:
             output.take(block_ms * RATE // 1000)
+
+
+def play_until_done(
+    pb: Playback, output: ManualOutput, *, frames: int, pause_s: float = 0.001,
+    timeout_s: float = 120.0,
+) -> None:  # fmt: skip
+    """Tick, the device taking ``frames`` a turn, until the session ends.
+
+    Bounded by time, not by turns: a busy machine makes the phrases slowly, and a test
+    that waits for them must not give up early. Each turn sleeps ``pause_s`` so synthesis
+    threads get the interpreter. A session that has not ended after ``timeout_s`` fails
+    the test (it hangs).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pb.tick()
+        if output.ring is not None:
+            output.take(frames)
+        if pb.done:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the session did not end within {timeout_s:.0f} s")
+        time.sleep(pause_s)
 
 
 def heard(output: ManualOutput) -> npt.NDArray[np.int16]:

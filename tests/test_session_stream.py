@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.play_helpers import session_frames
+from tests.play_helpers import play_until_done, session_frames
 from tests.test_compiler import load
 from tests.test_session import SR, ToneEngine
 from voiceguide.app.session import (
@@ -118,16 +118,6 @@ def test_a_prompt_that_fits_at_its_estimate_is_not_waited_for_and_is_confirmed_l
     assert any(c.text == PROMPT for c in timeline.cues)
 
 
-def play_through(playback: Playback, output: ManualOutput) -> None:
-    """Tick and take 0.2 s at a time until the session ends."""
-    for _ in range(10_000):
-        playback.tick()
-        if output.ring is not None:
-            output.take(4410)
-        if playback.done:
-            return
-
-
 def refused_while_playing(
     path: Path, engine: ToneEngine, cache: Path
 ) -> tuple[StreamingSession, Playback, ManualOutput]:
@@ -140,7 +130,7 @@ def refused_while_playing(
     playback = Playback(opened.stream, opened.clips, output)
     try:
         with pytest.raises(ScriptError, match=r"tiny\.yaml:12:11:.*does not fit"):
-            play_through(playback, output)
+            play_until_done(playback, output, frames=4410)
     finally:
         opened.stream.close()
     return opened, playback, output

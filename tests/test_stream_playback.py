@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.play_helpers import session_frames
+from tests.play_helpers import play_until_done, session_frames
 from tests.test_compiler import load
 from voiceguide.app.session import SessionRequest, open_stream
 from voiceguide.compile import phrases
@@ -51,17 +51,6 @@ class SlowEngine:
 
     def close(self) -> None:
         self.inner.close()
-
-
-def play_to_end(pb: Playback, output: ManualOutput, *, frames: int) -> None:
-    """Tick, the device taking ``frames`` a turn, until the session ends (or 20,000 turns)."""
-    for _ in range(20_000):
-        pb.tick()
-        if output.ring is not None:
-            output.take(frames)
-        if pb.done:
-            return
-        time.sleep(0.005)
 
 
 def test_on_a_cold_cache_the_sessions_next_phrases_come_before_the_fixed_answers(
@@ -121,7 +110,7 @@ def test_the_view_knows_each_cue_before_it_is_heard_while_the_session_is_made(
     view = KnownEnd()
     pb = Playback(opened.stream, opened.clips, output, view=view)
     try:
-        play_to_end(pb, output, frames=2205)  # the device takes 0.1 s a turn
+        play_until_done(pb, output, frames=2205, pause_s=0.005)  # the device takes 0.1 s a turn
     finally:
         opened.stream.close()
     assert pb.mode == "finished"
@@ -137,7 +126,8 @@ def test_slow_synthesis_waits_at_a_silence_says_one_moment_and_loses_nothing(
     output = ManualOutput()
     pb = Playback(opened.stream, opened.clips, output)
     try:
-        play_to_end(pb, output, frames=11_025)  # 0.5 s a turn, far faster than real time
+        # 0.5 s a turn, far faster than real time
+        play_until_done(pb, output, frames=11_025, pause_s=0.005)
         assert pb.mode == "finished"
         timeline = opened.stream.timeline()
     finally:
