@@ -129,9 +129,7 @@ def test_first_audio_can_be_traced_for_the_benchmark(tmp_path: Path) -> None:
     before = time.monotonic()
     result = voiceguide(["play", *ROUTINE, "--from", "4", "--quiet"], env)
     assert result.returncode == 0, result.stderr.decode()
-    match = re.fullmatch(
-        rb"voiceguide: first audio handed over at monotonic (\d+\.\d+)\n", result.stderr
-    )
+    match = re.fullmatch(rb"voiceguide: first audio heard at monotonic (\d+\.\d+)\n", result.stderr)
     assert match is not None, result.stderr
     assert before < float(match.group(1)) < time.monotonic()
 

@@ -81,7 +81,7 @@ def first_sound_ms(routine: str, env: dict[str, str], *extra: str) -> float:
         text=True,
         check=False,
     )
-    match = re.search(r"first audio handed over at monotonic (\d+\.\d+)", result.stderr)
+    match = re.search(r"first audio (?:heard|handed over) at monotonic (\d+\.\d+)", result.stderr)
     if result.returncode != 0 or match is None:
         raise SystemExit(f"play failed ({result.returncode}): {result.stderr.strip()}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -5,7 +5,8 @@ Run by hand (not a test): ``python tools/bench_play.py [ROUTINE] [--runs N]``.
 Each run starts ``python -m voiceguide play ROUTINE`` with ALSA's default device pointed at a
 file (a temporary ``HOME/.asoundrc``, so no sound card is needed) and
 ``VOICEGUIDE_TRACE_FIRST_AUDIO=1``, which makes the player print the monotonic time at which
-it handed the first buffer to the device. The figure is that time minus the monotonic time
+the first sound is heard (before 2026-12-04: handed to the device, plus its buffer). The
+figure is that time minus the monotonic time
 taken just before the process was spawned (CLOCK_MONOTONIC is shared by all processes).
 
 *Warm*: the phrase cache already holds every phrase (the usual case). *Cold*: an empty
@@ -27,12 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-TRACE = re.compile(r"first audio handed over at monotonic (\d+\.\d+)")
+TRACE = re.compile(r"first audio (?:heard|handed over) at monotonic (\d+\.\d+)")
 TARGET_MS = 400
 
 
 def first_sound_ms(routine: str, env: dict[str, str]) -> float:
-    """Spawn one play and return the milliseconds until its first audio was handed over."""
+    """Spawn one play and return the milliseconds until its first audio was heard."""
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "voiceguide", "play", routine, "--quiet"],

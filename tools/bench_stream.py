@@ -2,9 +2,10 @@
 
 ``first-sound``  time from process start to the first sound, cold and warm phrase cache,
                  each engine, for sitting-foot and back-pain. The figure is the monotonic
-                 time ``VOICEGUIDE_TRACE_FIRST_AUDIO`` prints (the device took the first
-                 sample that is not silent, plus its buffer) minus the time just before the
-                 process was spawned. ALSA plays into a file (no sound card needed).
+                 time ``VOICEGUIDE_TRACE_FIRST_AUDIO`` prints (when the first sample that
+                 is not silent is heard: :meth:`voiceguide.play.ring.Ring.first_heard_at`)
+                 minus the time just before the process was spawned. ALSA plays into a
+                 file (no sound card needed).
 ``memory``       peak resident memory (the child's ``ru_maxrss``) of a generated two-hour
                  routine: exported, and played through a file sink.
 ``export``       cold export wall time of back-pain for each engine; ``--python`` runs
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -29,7 +31,9 @@ from pathlib import Path
 
 ROUTINES = ("sitting-foot", "back-pain")
 ENGINES = ("espeak", "piper")
-TRACE = "first audio handed over at monotonic "
+TRACE = re.compile(r"first audio (heard|handed over) at monotonic (\d+\.\d+)")
+"""What the player prints; checkouts before 2026-12-04 printed the frame handed over plus
+the device buffer (100 ms), an upper bound, where now it is when the frame is heard."""
 TWO_HOURS_MS = 2 * 3600 * 1000
 TWO_HOUR_HEAD = """\
 title: Two hours of presses
@@ -75,8 +79,9 @@ def first_sound_ms(python: str, routine: str, engine: str, env: dict[str, str]) 
     assert process.stderr is not None
     try:
         for line in process.stderr:
-            if TRACE in line:
-                return (float(line.split(TRACE)[1]) - start) * 1000
+            match = TRACE.search(line)
+            if match is not None:
+                return (float(match.group(2)) - start) * 1000
         raise SystemExit(f"play ended without a first sound ({process.wait()})")
     finally:
         process.send_signal(signal.SIGTERM)  # SIGINT is ignored in a background job

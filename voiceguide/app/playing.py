@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from voiceguide.remote.server import MprisServer
 
 TRACE_ENV = "VOICEGUIDE_TRACE_FIRST_AUDIO"
-"""Set to 1 to print, on stderr, the monotonic time the device took the first sample that is
-not silent (what the listener hears first, measured where it leaves voiceguide)."""
+"""Set to 1 to print, on stderr, the monotonic time the first sample that is not silent is
+heard (:meth:`~voiceguide.play.ring.Ring.first_heard_at`: what the listener hears first)."""
 
 
 def prepare(
@@ -220,5 +220,5 @@ def _voice(timeline: Timeline, complete: bool, warn: HeldWarnings) -> VoiceContr
 
 
 def _trace_first_audio(at: float) -> None:
-    sys.stderr.write(f"voiceguide: first audio handed over at monotonic {at:.6f}\n")
+    sys.stderr.write(f"voiceguide: first audio heard at monotonic {at:.6f}\n")
     sys.stderr.flush()

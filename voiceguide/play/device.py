@@ -4,9 +4,11 @@ Only this module knows a device. :class:`PortaudioOutput` plays through PortAudi
 (``sounddevice``; ALSA's default device on Linux): PortAudio's thread asks for a block
 whenever the device needs one, so how far the device has really got is known (a block
 taken is a block on its way to the speaker, :attr:`Ring.latency` frames from being
-heard), the session cannot drift from the device's clock, and a device that stops taking
-sound is noticed (:meth:`Output.stalled_s`). :class:`ClockOutput` takes frames on a
-thread at the real-time rate (or ``speed`` times it) and plays nothing: ``--dry-run``.
+heard; the first blocks fill the device's buffer before it starts, so the session's
+first frame is heard as it starts: :meth:`Ring.first_heard_at`), the session cannot
+drift from the device's clock, and a device that stops taking sound is noticed
+(:meth:`Output.stalled_s`). :class:`ClockOutput` takes frames on a thread at the
+real-time rate (or ``speed`` times it) and plays nothing: ``--dry-run``.
 :class:`ManualOutput` takes frames only when a test says so.
 
 Why not simpleaudio, the first choice (measured through a FIFO read at 44,100 bytes/s,
@@ -84,7 +86,10 @@ class PortaudioOutput:
                 prime_output_buffers_using_stream_callback=True,
             )
             ring.latency = int(stream.latency * ring.sample_rate)
+            # Primed: PortAudio fills the device's buffer from the ring, then starts the
+            # device and returns; its first frame is heard from now on, not a buffer later.
             stream.start()
+            ring.started_at = time.monotonic()
         except sd.PortAudioError as error:
             raise AudioDeviceError(f"no audio device could be opened ({error})") from None
         self._stream, self._ring = stream, ring
@@ -195,7 +200,7 @@ class SimpleaudioOutput:
         self._alive = _ThreadProgress.of_new_thread(before)
         self._play = play
         self._ring = ring
-        started = time.monotonic()
+        started = ring.started_at = time.monotonic()  # the map plays from its first frame
         drain = int(0.5 * ring.sample_rate)  # simpleaudio's own buffer, and then some
         ring.latency = ahead  # taken this far ahead of the wall clock
         keep = int(self.FREE_BEHIND_S * ring.sample_rate)

@@ -91,7 +91,7 @@ class Playback(Speaking):
         """Play ``source`` from sample ``start`` at ``volume_pct`` percent through ``output``.
 
         ``on_first_audio(t)`` is told the ``time.monotonic()`` at which the first sample
-        that is not silent is heard (taken by the device, plus the device's buffer).
+        that is not silent is heard (:meth:`~voiceguide.play.ring.Ring.first_heard_at`).
         The device gets the source's channels (``source.mix``: 1, or 2 for stereo, blocks
         of shape ``(n, 2)``); answers are placed as that mix places a centred cue.
         """
@@ -210,9 +210,9 @@ class Playback(Speaking):
         if not self._started:
             self._start_when_covered()
         ring = self.ring
-        if self._first_audio is not None and ring.first_sound_at is not None:
+        if self._first_audio is not None and (heard_at := ring.first_heard_at()) is not None:
             first, self._first_audio = self._first_audio, None
-            first(ring.first_sound_at + ring.latency / ring.sample_rate)  # when it is heard
+            first(heard_at)
         if self._saying is not None and ring.heard() >= self._saying[1]:
             self._saying = None
         if self._end_frame is not None and ring.heard() >= self._end_frame:

@@ -58,6 +58,13 @@ class Ring:
         """Whether playback means to write more soon (the device then waits a moment)."""
         self.first_sound_at: float | None = None
         """``time.monotonic()`` when the device first took a frame that is not silent."""
+        self.first_sound_frame: int | None = None
+        """That frame, counted in the frames the device asked for (silence it got included)."""
+        self.started_at: float | None = None
+        """``time.monotonic()`` when the device began to play the first frame it asked for,
+        where the output knows it (one that fills the device's buffer before starting it):
+        see :meth:`first_heard_at`."""
+        self._asked = 0
         self.last_pull_at: float | None = None
         """``time.monotonic()`` of the device's last request for frames."""
         self.underruns = 0
@@ -129,6 +136,23 @@ class Ring:
                 in_device = max(0, in_device - gone)  # a device that stopped asking drains
             return max(0, self.taken - in_device)
 
+    def first_heard_at(self) -> float | None:
+        """When the first frame that is not silent is heard (``time.monotonic()``), once taken.
+
+        Where the output said when the device started (:attr:`started_at`), the device has
+        played one frame after another since, so frame ``n`` of those it asked for is heard
+        ``n`` frames after the start: a device whose buffer was filled from the ring before
+        it started plays the session's first frame first, at once, not a buffer later.
+        Elsewhere a frame is heard :attr:`latency` frames after it was taken (a device
+        that started on a buffer of its own silence).
+        """
+        if self.first_sound_at is None or self.first_sound_frame is None:
+            return None
+        if self.started_at is None:
+            return self.first_sound_at + self.latency / self.sample_rate
+        after_start = self.started_at + self.first_sound_frame / self.sample_rate
+        return max(self.first_sound_at, after_start)
+
     @property
     def drained(self) -> bool:
         """Whether the device has taken the last frame of an ending ring."""
@@ -149,6 +173,7 @@ class Ring:
         wanted = len(out)
         with self._changed:
             self.last_pull_at = time.monotonic()
+            asked, self._asked = self._asked, self._asked + wanted
             if self.written - self.taken < wanted and self.expecting:
                 self._changed.wait_for(
                     lambda: self.written - self.taken >= wanted or not self.expecting,
@@ -166,6 +191,7 @@ class Ring:
                 self._mix(out[:count])
                 if self.first_sound_at is None and out[:count].any():
                     self.first_sound_at = time.monotonic()
+                    self.first_sound_frame = asked + int(np.argmax(out[:count].any(axis=1)))
                 self._idle = wanted - count
             else:
                 self._idle += wanted
