@@ -1,6 +1,7 @@
 """Figures for a session that streams, by hand: ``python tools/bench_stream.py WHAT``.
 
-``first-sound``  time from process start to the first sound, cold and warm phrase cache,
+``first-sound``  time from process start to the first sound, cold and warm phrase cache
+                 (warm: after a dry run has made every phrase),
                  each engine, for sitting-foot and back-pain. The figure is the monotonic
                  time ``VOICEGUIDE_TRACE_FIRST_AUDIO`` prints (when the first sample that
                  is not silent is heard: :meth:`voiceguide.play.ring.Ring.first_heard_at`)
@@ -89,12 +90,27 @@ def first_sound_ms(python: str, routine: str, engine: str, env: dict[str, str]) 
         process.stderr.close()
 
 
+def fill_cache(python: str, routine: str, engine: str, env: dict[str, str]) -> None:
+    """Make every phrase of the session, as play says it, so the next start is warm.
+
+    A cold run is stopped at its first sound, with only its first phrases made: a start
+    after it would still speak the rest. A dry run at 1000 times real time lays the
+    session out whole (it waits for every phrase) and records no history.
+    """
+    command = [python, "-m", "voiceguide", "play", routine, "--dry-run", "--speed", "1000",
+               "--quiet", "--engine", engine]  # fmt: skip
+    quiet = {k: v for k, v in env.items() if k != "VOICEGUIDE_TRACE_FIRST_AUDIO"}
+    subprocess.run(command, env=quiet, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   check=True)  # fmt: skip
+
+
 def bench_first_sound(python: str, runs: int) -> None:
     for engine in ENGINES:
         for routine in ROUTINES:
             with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
                 env = environment(Path(tmp), Path(tmp) / "home")
                 cold = first_sound_ms(python, routine, engine, env)
+                fill_cache(python, routine, engine, env)
                 warm = [first_sound_ms(python, routine, engine, env) for _ in range(runs)]
             print(
                 f"  {engine:<7} {routine:<13} cold {cold:6.0f} ms   warm median "
