@@ -33,6 +33,11 @@ def _describe(exc: OSError, target: Path) -> str:
     return f"{target}: {exc.strerror or exc}; nothing was written"
 
 
+def export_error(exc: OSError, target: Path) -> ExportError:
+    """The one line saying ``exc`` stopped writing ``target``, as :func:`atomic_path` says it."""
+    return ExportError(_describe(exc, target))
+
+
 def check_target(target: Path) -> None:
     """Refuse to replace anything that is not a regular file (a folder, a device, a pipe)."""
     try:

@@ -133,13 +133,14 @@ def test_export_refuses_with_one_line(
 
 @pytest.fixture
 def no_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if the routine is ever synthesized."""
+    """Fail the test if the routine is ever synthesized (whole first, or while it is written)."""
     from voiceguide.app import session
 
-    def open_session(*args: object, **kwargs: object) -> None:
+    def synthesis(*args: object, **kwargs: object) -> None:
         raise AssertionError("synthesis began")
 
-    monkeypatch.setattr(session, "open_session", open_session)
+    monkeypatch.setattr(session, "open_session", synthesis)
+    monkeypatch.setattr(session, "open_stream", synthesis)
 
 
 def test_a_folder_given_as_output_gets_the_routine_name_and_format(
@@ -242,6 +243,9 @@ def test_the_progress_bar_reads_the_clock_in_minutes_and_seconds(
     shown = terminal.getvalue()
     assert f"/{total_s // 60}:{total_s % 60:02d}" in shown  # m:ss, as a person reads a clock
     assert not re.search(r"\d:\d\d\.\d{3}", shown), "no milliseconds"
+    # Cold, yet one bar: the file is written while its phrases are made.
+    assert "Preparing speech" not in shown
+    assert shown.startswith("\rWriting s.wav [")
 
 
 def test_export_needs_a_routine_or_all(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +145,56 @@ def test_an_encoder_that_writes_other_frames_falls_back_to_one_piece(
     export_files(minutes, tmp_path / "s.mp3", "mp3")
     assert abs(soundfile.info(tmp_path / "s.mp3").frames - minutes.total) <= 576
     assert listing(tmp_path) == ["s.mp3"]
+
+
+@needs_ffmpeg
+def test_a_streamed_export_falls_back_to_one_piece_from_clips_read_back_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The stream lets each clip go once it is rendered; encoding again in one piece reads
+    # it back from the phrase cache (not the engine), and writes what the whole export does.
+    from tests.helpers import TWO_SIDED_ROUTINE
+    from tests.test_session import ToneEngine
+    from voiceguide.app.session import SessionRequest, open_stream
+    from voiceguide.output.export import export, export_streamed
+    from voiceguide.output.targets import Outputs
+    from voiceguide.script.config import UserConfig
+    from voiceguide.sound.cache import PhraseCache
+    from voiceguide.sound.speech import SpeechClips
+
+    forgotten: list[str] = []
+    real_forget = SpeechClips.forget
+
+    def forget(self: SpeechClips, texts: Iterable[str]) -> None:
+        texts = list(texts)
+        forgotten.extend(texts)
+        real_forget(self, texts)
+
+    monkeypatch.setattr(SpeechClips, "forget", forget)
+    real = mp3frames.xing_fields
+
+    def miscounted(data: bytes, frame: mp3frames.Frame) -> tuple[int, int, int]:
+        count, size, crc = real(data, frame)
+        return count + 1, size, crc
+
+    monkeypatch.setattr(mp3frames, "xing_fields", miscounted)
+    (tmp_path / "tiny.yaml").write_text(TWO_SIDED_ROUTINE)
+    engine = ToneEngine()
+    opened = open_stream(
+        SessionRequest(tmp_path / "tiny.yaml"), engine=engine, cache=PhraseCache(tmp_path / "c"),
+        config=UserConfig(),
+    )  # fmt: skip
+    out = tmp_path / "out"
+    try:
+        timeline = export_streamed(opened.stream, Outputs.plan(out / "s.mp3", "mp3"))
+    finally:
+        opened.stream.close()
+    assert forgotten, "clips were let go as the stream rendered"
+    assert sorted(engine.spoken) == sorted(set(engine.spoken)), "none spoken again"
+    assert abs(soundfile.info(out / "s.mp3").frames - timeline.total) <= 576
+    assert listing(out) == ["s.mp3"]
+    export(timeline, opened.clips, Outputs.plan(out / "w.mp3", "mp3"), mix=opened.mix)
+    assert (out / "s.mp3").read_bytes() == (out / "w.mp3").read_bytes()
 
 
 @needs_ffmpeg

@@ -3,8 +3,11 @@
 What ``voiceguide export`` does, callable alone. Each export plans its files first
 (the audio, and beside it captions and cues if asked) and refuses at once, before any
 synthesis, what cannot be written; the files then appear whole, together, or not at all
-(:mod:`voiceguide.output.export`). Progress is shown through a ``bar``: a function that
-takes a label and a way to print counts and gives a context yielding ``(done, total)``.
+(:mod:`voiceguide.output.export`). A file is encoded while its session is laid out
+(:func:`~voiceguide.app.session.open_stream`), so on a cold phrase cache the encoders run
+while the phrases are made; M4A and M4B, whose chapters ffmpeg writes as it encodes, wait
+for the whole timeline first. Progress is shown through a ``bar``: a function that takes a
+label and a way to print counts and gives a context yielding ``(done, total)``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from voiceguide.errors import UsageError, VoiceguideError
 
 if TYPE_CHECKING:
-    from voiceguide.app.session import Progress, Session, SessionRequest
+    from voiceguide.app.session import Progress, Session, SessionRequest, StreamingSession
     from voiceguide.compile.timeline import Timeline
     from voiceguide.output.formats import Format
     from voiceguide.output.targets import Outputs
@@ -69,7 +72,7 @@ def export_one(
     name, request = _named(request)
     outputs = _plan(name, target, folder, chosen, captions, cues)
     outputs.check()  # before synthesis: refuse a folder or a device at once
-    return _write(_open(request, bar), outputs, bar)
+    return _write(request, outputs, bar)
 
 
 def export_all(
@@ -100,7 +103,7 @@ def export_all(
             try:
                 outputs = _plan(entry.name, None, folder, chosen, captions, cues)
                 outputs.check()
-                yield _write(_open(replace(request, routine=entry.path), bar), outputs, bar)
+                yield _write(replace(request, routine=entry.path), outputs, bar)
             except UsageError:
                 raise
             except VoiceguideError as exc:
@@ -123,7 +126,7 @@ def export_stream(
     session = _open(_named(request)[1], bar)
     routine = session.routine
     meta = Metadata(title=routine.title, comment=routine.summary or "")
-    with bar("Writing", _clock(session.timeline)) as progress:
+    with bar("Writing", _clock(session.timeline.sample_rate)) as progress:
         export_stream(
             binary,
             session.timeline,
@@ -156,6 +159,14 @@ def _open(request: SessionRequest, bar: ProgressBar) -> Session:
         return open_session(request, progress=progress)
 
 
+def _open_stream(request: SessionRequest, bar: ProgressBar) -> StreamingSession:
+    from voiceguide.app.session import open_stream
+
+    # Only a session fitted to a length makes its phrases before it returns (and says so).
+    with bar("Preparing speech", str) as progress:
+        return open_stream(request, progress=progress)
+
+
 def _plan(
     name: str,
     target: Path | None,
@@ -169,32 +180,64 @@ def _plan(
     return Outputs.plan(target or folder / f"{name}.{fmt}", fmt, captions, cues)
 
 
-def _clock(timeline: Timeline) -> Callable[[int], str]:
+def _clock(sample_rate: int) -> Callable[[int], str]:
     """Read a count of samples as a clock reading of the session, to the second (m:ss)."""
     from voiceguide.script.durations import format_clock
 
-    return lambda samples: format_clock(timeline.to_ms(samples) // 1000 * 1000)[:-4]
+    def clock(samples: int) -> str:
+        ms = (samples * 1000 + sample_rate // 2) // sample_rate
+        return format_clock(ms // 1000 * 1000)[:-4]
+
+    return clock
 
 
-def _write(session: Session, outputs: Outputs, bar: ProgressBar) -> str:
-    """Export ``session`` to ``outputs``; return the line to report."""
-    from voiceguide.output.export import export, marks
-    from voiceguide.output.formats import CHAPTERED
+def _write(request: SessionRequest, outputs: Outputs, bar: ProgressBar) -> str:
+    """Export the requested session to ``outputs``; return the line to report.
+
+    The audio is encoded as the session is laid out, one bar from the start
+    (:func:`~voiceguide.output.export.export_streamed`); M4A and M4B are made whole first,
+    then encoded (:data:`~voiceguide.output.formats.CHAPTERS_FIRST`).
+    """
+    from voiceguide.app.session import stream_failure
+    from voiceguide.output.export import export, export_streamed
+    from voiceguide.output.formats import CHAPTERS_FIRST
     from voiceguide.output.tags import Metadata
+
+    label = f"Writing {outputs.audio.name}"
+    if outputs.format in CHAPTERS_FIRST:
+        session = _open(request, bar)
+        routine, timeline = session.routine, session.timeline
+        meta = Metadata(title=routine.title, comment=routine.summary or "")
+        with bar(label, _clock(timeline.sample_rate)) as progress:
+            export(
+                timeline, session.clips, outputs, gain=session.gain, mix=session.mix,
+                meta=meta, progress=progress,
+            )  # fmt: skip
+        return _report(outputs, timeline)
+    opened = _open_stream(request, bar)
+    routine = opened.routine
+    meta = Metadata(title=routine.title, comment=routine.summary or "")
+    try:
+        with bar(label, _clock(opened.stream.sample_rate)) as progress:
+            timeline = export_streamed(
+                opened.stream, outputs, gain=opened.gain, meta=meta, progress=progress
+            )
+    except VoiceguideError as error:
+        failure = stream_failure(opened, error)  # the line a session made whole first gives
+        if failure is error:
+            raise
+        raise failure from None
+    finally:
+        opened.stream.close()
+    return _report(outputs, timeline)
+
+
+def _report(outputs: Outputs, timeline: Timeline) -> str:
+    """The line that says what was written: the file, its length and chapters, the rest."""
+    from voiceguide.output.export import marks
+    from voiceguide.output.formats import CHAPTERED
     from voiceguide.script.durations import format_ms
 
-    routine, timeline = session.routine, session.timeline
-    meta = Metadata(title=routine.title, comment=routine.summary or "")
-    with bar(f"Writing {outputs.audio.name}", _clock(timeline)) as progress:
-        export(
-            timeline,
-            session.clips,
-            outputs,
-            gain=session.gain,
-            mix=session.mix,
-            meta=meta,
-            progress=progress,
-        )
     details = format_ms(timeline.total_ms)
     if outputs.format in CHAPTERED:
         count = len(marks(timeline))

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.compile.compiler import CompileOptions, compile_routine, phrase_sources
-from voiceguide.errors import SettingError, UsageError
+from voiceguide.errors import SettingError, UsageError, VoiceguideError
 from voiceguide.prefs import PIPER, PlaybackPrefs, VoicePrefs, VoiceSettings, resolve
 from voiceguide.script import spec
 from voiceguide.script.model import Routine
@@ -306,33 +306,17 @@ def open_session(
     one a stream of the same request lays out (:func:`open_stream`), cue for cue, with its
     settled options and mix (the bed made ready).
     """
-    from voiceguide.sound.processing import SilentPhraseError
-
     opened = open_stream(request, engine=engine, cache=cache, config=config, progress=progress)
-    stream, routine = opened.stream, opened.routine
-    texts = stream.layout.phrases()
+    stream = opened.stream
     try:
-        stream.pool.want(texts)
-        done = -1
-        while True:
-            ready = sum(1 for text in texts if stream.pool.ready(text))
-            if progress is not None and ready != done:
-                progress(ready, len(texts))
-            done = ready
-            if ready == len(texts) or not stream.pool.busy:
-                break
-            stream.pool.wait_any(0.2)
-        silent = [t for t in texts if isinstance(stream.pool.failure(t), SilentPhraseError)]
-        if silent:  # name the lines that say them, all at once
-            engine_name = opened.clips.engine.name
-            raise SilentPhraseError(silent, engine_name).located(
-                phrase_sources(routine, opened.clips, opened.options)
-            )
+        silent = _make_every_phrase(opened, progress)
+        if silent is not None:
+            raise silent
         timeline = stream.timeline()
     finally:
         stream.close()
     return Session(
-        routine,
+        opened.routine,
         timeline,
         opened.clips,
         opened.voice,
@@ -340,6 +324,45 @@ def open_session(
         opened.mix,
         opened.options,
     )
+
+
+def stream_failure(opened: StreamingSession, error: VoiceguideError) -> VoiceguideError:
+    """What :func:`open_session` would raise for the session whose stream stopped with ``error``.
+
+    A stream stops where it is laid out; a session opened whole makes every phrase first and
+    names every one its engine speaks as silence, at its line, before any other error. So
+    this makes the phrases still to come and returns that error, else ``error``: the same
+    one line either way.
+    """
+    if error is not opened.stream.error:
+        return error  # not the stream's: a file, a clip
+    silent = _make_every_phrase(opened)
+    return silent if silent is not None else error
+
+
+def _make_every_phrase(
+    opened: StreamingSession, progress: Progress | None = None
+) -> VoiceguideError | None:
+    """Make every phrase of the session (``progress`` is told); the silent ones, at their lines."""
+    from voiceguide.sound.processing import SilentPhraseError
+
+    pool = opened.stream.pool
+    texts = opened.stream.layout.phrases()
+    pool.want(texts)
+    done = -1
+    while True:
+        ready = sum(1 for text in texts if pool.ready(text))
+        if progress is not None and ready != done:
+            progress(ready, len(texts))
+        done = ready
+        if ready == len(texts) or not pool.busy:
+            break
+        pool.wait_any(0.2)
+    silent = [t for t in texts if isinstance(pool.failure(t), SilentPhraseError)]
+    if not silent:
+        return None
+    sources = phrase_sources(opened.routine, opened.clips, opened.options)
+    return SilentPhraseError(silent, opened.clips.engine.name).located(sources)
 
 
 def estimate(request: SessionRequest, *, config: UserConfig | None = None) -> Timeline:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from voiceguide.errors import ExportError
 from voiceguide.output import ffmpeg, parallel, sndfile
 from voiceguide.output.codecs import FFMPEG_FORMATS, NEEDS_FFMPEG
-from voiceguide.output.formats import LOSSLESS, Format
+from voiceguide.output.formats import CHAPTERS_FIRST, LOSSLESS, Format
 from voiceguide.output.tags import Mark, Metadata, ffmetadata, tag_mp3, tag_vorbis
 
 if TYPE_CHECKING:
@@ -53,49 +53,97 @@ def write_audio(
 ) -> int:
     """Encode ``blocks`` into a new ``fmt`` file at ``path``, tagged, with chapters; return frames.
 
+    :func:`encode_audio`, then :func:`finish_audio` with the same ``total`` and ``marks``:
+    for a session whose timeline is known before it is encoded. The file's length is read
+    back before this returns.
+    """
+    marks = marks or []
+    done = encode_audio(
+        path, fmt, blocks, sample_rate=sample_rate, total=total, channels=channels,
+        meta=meta, marks=marks, progress=progress, again=again, silent_holds=silent_holds,
+    )  # fmt: skip
+    finish_audio(path, fmt, done, sample_rate=sample_rate, total=total, meta=meta, marks=marks)
+    return done
+
+
+def encode_audio(
+    path: Path,
+    fmt: Format,
+    blocks: Iterable[npt.NDArray[np.int16]],
+    *,
+    sample_rate: int,
+    total: int,
+    channels: int = 1,
+    meta: Metadata | None = None,
+    marks: list[Mark] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    again: Callable[[], Iterable[npt.NDArray[np.int16]]] | None = None,
+    silent_holds: bool = True,
+) -> int:
+    """Encode ``blocks`` into a new ``fmt`` file at ``path``, untagged; return the frames written.
+
     ``blocks`` are int16, one column per channel (or 1-D for mono), in order; they are
-    read once. An MP3 is encoded on every core, cut in the session's silences
+    read once, and may be laid out while they are read (a session still being made).
+    An MP3 is encoded on every core, cut in the session's silences
     (:mod:`voiceguide.output.parallel`); should that come out other than planned,
     ``again`` gives the blocks anew to encode it in one piece (without it, the export
     fails). ``silent_holds=False`` says the session has no digital silence to cut in (a
     sound bed fills it): the MP3 is then one LAME stream with its bit reservoir, some 15%
-    smaller for the same quality. ``total`` may be an estimate: the file holds what
-    ``blocks`` gave. The file's length is read back before this returns. Raises
-    :class:`OSError` when the file cannot be written (a full disk, say) and
-    :class:`ExportError` when the format's encoder is missing.
+    smaller for the same quality. ``total`` may be an estimate (``progress`` is told it,
+    or the frames so far when more): the file holds what ``blocks`` gave. ``meta`` and
+    ``marks`` are used here only by the formats whose encoder writes the tags and
+    chapters (:data:`~voiceguide.output.formats.CHAPTERS_FIRST`), so for them the
+    timeline must be whole before encoding starts; WAV takes its RIFF INFO tags from
+    ``meta``. Raises :class:`OSError` when the file cannot be written (a full disk, say)
+    and :class:`ExportError` when the format's encoder is missing.
     """
-    marks = marks or []
     program = ffmpeg.find_ffmpeg() if fmt in FFMPEG_FORMATS else None
     if program is None:
         require_encoder(fmt)
-        done = sndfile.write(
+        return sndfile.write(
             path, fmt, blocks, sample_rate=sample_rate, channels=channels, total=total,
             meta=meta, progress=progress,
         )  # fmt: skip
-    elif fmt == "mp3" and silent_holds and sample_rate in parallel.SAMPLE_RATES:
+    if fmt == "mp3" and silent_holds and sample_rate in parallel.SAMPLE_RATES:
         try:
-            done = parallel.encode(
+            return parallel.encode(
                 program, path, blocks, sample_rate=sample_rate, channels=channels,
                 total=total, progress=progress,
             )  # fmt: skip
         except parallel.ChunkMismatch as exc:  # another LAME than planned for
             if again is None:
                 raise OSError(errno.EIO, f"the MP3's pieces do not join ({exc})") from None
-            done = ffmpeg.encode(
+            return ffmpeg.encode(
                 program, path, fmt, again(), sample_rate=sample_rate,
                 channels=channels, total=total, progress=progress,
             )  # fmt: skip
-    else:
-        metadata = ffmetadata(meta, marks) if meta is not None and fmt in ("m4a", "m4b") else None
-        done = ffmpeg.encode(
-            program, path, fmt, blocks, sample_rate=sample_rate, channels=channels,
-            total=total, metadata=metadata, progress=progress,
-        )  # fmt: skip
+    metadata = ffmetadata(meta, marks or []) if meta is not None and fmt in CHAPTERS_FIRST else None
+    return ffmpeg.encode(
+        program, path, fmt, blocks, sample_rate=sample_rate, channels=channels,
+        total=total, metadata=metadata, progress=progress,
+    )  # fmt: skip
+
+
+def finish_audio(
+    path: Path,
+    fmt: Format,
+    done: int,
+    *,
+    sample_rate: int,
+    total: int,
+    meta: Metadata | None = None,
+    marks: list[Mark] | None = None,
+) -> None:
+    """Tag the file :func:`encode_audio` wrote (``done`` frames) and read its length back.
+
+    ``total`` is the session's real length (the ID3 tag's ``TLEN``) and ``marks`` its
+    chapters: known once the session is laid out whole, which may be after encoding.
+    Raises :class:`OSError` when the file is not what was encoded.
+    """
     if meta is not None:
         total_ms = (total * 1000 + sample_rate // 2) // sample_rate
-        tag(path, fmt, meta, marks, total_ms)
+        tag(path, fmt, meta, marks or [], total_ms)
     check_written(path, fmt, done, sample_rate)
-    return done
 
 
 def tag(path: Path, fmt: Format, meta: Metadata, marks: list[Mark], total_ms: int) -> None:
@@ -142,7 +190,7 @@ def check_written(path: Path, fmt: Format, expected: int, sample_rate: int) -> N
     libsndfile only logs some failed writes (the MP3 encoder's last frames), so this is
     what stands between a short file and the rename.
     """
-    if fmt in ("m4a", "m4b"):
+    if fmt in CHAPTERS_FIRST:
         found = ffmpeg.probe_length(path)
         if found is None:
             return  # no ffprobe beside ffmpeg: its exit status is all there is

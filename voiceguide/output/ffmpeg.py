@@ -54,7 +54,9 @@ def encode(
 ) -> int:
     """Encode ``blocks`` (int16, one column per channel) into ``path``; return frames written.
 
-    ``metadata`` is the text of ffmpeg's metadata file (tags and chapters), if any.
+    ``total`` is the session's length as far as known (for ``progress`` only: the blocks
+    may be laid out while they are read). ``metadata`` is the text of ffmpeg's metadata
+    file (tags and chapters), if any.
     Raises :class:`OSError` if ffmpeg fails, with the system error it met when it says one
     (a full disk, say).
     """
@@ -77,16 +79,18 @@ def encode(
         stack.callback(end, process)
         assert process.stdin is not None
         done = 0
+        fed_all = False
         try:
             for block in blocks:
                 process.stdin.write(block.astype("<i2", copy=False).tobytes())
                 done += len(block)
                 if progress is not None:
-                    progress(done, total)
+                    progress(done, max(total, done))
             process.stdin.close()
+            fed_all = True  # every block reached ffmpeg, and the end of its input
         except BrokenPipeError:
             pass  # ffmpeg stopped reading: its exit status and message say why
-        check(process, errors, fed_all=done == total)
+        check(process, errors, fed_all=fed_all)
         return done
 
 

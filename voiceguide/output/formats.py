@@ -33,6 +33,9 @@ EXTENSIONS: dict[str, Format] = {
 LOSSLESS: frozenset[Format] = frozenset({"wav", "flac"})
 CHAPTERED: frozenset[Format] = frozenset({"mp3", "flac", "ogg", "opus", "m4a", "m4b"})
 """The formats whose files carry chapters (WAV has no chapter format players read)."""
+CHAPTERS_FIRST: frozenset[Format] = frozenset({"m4a", "m4b"})
+"""The formats ffmpeg writes the tags and chapters of as it encodes (MP4's chapter track):
+their timeline must be whole before encoding starts. The others are tagged afterwards."""
 
 
 def choose_format(output: Path | None, requested: str | None) -> Format:

@@ -32,8 +32,10 @@ def write(
 ) -> int:
     """Stream ``blocks`` of int16 into a new ``fmt`` file at ``path``; return frames written.
 
-    ``meta`` becomes the WAV file's RIFF INFO tags (other formats are tagged afterwards,
-    with their chapters). Raises :class:`OSError` when the file cannot be written.
+    ``total`` is the session's length as far as known (for ``progress`` only); the file
+    holds what ``blocks`` gave. ``meta`` becomes the WAV file's RIFF INFO tags (other
+    formats are tagged afterwards, with their chapters). Raises :class:`OSError` when the
+    file cannot be written.
     """
     import soundfile
 
@@ -67,7 +69,7 @@ def write(
             sound_file.write(block)
             done += len(block)
             if progress is not None:
-                progress(done, total)
+                progress(done, max(total, done))
         sound_file.close()
     except soundfile.LibsndfileError as exc:
         raise _os_error(sound_file, exc) from None
