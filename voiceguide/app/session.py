@@ -348,16 +348,7 @@ def _make_every_phrase(
 
     pool = opened.stream.pool
     texts = opened.stream.layout.phrases()
-    pool.want(texts)
-    done = -1
-    while True:
-        ready = sum(1 for text in texts if pool.ready(text))
-        if progress is not None and ready != done:
-            progress(ready, len(texts))
-        done = ready
-        if ready == len(texts) or not pool.busy:
-            break
-        pool.wait_any(0.2)
+    pool.make_ready(texts, progress)
     silent = [t for t in texts if isinstance(pool.failure(t), SilentPhraseError)]
     if not silent:
         return None

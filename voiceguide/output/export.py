@@ -33,6 +33,7 @@ from voiceguide.output.targets import Outputs, make_folders, remove_empty_folder
 
 if TYPE_CHECKING:
     from voiceguide.compile.timeline import Timeline
+    from voiceguide.output.formats import Format
     from voiceguide.sound.clips import ClipSource
     from voiceguide.sound.mix import Mix
     from voiceguide.sound.stream import SessionStream
@@ -71,27 +72,50 @@ def export(
     Raises :class:`ExportError` (one line) on failure. Call :meth:`Outputs.check` first
     to refuse an impossible target before any work.
     """
-    from voiceguide.sound.render import render_blocks
-
     meta = meta or Metadata(title=timeline.title)
 
     def encode(audio: Path) -> Timeline:
-        write_audio(
-            audio,
-            outputs.format,
-            render_blocks(timeline, clips, gain=gain, mix=mix),
-            sample_rate=timeline.sample_rate,
-            total=timeline.total,
-            channels=channels(mix),
-            meta=meta,
-            marks=marks(timeline),
+        write_timeline(
+            audio, outputs.format, timeline, clips, gain=gain, mix=mix, meta=meta,
             progress=progress,
-            again=lambda: render_blocks(timeline, clips, gain=gain, mix=mix),
-            silent_holds=mix is None or mix.bed is None,
-        )
+        )  # fmt: skip
         return timeline
 
     _write_staged(outputs, encode)
+
+
+def write_timeline(
+    path: Path,
+    fmt: Format,
+    timeline: Timeline,
+    clips: ClipSource,
+    *,
+    gain: float,
+    mix: Mix | None,
+    meta: Metadata,
+    progress: Progress | None,
+) -> None:
+    """Render the whole ``timeline`` into a new ``fmt`` file at ``path``, tagged, with chapters.
+
+    :func:`~voiceguide.output.audio.write_audio` with what a timeline known whole gives it:
+    its length, its chapters, and its blocks again should an MP3 have to be encoded in
+    one piece.
+    """
+    from voiceguide.sound.render import render_blocks
+
+    write_audio(
+        path,
+        fmt,
+        render_blocks(timeline, clips, gain=gain, mix=mix),
+        sample_rate=timeline.sample_rate,
+        total=timeline.total,
+        channels=channels(mix),
+        meta=meta,
+        marks=marks(timeline),
+        progress=progress,
+        again=lambda: render_blocks(timeline, clips, gain=gain, mix=mix),
+        silent_holds=mix is None or mix.bed is None,
+    )
 
 
 def export_streamed(

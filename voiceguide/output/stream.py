@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from voiceguide.atomic import temporary_part
 from voiceguide.errors import ExportError
-from voiceguide.output.audio import write_audio
 from voiceguide.output.formats import STREAM_FORMAT, Format
 from voiceguide.output.tags import Metadata
 
@@ -70,16 +69,15 @@ def export_stream(
     Raises :class:`BrokenPipeError` when the reader goes away, :class:`ExportError` (one
     line) for any other failure.
     """
-    from voiceguide.output.export import channels, marks
+    from voiceguide.output.export import channels, write_timeline
     from voiceguide.sound.render import render_blocks
 
     meta = meta or Metadata(title=timeline.title)
-    blocks = render_blocks(timeline, clips, gain=gain, mix=mix)
     try:
         if fmt == "wav":
             out.write(wav_header(timeline.total, timeline.sample_rate, channels(mix)))
             done = 0
-            for block in blocks:
+            for block in render_blocks(timeline, clips, gain=gain, mix=mix):
                 out.write(block.astype("<i2", copy=False).tobytes())
                 done += len(block)
                 if progress is not None:
@@ -89,19 +87,10 @@ def export_stream(
         folder = Path(tempfile.gettempdir())
         with temporary_part(folder, f"voiceguide-stream.{fmt}") as path:
             try:
-                write_audio(
-                    path,
-                    fmt,
-                    blocks,
-                    sample_rate=timeline.sample_rate,
-                    total=timeline.total,
-                    channels=channels(mix),
-                    meta=meta,
-                    marks=marks(timeline),
+                write_timeline(
+                    path, fmt, timeline, clips, gain=gain, mix=mix, meta=meta,
                     progress=progress,
-                    again=lambda: render_blocks(timeline, clips, gain=gain, mix=mix),
-                    silent_holds=mix is None or mix.bed is None,
-                )
+                )  # fmt: skip
             except OSError as exc:
                 raise ExportError(
                     f"cannot prepare the {fmt} stream in {folder}: {exc.strerror or exc}"

@@ -92,21 +92,6 @@ def pool_prepare(pool: ClipPool, progress: Progress | None = None) -> Callable[[
     """
 
     def prepare(texts: list[str]) -> None:
-        pool.want(texts)
-        done = -1
-        while True:
-            ready = sum(1 for text in texts if pool.ready(text))
-            if progress is not None and ready != done:
-                progress(ready, len(texts))
-            done = ready
-            if ready == len(texts):
-                return
-            for text in texts:
-                pool.check(text)
-            if not pool.busy:
-                for text in texts:
-                    pool.wait(text)  # asks again for what was let go; raises what failed
-                return
-            pool.wait_any(0.2)
+        pool.make_ready(texts, progress, raising=True)
 
     return prepare

@@ -130,6 +130,39 @@ class ClipPool:
                 self._changed.wait(left)
         return True
 
+    def make_ready(
+        self,
+        texts: list[str],
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        raising: bool = False,
+    ) -> None:
+        """Ask for ``texts`` and wait until they are all ready, or nothing is left to make.
+
+        ``progress`` is told (phrases ready, phrases asked) as they come. A phrase the
+        engine failed is left failed (:meth:`failure` says why), unless ``raising``: then
+        the engine's error for the first failed phrase, in order, is raised (what was let
+        go is asked for again).
+        """
+        self.want(texts)
+        done = -1
+        while True:
+            ready = sum(1 for text in texts if self.ready(text))
+            if progress is not None and ready != done:
+                progress(ready, len(texts))
+            done = ready
+            if ready == len(texts):
+                return
+            if raising:
+                for text in texts:
+                    self.check(text)
+            if not self.busy:
+                if raising:
+                    for text in texts:
+                        self.wait(text)  # asks again for what was let go; raises what failed
+                return
+            self.wait_any(0.2)
+
     def wait_any(self, timeout_s: float) -> None:
         """Wait up to ``timeout_s`` for any phrase to be finished."""
         with self._changed:
